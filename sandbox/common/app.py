@@ -1,0 +1,300 @@
+"""The base of every emulator: routing, bearer auth, call log, fault injection, control API.
+
+An emulator subclasses `Emulator`, declares its endpoints with `@route(...)`, and says how
+its API shapes an error (`error_body`). Everything else — counting calls per account,
+failing the next N calls, throttling, delaying, expiring tokens, the `/_sandbox/` control
+API — is here, so the three emulators behave alike under test.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .tokens import TokenStore
+
+Handler = Callable[..., Any]
+
+
+class HttpError(Exception):
+    """Raised by a handler; rendered in the emulated API's own error shape."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+        self.details = details
+
+
+def route(
+    rule: str, methods: tuple[str, ...] = ("GET",), *, auth: bool = True, counted: bool = True
+) -> Callable[[Handler], Handler]:
+    """Declare an endpoint. `auth=False` for OAuth pages; `counted=False` keeps it off the log."""
+
+    def mark(fn: Handler) -> Handler:
+        routes = getattr(fn, "_sandbox_routes", [])
+        routes.append((rule, methods, auth, counted))
+        fn._sandbox_routes = routes  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+@dataclass
+class CallRecord:
+    seq: int
+    at: float
+    method: str
+    path: str
+    principal: str | None
+    status: int
+
+
+@dataclass
+class Fault:
+    """One injected fault. `remaining` calls are affected; `match` limits it to paths."""
+
+    kind: str  # "error" | "throttle" | "delay"
+    remaining: int
+    status: int = 503
+    retry_after: float = 1
+    seconds: float = 0.0
+    match: str = ""
+
+
+@dataclass
+class FaultPlan:
+    faults: list[Fault] = field(default_factory=list)
+
+    def take(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.remaining > 0 and fault.match in path:
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+
+class Emulator:
+    """A WSGI application emulating one provider's API."""
+
+    name = "emulator"
+
+    def __init__(self) -> None:
+        self.base_url = "http://127.0.0.1"  # set by EmulatorServer to where it listens
+        self.tokens = TokenStore()
+        # Handlers run one at a time: state is plain dicts, and real APIs are not
+        # required to be fast here, only right.
+        self.lock = threading.RLock()
+        self.calls: list[CallRecord] = []
+        self.faults = FaultPlan()
+        self._seq = 0
+        rules = []
+        self._handlers: dict[str, tuple[Handler, bool, bool]] = {}
+        for attr in dir(type(self)):
+            fn = getattr(type(self), attr, None)
+            for i, (rule, methods, auth, counted) in enumerate(getattr(fn, "_sandbox_routes", [])):
+                endpoint = f"{attr}#{i}"
+                rules.append(Rule(rule, endpoint=endpoint, methods=list(methods)))
+                self._handlers[endpoint] = (getattr(self, attr), auth, counted)
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    # -- to override ---------------------------------------------------------------------
+
+    def error_body(self, err: HttpError) -> Any:
+        """The JSON body the real API sends for this error."""
+        return {"error": {"code": err.code, "message": err.message}}
+
+    def unauthorized(self) -> HttpError:
+        return HttpError(401, "InvalidAuthenticationToken", "Access token has expired.")
+
+    def before_call(self, request: Request, principal: str | None) -> None:
+        """Hook for per-call rules (API budgets); raise HttpError to refuse."""
+
+    def decorate(self, response: Response, principal: str | None) -> None:
+        """Hook to add headers every response carries (e.g. Sforce-Limit-Info)."""
+
+    def reset(self) -> None:
+        """Forget all state (subclasses clear their data and call super)."""
+        self.tokens = TokenStore(access_lifetime=self.tokens.access_lifetime)
+        self.calls.clear()
+        self.faults = FaultPlan()
+
+    def seed(self, data: dict[str, Any]) -> dict[str, Any]:
+        raise HttpError(400, "NotImplemented", f"{self.name} has no seed format")
+
+    # -- Python control API (tests) ------------------------------------------------------
+
+    def fail_next(self, n: int = 1, status: int = 503, match: str = "") -> None:
+        with self.lock:
+            self.faults.faults.append(Fault("error", n, status=status, match=match))
+
+    def throttle_next(self, n: int = 1, retry_after: float = 1, match: str = "") -> None:
+        with self.lock:
+            self.faults.faults.append(Fault("throttle", n, 429, retry_after, match=match))
+
+    def delay_next(self, n: int, seconds: float, match: str = "") -> None:
+        with self.lock:
+            self.faults.faults.append(Fault("delay", n, seconds=seconds, match=match))
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults = FaultPlan()
+
+    def expire_tokens(self, principal: str | None = None) -> int:
+        return self.tokens.expire_access_tokens(principal)
+
+    def call_count(self, principal: str | None = None) -> int:
+        with self.lock:
+            return sum(1 for c in self.calls if principal is None or c.principal == principal)
+
+    def call_counts(self) -> dict[str, int]:
+        with self.lock:
+            return dict(Counter(c.principal or "" for c in self.calls))
+
+    def clear_calls(self) -> None:
+        with self.lock:
+            self.calls.clear()
+
+    # -- WSGI ----------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if request.path.startswith("/_sandbox/"):
+            response = self._control(request)
+        else:
+            response = self._dispatch(request)
+        return response(environ, start_response)
+
+    def json_response(
+        self, body: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        return Response(
+            json.dumps(body), status=status, headers=headers, content_type="application/json"
+        )
+
+    def _error_response(self, err: HttpError) -> Response:
+        return self.json_response(self.error_body(err), err.status, err.headers)
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, args = adapter.match()
+        except NotFound:
+            return self._error_response(
+                HttpError(
+                    404, "NOT_FOUND", f"The requested resource does not exist: {request.path}"
+                )
+            )
+        except MethodNotAllowed:
+            return self._error_response(
+                HttpError(405, "METHOD_NOT_ALLOWED", f"{request.method} not allowed")
+            )
+        handler, needs_auth, counted = self._handlers[endpoint]
+        principal = None
+        response: Response
+        try:
+            if needs_auth:
+                header = request.headers.get("Authorization", "")
+                token = header[7:] if header.lower().startswith("bearer ") else ""
+                principal = self.tokens.principal_for(token) if token else None
+                if principal is None:
+                    raise self.unauthorized()
+            fault = self.faults.take(request.path) if counted else None
+            if fault and fault.kind == "delay":
+                time.sleep(fault.seconds)
+                fault = None
+            if fault and fault.kind == "throttle":
+                raise HttpError(
+                    429,
+                    "TooManyRequests",
+                    "Too many requests; retry later.",
+                    headers={"Retry-After": str(int(fault.retry_after))},
+                )
+            if fault:
+                raise HttpError(fault.status, "ServiceUnavailable", "Injected fault")
+            with self.lock:
+                if counted:
+                    self.before_call(request, principal)
+                result = handler(request, principal, **args)
+            response = result if isinstance(result, Response) else self.json_response(result)
+        except HttpError as err:
+            response = self._error_response(err)
+        if counted:
+            with self.lock:
+                self._seq += 1
+                self.calls.append(
+                    CallRecord(
+                        self._seq,
+                        time.time(),
+                        request.method,
+                        request.full_path.rstrip("?"),
+                        principal,
+                        response.status_code,
+                    )
+                )
+                self.decorate(response, principal)
+        return response
+
+    def _control(self, request: Request) -> Response:
+        """`/_sandbox/…`: the same controls as the Python API, for the demo and shell use."""
+        action = request.path[len("/_sandbox/") :].strip("/")
+        body = request.get_json(silent=True) or {}
+        try:
+            if action == "reset" and request.method == "POST":
+                with self.lock:
+                    self.reset()
+                return self.json_response({"ok": True})
+            if action == "seed" and request.method == "POST":
+                with self.lock:
+                    return self.json_response(self.seed(body))
+            if action == "calls" and request.method == "GET":
+                with self.lock:
+                    return self.json_response(
+                        {"calls": [asdict(c) for c in self.calls], "counts": self.call_counts()}
+                    )
+            if action == "calls" and request.method == "DELETE":
+                self.clear_calls()
+                return self.json_response({"ok": True})
+            if action == "faults" and request.method == "POST":
+                return self.json_response(self._apply_fault_request(body))
+            if action == "faults" and request.method == "DELETE":
+                self.clear_faults()
+                return self.json_response({"ok": True})
+        except HttpError as err:
+            return self.json_response({"error": err.message}, err.status)
+        except (TypeError, ValueError) as err:
+            return self.json_response({"error": str(err)}, 400)
+        return self.json_response({"error": f"unknown control {request.method} {action}"}, 404)
+
+    def _apply_fault_request(self, body: dict[str, Any]) -> dict[str, Any]:
+        match = str(body.get("match", ""))
+        if "fail_next" in body:
+            self.fail_next(int(body["fail_next"]), int(body.get("status", 503)), match)
+        if "throttle_next" in body:
+            self.throttle_next(int(body["throttle_next"]), float(body.get("retry_after", 1)), match)
+        if "delay_next" in body:
+            self.delay_next(int(body["delay_next"]), float(body.get("seconds", 1)), match)
+        expired = 0
+        if body.get("expire_tokens"):
+            expired = self.expire_tokens(body.get("principal"))
+        return {"ok": True, "expired_tokens": expired}
