@@ -66,6 +66,7 @@ class CallRecord:
     path: str
     principal: str | None
     status: int
+    units: int = 1  # inner requests a $batch/composite call carried (throttle/quota units)
 
 
 @dataclass
@@ -195,7 +196,9 @@ class Emulator:
     def _error_response(self, err: HttpError) -> Response:
         return self.json_response(self.error_body(err), err.status, err.headers)
 
-    def _dispatch(self, request: Request) -> Response:
+    def _dispatch(self, request: Request, record: bool = True) -> Response:
+        """Route, authenticate, apply faults, call the handler; log it unless `record=False`
+        (calls replayed inside a batch request, which is logged once as itself)."""
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             endpoint, args = adapter.match()
@@ -239,7 +242,7 @@ class Emulator:
             response = result if isinstance(result, Response) else self.json_response(result)
         except HttpError as err:
             response = self._error_response(err)
-        if counted:
+        if counted and record:
             with self.lock:
                 self._seq += 1
                 self.calls.append(
@@ -250,6 +253,8 @@ class Emulator:
                         request.full_path.rstrip("?"),
                         principal,
                         response.status_code,
+                        # A batching handler sets this so call logs can report quota units.
+                        int(request.environ.get("sandbox.units", 1)),
                     )
                 )
                 self.decorate(response, principal)
