@@ -1,0 +1,246 @@
+"""The Google emulator: People, Calendar v3, Tasks v1, Gmail v1, batch and OAuth on one host.
+
+Paths are the ones google-api-python-client builds with `client_options={"api_endpoint":
+base + "/"}` (Calendar: `base + "/calendar/v3/"`). The Python methods below act "as the
+user would in Google's own apps": they bypass the call log but bump etags, `updated`,
+history ids and sync state exactly like API writes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sandbox.common import Emulator, HttpError
+
+from .batch import BatchApi
+from .calendar import CalendarApi
+from .errors import google_error_body, unauthenticated
+from .gmail import GmailApi
+from .oauth import OAuthApi
+from .people import PERSON_FIELDS, PeopleApi
+from .store import Account, Clock, Tokens
+from .tasks import TasksApi
+
+_numeric = itertools.count(104_857_600_000_000_000_001)
+_FIELDS = sorted(PERSON_FIELDS)
+
+
+class GoogleEmulator(OAuthApi, PeopleApi, CalendarApi, TasksApi, GmailApi, BatchApi, Emulator):
+    name = "google"
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.clock = Clock()
+        self.cursors = Tokens()
+        self.scopes_by_code: dict[str, str] = {}
+        super().__init__()
+
+    # -- Emulator hooks ------------------------------------------------------------------
+
+    def error_body(self, err: HttpError) -> Any:
+        return google_error_body(err)
+
+    def unauthorized(self) -> HttpError:
+        return unauthenticated()
+
+    def reset(self) -> None:
+        self.accounts.clear()
+        self.cursors = Tokens()
+        self.scopes_by_code.clear()
+        self.clock = Clock()
+        super().reset()
+
+    # -- accounts, tokens, clock ---------------------------------------------------------
+
+    def add_account(self, email: str, display_name: str = "", time_zone: str = "UTC") -> Account:
+        with self.lock:
+            email = email.lower()
+            acct = Account(
+                email, display_name or email.split("@")[0], time_zone, str(next(_numeric))
+            )
+            self.accounts[email] = acct
+            self._ensure_groups(acct)
+            self._labels(acct)
+            self._list(acct, "@default")
+            return acct
+
+    def issue_token(self, email: str) -> tuple[str, str]:
+        """A fresh (access, refresh) pair, as if the user had consented."""
+        access, refresh = self.tokens.issue(self.account(email).email)
+        assert refresh is not None
+        return access, refresh
+
+    def set_clock(self, when: datetime | Callable[[], datetime] | None) -> None:
+        """Fix "now" (a datetime), follow a callable, or return to real time (None)."""
+        with self.lock:
+            self.clock.set(when)
+
+    def advance_clock(self, **delta: float) -> None:
+        with self.lock:
+            self.clock.advance(**delta)
+
+    def expire_sync_tokens(self, account: str | None = None, kind: str | None = None) -> int:
+        """Invalidate People ("people") and/or Calendar ("calendar") sync tokens."""
+        with self.lock:
+            return self.cursors.expire(account.lower() if account else None, kind)
+
+    def expire_history(self, account: str | None = None) -> None:
+        """Make every startHistoryId issued so far too old (history.list → 404)."""
+        with self.lock:
+            for acct in self.accounts.values():
+                if account in (None, acct.email):
+                    acct.history_id += 1
+                    acct.history_floor = acct.history_id
+
+    def revoke_refresh_tokens(self, email: str | None = None) -> int:
+        return self.tokens.revoke_refresh_tokens(email.lower() if email else None)
+
+    # -- People, as the user -------------------------------------------------------------
+
+    def create_contact(self, email: str, person: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            rec = self.people_create(self.account(email), person)
+            return self.render_person(rec, _FIELDS)
+
+    def update_contact(self, email: str, resource_name: str, changes: dict[str, Any]) -> dict:
+        """Replace the given top-level fields (like updateContact, without the etag check)."""
+        with self.lock:
+            rec = self.people_update(self.account(email), resource_name, changes, list(changes))
+            return self.render_person(rec, _FIELDS)
+
+    def delete_contact(self, email: str, resource_name: str) -> None:
+        with self.lock:
+            self.people_delete(self.account(email), resource_name)
+
+    def get_contact(self, email: str, resource_name: str) -> dict[str, Any] | None:
+        with self.lock:
+            rec = self.account(email).contacts.get(resource_name)
+            return None if rec is None else self.render_person(rec, _FIELDS)
+
+    def contacts(self, email: str) -> list[dict[str, Any]]:
+        with self.lock:
+            recs = self.account(email).contacts.values()
+            return [self.render_person(r, _FIELDS) for r in recs if not r["deleted"]]
+
+    def create_group(self, email: str, name: str) -> str:
+        with self.lock:
+            return "contactGroups/" + self.group_create(self.account(email), name)["id"]
+
+    def group_resource(self, email: str, name: str) -> str | None:
+        with self.lock:
+            acct = self.account(email)
+            for g in acct.groups.values():
+                if not g["deleted"] and g["formattedName"] == name:
+                    return f"contactGroups/{g['id']}"
+            return None
+
+    def modify_group(
+        self,
+        email: str,
+        group: str,
+        add: list[str] = (),
+        remove: list[str] = (),  # type: ignore[assignment]
+    ) -> dict[str, Any]:
+        with self.lock:
+            gid = group.removeprefix("contactGroups/")
+            return self.group_modify(self.account(email), gid, list(add), list(remove))
+
+    # -- Calendar, as the user -----------------------------------------------------------
+
+    def create_event(self, email: str, event: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self.render_event(self.event_insert(self.account(email), event))
+
+    def update_event(self, email: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Patch semantics; an instance id (`<series>_<stamp>`) makes an exception."""
+        with self.lock:
+            return self.render_event(self.event_change(self.account(email), event_id, changes))
+
+    def delete_event(self, email: str, event_id: str) -> None:
+        with self.lock:
+            self.event_delete(self.account(email), event_id)
+
+    def events(self, email: str, include_cancelled: bool = False) -> list[dict[str, Any]]:
+        with self.lock:
+            return [
+                self.render_event(e)
+                for e in self.account(email).events.values()
+                if include_cancelled or e.get("status") != "cancelled"
+            ]
+
+    # -- Tasks, as the user --------------------------------------------------------------
+
+    def create_tasklist(self, email: str, title: str) -> str:
+        with self.lock:
+            return self.tasklist_create(self.account(email), title)["id"]
+
+    def tasklist_id(self, email: str, title: str) -> str | None:
+        with self.lock:
+            acct = self.account(email)
+            return next((i for i, t in acct.tasklists.items() if t["title"] == title), None)
+
+    def create_task(self, email: str, list_id: str, task: dict[str, Any]) -> dict[str, Any]:
+        with self.lock:
+            return self.render_task(self.task_insert(self.account(email), list_id, task))
+
+    def update_task(
+        self,
+        email: str,
+        list_id: str,
+        task_id: str,
+        changes: dict[str, Any],
+        *,
+        via_ui: bool = False,
+    ) -> dict[str, Any]:
+        """`via_ui=True` completes like Google's apps do: the task is also hidden."""
+        with self.lock:
+            acct = self.account(email)
+            task = self.task_update(acct, list_id, task_id, changes)
+            if via_ui and task["status"] == "completed":
+                task["hidden"] = True
+            return self.render_task(task)
+
+    def delete_task(self, email: str, list_id: str, task_id: str) -> None:
+        with self.lock:
+            self.task_delete(self.account(email), list_id, task_id)
+
+    def tasks_of(self, email: str, list_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            acct = self.account(email)
+            return [self.render_task(t) for t in acct.tasks[self._list(acct, list_id)].values()]
+
+    # -- Gmail, as the user --------------------------------------------------------------
+
+    def create_label(self, email: str, name: str) -> str:
+        with self.lock:
+            return self.label_create(self.account(email), name)["id"]
+
+    def label_id(self, email: str, name: str) -> str | None:
+        with self.lock:
+            labels = self._labels(self.account(email)).values()
+            return next((lab["id"] for lab in labels if lab["name"] == name), None)
+
+    def add_message(self, email: str, **fields: Any) -> str:
+        """Deliver (or file) a message. See `GmailApi.message_add` for the keywords."""
+        with self.lock:
+            return self.message_add(self.account(email), **fields)["id"]
+
+    def modify_message(
+        self,
+        email: str,
+        message_id: str,
+        add: list[str] = (),
+        remove: list[str] = (),  # type: ignore[assignment]
+    ) -> None:
+        with self.lock:
+            self.message_modify(self.account(email), message_id, list(add), list(remove))
+
+    def delete_message(self, email: str, message_id: str) -> None:
+        with self.lock:
+            self.message_delete(self.account(email), message_id)
+
+    def history_id(self, email: str) -> int:
+        return self.account(email).history_id
