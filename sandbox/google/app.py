@@ -53,6 +53,21 @@ class GoogleEmulator(OAuthApi, PeopleApi, CalendarApi, TasksApi, GmailApi, Batch
         self.clock = Clock()
         super().reset()
 
+    def seed(self, data: dict[str, Any]) -> dict[str, Any]:
+        """`POST /_sandbox/seed {"accounts":[{"email","display_name","time_zone","demo"}]}`."""
+        from .demo import seed_demo_account
+
+        out = []
+        for spec in data.get("accounts", []):
+            self.add_account(
+                spec["email"], spec.get("display_name", ""), spec.get("time_zone", "UTC")
+            )
+            if spec.get("demo"):
+                seed_demo_account(self, spec["email"])
+            access, refresh = self.issue_token(spec["email"])
+            out.append({"email": spec["email"], "access_token": access, "refresh_token": refresh})
+        return {"accounts": out}
+
     # -- accounts, tokens, clock ---------------------------------------------------------
 
     def add_account(self, email: str, display_name: str = "", time_zone: str = "UTC") -> Account:

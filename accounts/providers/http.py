@@ -1,0 +1,104 @@
+"""Plain HTTP for OAuth endpoints, with the configured CA bundle and timeout."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from .errors import OAuthFlowError, ReconnectRequired, TemporaryProviderError
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a token endpoint granted, plus who the account is (filled by the provider)."""
+
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    instance_url: str = ""
+    account_id: str = ""
+    address: str = ""
+    extra: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:  # never show tokens, even in a traceback
+        return f"TokenGrant(account_id={self.account_id!r}, address={self.address!r})"
+
+
+def session_for(ca_bundle: str) -> requests.Session:
+    """A session that trusts exactly the configured CA bundle, or the system's store.
+
+    requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE from the environment override
+    `session.verify` (its per-request merge prefers the environment), and
+    simple-salesforce cannot pass `verify` per request; so with an explicit bundle the
+    environment is not consulted at all.
+    """
+    session = requests.Session()
+    if ca_bundle:
+        session.verify = ca_bundle
+        session.trust_env = False
+    return session
+
+
+def expires_at_from(payload: dict[str, Any]) -> datetime | None:
+    seconds = payload.get("expires_in")
+    if seconds in (None, ""):
+        return None
+    return timezone.now() + timedelta(seconds=int(seconds))
+
+
+def post_token_request(
+    url: str, data: dict[str, str], ca_bundle: str, *, provider_label: str, refreshing: bool
+) -> dict[str, Any]:
+    """POST a form to a token endpoint; map its failures to our error classes.
+
+    `invalid_grant` while refreshing means the user revoked access or the refresh token
+    expired: only reconnecting helps. During the connect flow it is a flow error.
+    """
+    try:
+        response = session_for(ca_bundle).post(
+            url, data=data, timeout=settings.PROVIDER_HTTP_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise TemporaryProviderError(f"{provider_label} could not be reached: {exc}") from exc
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {}
+    if response.status_code >= 500 or response.status_code == 429:
+        raise TemporaryProviderError(
+            f"{provider_label} answered {response.status_code} to a token request",
+            retry_after=_retry_after(response),
+        )
+    if response.status_code != 200 or "access_token" not in payload:
+        code = payload.get("error", f"HTTP {response.status_code}") if payload else ""
+        description = payload.get("error_description", "") if payload else ""
+        message = f"{provider_label} refused the authorization ({code}: {description})".strip()
+        if refreshing and code in ("invalid_grant", "invalid_client", "unauthorized_client"):
+            raise ReconnectRequired(
+                f"{provider_label} no longer accepts Relay's access (the authorization was "
+                f"revoked or has expired). Reconnect {provider_label} on the dashboard."
+            )
+        if refreshing:
+            raise TemporaryProviderError(message)
+        raise OAuthFlowError(message)
+    return payload
+
+
+def post_best_effort(url: str, data: dict[str, str], ca_bundle: str) -> None:
+    """For revocation: a provider that cannot be reached or refuses has nothing to revoke."""
+    with contextlib.suppress(requests.RequestException):
+        session_for(ca_bundle).post(url, data=data, timeout=settings.PROVIDER_HTTP_TIMEOUT)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,65 @@
+"""Where Relay finds Salesforce, Microsoft and Google.
+
+Every default is the real service. The sandbox (`manage.py sandbox`, the tests, the demo)
+points these at its emulators on 127.0.0.1 and sets the CA bundles to its throw-away CA.
+An empty CA bundle means the system's trust store.
+"""
+
+import environ
+
+env = environ.Env()
+
+SALESFORCE_CLIENT_ID = env("SALESFORCE_CLIENT_ID", default="")
+SALESFORCE_CLIENT_SECRET = env("SALESFORCE_CLIENT_SECRET", default="")
+SALESFORCE_LOGIN_URL = env("SALESFORCE_LOGIN_URL", default="https://login.salesforce.com")
+SALESFORCE_SANDBOX_LOGIN_URL = env(
+    "SALESFORCE_SANDBOX_LOGIN_URL", default="https://test.salesforce.com"
+)
+SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", default="59.0")
+SALESFORCE_CA_BUNDLE = env("SALESFORCE_CA_BUNDLE", default="")
+
+MICROSOFT_CLIENT_ID = env("MICROSOFT_CLIENT_ID", default="")
+MICROSOFT_CLIENT_SECRET = env("MICROSOFT_CLIENT_SECRET", default="")
+MICROSOFT_TENANT = env("MICROSOFT_TENANT", default="common")
+MICROSOFT_LOGIN_URL = env("MICROSOFT_LOGIN_URL", default="https://login.microsoftonline.com")
+MICROSOFT_GRAPH_URL = env("MICROSOFT_GRAPH_URL", default="https://graph.microsoft.com")
+MICROSOFT_CA_BUNDLE = env("MICROSOFT_CA_BUNDLE", default="")
+MICROSOFT_SCOPES = env.list(
+    "MICROSOFT_SCOPES",
+    default=[
+        "offline_access",
+        "User.Read",
+        "Contacts.ReadWrite",
+        "Calendars.ReadWrite",
+        "Tasks.ReadWrite",
+        "Mail.ReadWrite",
+        "MailboxSettings.ReadWrite",
+    ],
+)
+
+GOOGLE_CLIENT_ID = env("GOOGLE_CLIENT_ID", default="")
+GOOGLE_CLIENT_SECRET = env("GOOGLE_CLIENT_SECRET", default="")
+GOOGLE_AUTH_URL = env("GOOGLE_AUTH_URL", default="https://accounts.google.com/o/oauth2/v2/auth")
+GOOGLE_TOKEN_URL = env("GOOGLE_TOKEN_URL", default="https://oauth2.googleapis.com/token")
+GOOGLE_REVOKE_URL = env("GOOGLE_REVOKE_URL", default="https://oauth2.googleapis.com/revoke")
+GOOGLE_USERINFO_URL = env(
+    "GOOGLE_USERINFO_URL", default="https://openidconnect.googleapis.com/v1/userinfo"
+)
+# One base URL for every Google API (the sandbox serves them all on one host). Empty:
+# each API's own real root from its discovery document.
+GOOGLE_API_BASE_URL = env("GOOGLE_API_BASE_URL", default="")
+GOOGLE_CA_BUNDLE = env("GOOGLE_CA_BUNDLE", default="")
+GOOGLE_SCOPES = env.list(
+    "GOOGLE_SCOPES",
+    default=[
+        "openid",
+        "email",
+        "https://www.googleapis.com/auth/contacts",
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/tasks",
+        "https://www.googleapis.com/auth/gmail.modify",
+    ],
+)
+
+# Network timeouts for every provider call, in seconds (connect, read).
+PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=30.0)

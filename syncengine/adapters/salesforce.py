@@ -1,0 +1,446 @@
+"""The engine's Salesforce adapter: every Salesforce call of a sync session, nothing else.
+
+It takes `call`, which runs `fn(sf)` with a simple-salesforce client (in production
+`SalesforceClient(connection).call`, which refreshes an expired session once), and hands
+back raw records (plain dicts, `attributes` stripped). No planning, no ORM, no mapping.
+
+Reads. One `POST composite` carries a `queryAll` per object, so a session with no change
+costs one API call (API-NOTES G1):
+- Contact: every contact the user can read (`SystemModstamp > cursor`). Scope (mine, a
+  view) is the planner's: filtering here would hide an owner change that takes a contact
+  out of scope.
+- Task: `OwnerId = me`.
+- Event: `OwnerId = me`. That returns the user's own events and the IsChild copies
+  Salesforce keeps on an invitee's calendar. The copies are not reported (sync only the
+  parent) and carry no parent id; they only say "an event you are invited to changed".
+- EventRelation: `RelationId = me`: invitations made, answered or withdrawn.
+SOQL here has no semi-join (`Id IN (SELECT EventId …)`), so parents of invitations are a
+follow-up read, made only when the composite saw invitation rows or changed child copies:
+`queryAll … FROM Event WHERE Id IN (…)` in chunks. Idle sessions never pay for it.
+
+Cursor rule (see SalesforceCursor): the highest SystemModstamp Salesforce returned for the
+object (Salesforce's clock, so our clock's skew cannot lose changes), unchanged when no
+row came. The next read overlaps it by `overlap` so a transaction that committed after
+our read with an older stamp is still caught; the rows already delivered inside the
+overlap are remembered and not delivered twice. Once a read has run `overlap` after the
+stamp was set (a difference of our own clock's readings), the overlap is settled and
+reads ask only for later rows, so an idle session reads nothing and costs one call.
+Nylas's "timestamp taken before the poll" would need Salesforce's clock, which a query
+response does not carry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError, SalesforceResourceNotFound
+
+from accounts.providers.errors import ProviderError
+
+from .salesforce_types import (
+    ChangeBatch,
+    Changes,
+    CursorStep,
+    OrgUsage,
+    Record,
+    SalesforceCursor,
+    WriteResult,
+    check_id,
+    error_for,
+    select_list,
+    soql_datetime,
+    strip_attributes,
+    translate,
+)
+
+T = TypeVar("T")
+Call = Callable[[Callable[[Salesforce], T]], T]
+
+CHUNK = 200  # sObject Collections and composite/sobjects retrieve take at most 200 records
+IN_CHUNK = 200  # ids per `Id IN (…)`: ~4 KB of URL, far below the 16 KB limit
+DEFAULT_OVERLAP = timedelta(minutes=2)
+EVENT_WINDOW_SLACK = timedelta(days=1)  # all-day events compare by local date: planner decides
+
+_SYSTEM = ["CreatedDate", "LastModifiedDate", "SystemModstamp", "IsDeleted"]
+DEFAULT_FIELDS: dict[str, list[str]] = {
+    "Contact": [
+        "Id",
+        "OwnerId",
+        "FirstName",
+        "LastName",
+        "Email",
+        "Phone",
+        "MobilePhone",
+        "Title",
+        "Department",
+        "AccountId",
+        "Account.Name",
+        "MailingStreet",
+        "MailingCity",
+        "MailingState",
+        "MailingPostalCode",
+        "MailingCountry",
+        "Description",
+        *_SYSTEM,
+        "MasterRecordId",
+    ],
+    "Task": [
+        "Id",
+        "OwnerId",
+        "WhoId",
+        "WhatId",
+        "Subject",
+        "Description",
+        "ActivityDate",
+        "Status",
+        "IsClosed",
+        "Priority",
+        "CompletedDateTime",
+        "IsRecurrence",
+        "IsArchived",
+        *_SYSTEM,
+    ],
+    "Event": [
+        "Id",
+        "OwnerId",
+        "WhoId",
+        "WhatId",
+        "Subject",
+        "Description",
+        "Location",
+        "IsAllDayEvent",
+        "StartDateTime",
+        "EndDateTime",
+        "ActivityDate",
+        "DurationInMinutes",
+        "ShowAs",
+        "IsPrivate",
+        "IsChild",
+        "IsGroupEvent",
+        "IsRecurrence",
+        "IsArchived",
+        *_SYSTEM,
+    ],
+    "EventRelation": ["Id", "EventId", "RelationId", "IsInvitee", "Status", *_SYSTEM],
+}
+_REQUIRED: dict[str, list[str]] = {
+    "Contact": ["Id", "SystemModstamp", "IsDeleted", "MasterRecordId"],
+    "Task": ["Id", "OwnerId", "SystemModstamp", "IsDeleted"],
+    "Event": ["Id", "OwnerId", "IsChild", "SystemModstamp", "IsDeleted"],
+    "EventRelation": ["Id", "EventId", "RelationId", "SystemModstamp", "IsDeleted"],
+}
+OBJECTS = ("Contact", "Task", "Event", "EventRelation")
+_SELECT_LIST = re.compile(r"^\s*SELECT\s.*?\sFROM\s", re.IGNORECASE | re.DOTALL)
+
+
+def soql(select: Sequence[str], sobject: str, where: Sequence[str] = ()) -> str:
+    """SOQL text. Every value in it is an id passed through `check_id` or a datetime."""
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT {', '.join(select)} FROM {sobject}{clause}"  # noqa: S608 - SOQL, checked ids
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SalesforceAdapter:
+    def __init__(
+        self,
+        call: Call[Any],
+        user_id: str,
+        api_version: str = "59.0",
+        *,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._call = call
+        self.user_id = check_id(user_id)
+        self.api_version = api_version.lstrip("v")
+        self.overlap = overlap
+        self.clock = clock  # only differences of its readings are used (see the cursor)
+        self.api_calls = 0  # HTTP calls this adapter made (each one is one Salesforce API call)
+        self._sf: Salesforce | None = None
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _run(self, fn: Callable[[Salesforce], T]) -> T:
+        """One HTTP call through `call`, counted, its failure mapped to the engine's errors."""
+
+        def counted(sf: Salesforce) -> T:
+            self._sf = sf
+            self.api_calls += 1
+            return fn(sf)
+
+        try:
+            return self._call(counted)
+        except ProviderError:
+            raise
+        except (SalesforceError, requests.RequestException) as exc:
+            raise translate(exc) from exc
+
+    @property
+    def org_usage(self) -> OrgUsage | None:
+        """The org's API usage as of the last successful response (free: a header)."""
+        usage = (self._sf.api_usage if self._sf is not None else {}).get("api-usage")
+        return OrgUsage(usage.used, usage.total) if usage else None
+
+    def _data_path(self, url: str) -> str:
+        """A `/services/data/vXX.X/…` path as simple-salesforce's `restful` wants it."""
+        return re.sub(r"^/services/data/v[\d.]+/", "", url)
+
+    def _rest(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
+        return self._run(lambda sf: sf.restful(path, method=method, **kwargs))
+
+    def _drain(self, page: Mapping[str, Any]) -> list[Record]:
+        """All rows of a query result, following nextRecordsUrl (one call per page)."""
+        rows = [strip_attributes(r) for r in page.get("records") or []]
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            url = page["nextRecordsUrl"]
+            page = self._run(lambda sf, url=url: sf.query_more(url, identifier_is_url=True))
+            rows.extend(strip_attributes(r) for r in page.get("records") or [])
+        return rows
+
+    def _query(self, soql: str, *, include_deleted: bool = False) -> list[Record]:
+        return self._drain(self._run(lambda sf: sf.query(soql, include_deleted=include_deleted)))
+
+    def _composite_queries(self, queries: Mapping[str, str]) -> dict[str, list[Record]]:
+        """Up to five queryAll in one API call; pages beyond the first cost one call each."""
+        base = f"/services/data/v{self.api_version}"
+        body = {
+            "allOrNone": False,
+            "compositeRequest": [
+                {"method": "GET", "url": f"{base}/queryAll?{urlencode({'q': q})}", "referenceId": r}
+                for r, q in queries.items()
+            ],
+        }
+        answer = self._rest("composite", method="POST", json=body)
+        out: dict[str, list[Record]] = {}
+        for sub in answer["compositeResponse"]:
+            status = int(sub.get("httpStatusCode", 500))
+            if status >= 300:
+                raise error_for(status, sub.get("body"))
+            out[sub["referenceId"]] = self._drain(sub["body"])
+        return out
+
+    # -- incremental reads ---------------------------------------------------------------
+
+    def read_changes(
+        self,
+        since: Mapping[str, SalesforceCursor | datetime | None],
+        *,
+        fields: Mapping[str, Sequence[str]] | None = None,
+        user_id: str | None = None,
+        event_window: tuple[datetime, datetime] | None = None,
+    ) -> ChangeBatch:
+        """Contacts, tasks, events and invitations changed since the cursors (None: all).
+
+        `since` and `fields` are keyed by "Contact", "Task", "Event", "EventRelation"; a
+        missing cursor reads everything, missing fields take DEFAULT_FIELDS. With
+        `event_window` (lo, hi) events outside [lo - 1 day, hi + 1 day] are not read.
+        """
+        me = check_id(user_id or self.user_id)
+        calls_before = self.api_calls
+        cursors = {o: SalesforceCursor.coerce(since.get(o)) for o in OBJECTS}
+        selects = {
+            o: select_list((fields or {}).get(o) or DEFAULT_FIELDS[o], _REQUIRED[o])
+            for o in OBJECTS
+        }
+        window = ""
+        if event_window is not None:
+            lo, hi = event_window
+            window = (
+                f"EndDateTime >= {soql_datetime(lo - EVENT_WINDOW_SLACK)} AND "
+                f"StartDateTime <= {soql_datetime(hi + EVENT_WINDOW_SLACK)}"
+            )
+        conditions = {
+            "Contact": [],
+            "Task": [f"OwnerId = '{me}'"],
+            "Event": [f"OwnerId = '{me}'", *([window] if window else [])],
+            "EventRelation": [f"RelationId = '{me}'"],
+        }
+        queries = {}
+        for obj in OBJECTS:
+            where = list(conditions[obj])
+            since_condition = cursors[obj].condition(self.overlap)
+            if since_condition:
+                where.append(since_condition)
+            queries[obj] = soql(selects[obj], obj, where)
+        started = self.clock()
+        rows = self._composite_queries(queries)
+        ended = self.clock()
+
+        steps = {o: CursorStep(cursors[o], self.overlap, started, ended) for o in OBJECTS}
+        contacts, tasks, events, invitations = Changes(), Changes(), Changes(), Changes()
+        merged: dict[str, str] = {}
+        for row in rows["Contact"]:
+            if steps["Contact"].is_new(row):
+                contacts.add(row)
+                if row.get("IsDeleted") and row.get("MasterRecordId"):
+                    merged[row["Id"]] = row["MasterRecordId"]
+        for row in rows["Task"]:
+            if steps["Task"].is_new(row):
+                tasks.add(row)
+        invited_changed = False
+        for row in rows["Event"]:
+            if steps["Event"].is_new(row):
+                if row.get("IsChild"):
+                    invited_changed = True
+                else:
+                    events.add(row)
+        for row in rows["EventRelation"]:
+            if steps["EventRelation"].is_new(row):
+                invitations.add(row)
+
+        self._read_invited_events(
+            me,
+            events,
+            invitations,
+            step=steps["Event"],
+            since_condition=cursors["Event"].condition(self.overlap),
+            # A full invitation read already names every invitation: no need to list them.
+            list_all=invited_changed and cursors["EventRelation"].modstamp is not None,
+            select=selects["Event"],
+            window=window,
+        )
+        return ChangeBatch(
+            contacts=contacts,
+            tasks=tasks,
+            events=events,
+            invitations=invitations,
+            merged=merged,
+            cursors={o: steps[o].cursor() for o in OBJECTS},
+            full=frozenset(o for o in OBJECTS if cursors[o].modstamp is None),
+            api_calls=self.api_calls - calls_before,
+        )
+
+    def _read_invited_events(
+        self,
+        me: str,
+        events: Changes,
+        invitations: Changes,
+        *,
+        step: CursorStep,
+        since_condition: str | None,
+        list_all: bool,
+        select: Sequence[str],
+        window: str,
+    ) -> None:
+        """Parents of the user's invitations: those whose invitation changed (whatever the
+        parent's stamp) and, when a child copy changed, every invited parent changed since
+        the Event cursor. Their stamps do not move the Event cursor (the child copies already did;
+        rows of the user's own events committed meanwhile must not be skipped)."""
+        known = set(events.records) | set(events.deleted)
+        touched = {
+            r["EventId"] for r in (*invitations.records.values(), *invitations.deleted.values())
+        }
+        touched -= known
+        others: set[str] = set()
+        if list_all:
+            mine = [f"RelationId = '{me}'", "IsInvitee = true"]
+            live = self._query(soql(["EventId"], "EventRelation", mine))
+            others = {r["EventId"] for r in live} - touched - known
+        extra = [window] if window else []
+        since = [since_condition] if since_condition else []
+        for ids, conds in ((sorted(touched), extra), (sorted(others), [*since, *extra])):
+            for chunk in _chunks(ids, IN_CHUNK):
+                id_list = ", ".join(f"'{check_id(i)}'" for i in chunk)
+                query = soql(select, "Event", [f"Id IN ({id_list})", *conds])
+                for row in self._query(query, include_deleted=True):
+                    if not row.get("IsChild") and step.is_new(row, advances=False):
+                        events.add(row)
+
+    # -- contact list views --------------------------------------------------------------
+
+    def list_contact_views(self) -> list[tuple[str, str]]:
+        """(id, label) of the Contact list views Salesforce offers this user."""
+        page = self._rest("sobjects/Contact/listviews")
+        views = list(page.get("listviews") or [])
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            page = self._rest(self._data_path(page["nextRecordsUrl"]))
+            views.extend(page.get("listviews") or [])
+        return [(v["id"], v["label"]) for v in views]
+
+    def contact_view_member_ids(self, view_id: str) -> frozenset[str] | None:
+        """Ids of the contacts in the view, as Salesforce evaluates its filter for this
+        user; None when the view no longer exists (the planner reports it, deletes nothing).
+        Costs 1 describe + ⌈members / 2000⌉ query calls."""
+        check_id(view_id)
+
+        def describe(sf: Salesforce) -> Any:
+            try:
+                return sf.restful(f"sobjects/Contact/listviews/{view_id}/describe")
+            except SalesforceResourceNotFound:
+                return None
+
+        described = self._run(describe)
+        if described is None:
+            return None
+        query, n = _SELECT_LIST.subn("SELECT Id FROM ", described["query"], count=1)
+        if n != 1:
+            raise ProviderError(
+                f"Salesforce described a list view query Relay cannot read: {query}"
+            )
+        return frozenset(r["Id"] for r in self._query(query))
+
+    # -- reads by id ---------------------------------------------------------------------
+
+    def fetch_by_ids(
+        self, sobject: str, ids: Sequence[str], fields: Sequence[str] | None = None
+    ) -> dict[str, Record | None]:
+        """The live records for `ids`; None for a deleted or unknown id. ≤200 ids a call.
+        The engine confirms deletions with it: absence from a read is never a deletion.
+        This resource takes the object's own fields only: relationship paths
+        ("Account.Name") are left out."""
+        wanted = fields or DEFAULT_FIELDS.get(sobject) or ["Id"]
+        select = select_list([f for f in wanted if "." not in f], ["Id"])
+        unique = list(dict.fromkeys(check_id(i) for i in ids))
+        out: dict[str, Record | None] = {}
+        for chunk in _chunks(unique, CHUNK):
+            params = {"ids": ",".join(chunk), "fields": ",".join(select)}
+            rows = self._rest(f"composite/sobjects/{sobject}", params=params) or []
+            for requested, row in zip(chunk, rows, strict=True):
+                out[requested] = strip_attributes(row) if row else None
+        return out
+
+    # -- writes --------------------------------------------------------------------------
+
+    def create(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+        """Insert records; one WriteResult per record, in order. ⌈n/200⌉ calls."""
+        return self._collection("POST", [{"attributes": {"type": sobject}, **r} for r in records])
+
+    def update(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
+        """Update records, each with its "Id"; a deleted one fails alone (`result.gone`)."""
+        for r in records:
+            if not r.get("Id"):
+                raise ValueError("update needs an Id on every record")
+        return self._collection("PATCH", [{"attributes": {"type": sobject}, **r} for r in records])
+
+    def delete(self, ids: Sequence[str]) -> list[WriteResult]:
+        """Delete records (any types); an already deleted one fails alone (`result.gone`)."""
+        results: list[WriteResult] = []
+        for chunk in _chunks([check_id(i) for i in ids], CHUNK):
+            params = {"ids": ",".join(chunk), "allOrNone": "false"}
+            answer = self._rest("composite/sobjects", method="DELETE", params=params)
+            results.extend(self._results(answer, len(chunk)))
+        return results
+
+    def _collection(self, method: str, records: list[dict[str, Any]]) -> list[WriteResult]:
+        results: list[WriteResult] = []
+        for chunk in _chunks(records, CHUNK):
+            body = {"allOrNone": False, "records": list(chunk)}
+            answer = self._rest("composite/sobjects", method=method, json=body)
+            results.extend(self._results(answer, len(chunk)))
+        return results
+
+    @staticmethod
+    def _results(answer: Any, expected: int) -> list[WriteResult]:
+        if not isinstance(answer, list) or len(answer) != expected:
+            raise ProviderError(f"Salesforce answered {expected} records with {answer!r}")
+        return [WriteResult.from_json(r) for r in answer]
