@@ -122,12 +122,14 @@ class TodoMixin(GraphCore):
         task.update(updated)
         return self.touch(box, task)
 
-    def _render_task(self, request: Request | None, task: Item) -> Item:
+    def _render_task(self, request: Request | None, task: Item, expand: str | None = None) -> Item:
+        """`expand` overrides the request's `$expand` (a delta round keeps its first one)."""
         out = single(request, task) if request else render(task)
         for key in ("dueDateTime", "startDateTime", "completedDateTime", "reminderDateTime"):
             if out.get(key) is None:
                 out.pop(key, None)  # To Do omits unset date properties
-        expand = (arg(request, "$expand") or "") if request else ""
+        if expand is None:
+            expand = (arg(request, "$expand") or "") if request else ""
         if "linkedresources" in expand.lower() or request is None:
             out["linkedResources"] = [dict(v) for v in task["_links"].values()]
         return out
@@ -224,8 +226,11 @@ class TodoMixin(GraphCore):
         def compute(
             params: dict[str, Any], since: int
         ) -> tuple[dict[str, tuple[str, Item]], list[str]]:
+            # Graph encodes the first request's query in its links, so `$expand` holds for
+            # every page and every later round of the same delta link.
+            expand = params.get("expand") or ""
             rows = {
-                t["id"]: (t["changeKey"], self._render_task(request, t))
+                t["id"]: (t["changeKey"], self._render_task(request, t, expand))
                 for t in box.tasks.values()
                 if t["_list"] == list_id
             }
@@ -237,7 +242,7 @@ class TodoMixin(GraphCore):
             mailbox=box,
             kind="tasks",
             scope=list_id,
-            params=initial_params(request),
+            params=initial_params(request, expand=arg(request, "$expand")),
             compute=compute,
             reason=lambda i: "deleted",
         )

@@ -1,0 +1,265 @@
+"""Raw Microsoft Graph calls over an O365 `Account`: single requests, `$batch`, errors.
+
+O365 2.1.10 has no delta and no `$batch`, so the Office 365 adapter talks to Graph through
+`account.con` (which keeps O365's token refresh and its urllib3 retry of GETs) with URLs
+built on `account.protocol.service_url`. Every HTTP round trip made here adds one to
+`calls`; a `$batch` of up to 20 inner requests is one call.
+
+Errors map onto `accounts.providers.errors`:
+- 401 after O365's own refresh attempt, a refused refresh (`invalid_grant`), or no refresh
+  token at all: `ReconnectRequired`;
+- 429 (O365's retries of a GET exhausted: `RetryError`; a POST is not retried by O365),
+  5xx, timeouts, connection errors: `TemporaryProviderError` with Retry-After when known;
+- anything else on the whole call: `ProviderError` with Graph's own message.
+Answers to inner batch requests are returned as they are (`GraphResponse`), except that a
+per-item 429 is retried after its Retry-After, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from O365 import Account
+from O365.connection import TokenExpiredError
+
+from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
+
+from .mailbox import CursorExpired
+
+MAX_BATCH = 20  # Graph's JSON batching limit
+RETRY_TRIES = 3  # attempts for a throttled inner request (the first one included)
+MAX_RETRY_WAIT = 30.0  # a longer Retry-After is left to the next session
+
+
+@dataclass
+class GraphRequest:
+    method: str
+    url: str  # relative to the service root ("/me/contacts/…") or absolute
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class GraphResponse:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def code(self) -> str:
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return str(error.get("code", "")) if isinstance(error, dict) else ""
+
+    @property
+    def message(self) -> str:
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        if not isinstance(error, dict):
+            return f"HTTP {self.status}"
+        code, text = error.get("code") or "", error.get("message") or ""
+        return f"{code}: {text}" if code and text else str(code or text)
+
+    @property
+    def retry_after(self) -> float | None:
+        return retry_after_of(self.headers)
+
+
+def retry_after_of(headers: Any) -> float | None:
+    for key, value in (headers or {}).items():
+        if str(key).lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+_EXPIRED_CODES = {"syncstatenotfound", "syncstateinvalid", "resyncrequired"}
+
+
+def is_expired_cursor(response: GraphResponse) -> bool:
+    """410 (sync state evicted, or a tenant reset with a Location header) or its codes."""
+    return response.status == 410 or response.code.lower() in _EXPIRED_CODES
+
+
+def error_for(response: GraphResponse, what: str = "") -> ProviderError:
+    """The error a caller raises for a failed Graph answer (whole call or one inner item)."""
+    prefix = f"{what}: " if what else ""
+    text = f"Microsoft Graph {response.status} {prefix}{response.message}"
+    if response.status == 401:
+        return ReconnectRequired(text)
+    if is_expired_cursor(response):
+        return CursorExpired(text)
+    if response.status == 429 or response.status >= 500:
+        return TemporaryProviderError(text, retry_after=response.retry_after)
+    return ProviderError(text)
+
+
+def chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(seq), size):
+        yield seq[start : start + size]
+
+
+class GraphHttp:
+    """Graph round trips through an O365 connection, counted in `calls`."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        tries: int = RETRY_TRIES,
+        max_wait: float = MAX_RETRY_WAIT,
+    ) -> None:
+        self.con = account.con
+        self.root = account.protocol.service_url.rstrip("/")  # https://…/v1.0
+        self.sleep = sleep
+        self.tries = max(1, tries)
+        self.max_wait = max_wait
+        self.calls = 0
+
+    # -- URLs ------------------------------------------------------------------------------
+
+    def absolute(self, url: str) -> str:
+        return url if urlsplit(url).scheme else self.root + "/" + url.lstrip("/")
+
+    def relative(self, url: str) -> str:
+        """A Graph link ("https://graph…/v1.0/me/…?$deltatoken=…") as a batch URL ("/me/…")."""
+        parts = urlsplit(url)
+        if not parts.scheme:
+            return "/" + url.split("#", 1)[0].lstrip("/")
+        path = parts.path
+        root_path = urlsplit(self.root).path.rstrip("/")  # "/v1.0"
+        version = "/" + root_path.rsplit("/", 1)[-1] if root_path else ""
+        for prefix in (root_path, version):
+            if prefix and path.lower().startswith(prefix.lower() + "/"):
+                path = path[len(prefix) :]
+                break
+        query = f"?{parts.query}" if parts.query else ""
+        return path + query
+
+    # -- one request -----------------------------------------------------------------------
+
+    def request(self, req: GraphRequest) -> GraphResponse:
+        """One HTTP call. Graph's 4xx/5xx come back as a GraphResponse; auth failures,
+        exhausted retries and transport errors raise (see the module docstring)."""
+        kwargs: dict[str, Any] = {"headers": dict(req.headers)}
+        if req.body is not None:
+            kwargs["data"] = req.body
+        method = getattr(self.con, req.method.lower())
+        self.calls += 1
+        try:
+            # Graph's links name Graph's own root; rebasing them onto the account's service
+            # root keeps a single GET and a batched one (relative URL) on the same host.
+            response = method(self.absolute(self.relative(req.url)), **kwargs)
+        except requests.HTTPError as exc:
+            answer = self._answer_of(exc)
+            if answer.status == 401:
+                raise error_for(answer) from exc
+            return answer
+        except ProviderError:
+            raise  # a token backend of ours already said what went wrong
+        except requests.exceptions.RetryError as exc:
+            raise TemporaryProviderError(
+                f"Microsoft Graph kept refusing the request (throttled or unavailable): {exc}"
+            ) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise TemporaryProviderError(f"Microsoft Graph could not be reached: {exc}") from exc
+        except requests.RequestException as exc:
+            raise TemporaryProviderError(f"Microsoft Graph request failed: {exc}") from exc
+        return GraphResponse(response.status_code, _json(response), dict(response.headers))
+
+    def _answer_of(self, exc: requests.HTTPError) -> GraphResponse:
+        if isinstance(exc, TokenExpiredError) or exc.response is None:
+            raise ReconnectRequired(
+                "Microsoft refused the access token and it could not be refreshed."
+            ) from exc
+        response = exc.response
+        body = _json(response)
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, str):  # the token endpoint's shape: {"error": "invalid_grant"}
+            detail = body.get("error_description") or error
+            if error in ("invalid_grant", "interaction_required", "invalid_client") or (
+                response.status_code in (400, 401)
+            ):
+                raise ReconnectRequired(f"Microsoft refused the refresh token: {detail}") from exc
+            raise TemporaryProviderError(f"Microsoft token endpoint: {detail}") from exc
+        return GraphResponse(response.status_code, body, dict(response.headers))
+
+    def call(self, req: GraphRequest, what: str = "") -> Any:
+        """One request whose failure fails the whole operation; returns the JSON body."""
+        answer = self.request(req)
+        if not answer.ok:
+            raise error_for(answer, what)
+        return answer.body
+
+    # -- $batch ----------------------------------------------------------------------------
+
+    def batch(self, reqs: Sequence[GraphRequest]) -> list[GraphResponse]:
+        """Answers in the order of `reqs`, sent in `$batch` calls of ≤20 and matched by id.
+
+        Throttled items (429) are sent again after the largest Retry-After among them, up to
+        `tries` attempts in all; items still throttled come back with status 429.
+        """
+        results: list[GraphResponse | None] = [None] * len(reqs)
+        todo = list(range(len(reqs)))
+        for attempt in range(self.tries):
+            throttled: list[int] = []
+            wait = 0.0
+            for chunk in chunks(todo, MAX_BATCH):
+                for index, answer in self._send_batch(reqs, chunk).items():
+                    results[index] = answer
+                    if answer.status == 429:
+                        throttled.append(index)
+                        wait = max(wait, answer.retry_after if answer.retry_after else 1.0)
+            if not throttled or attempt == self.tries - 1 or wait > self.max_wait:
+                break
+            self.sleep(wait)
+            todo = throttled
+        return [r if r is not None else GraphResponse(500) for r in results]
+
+    def _send_batch(self, reqs: Sequence[GraphRequest], chunk: Sequence[int]) -> dict[int, Any]:
+        payload = {"requests": [self._inner(str(i), reqs[i]) for i in chunk]}
+        body = self.call(GraphRequest("POST", "/$batch", payload), "$batch")
+        by_id = {str(r.get("id")): r for r in (body or {}).get("responses", [])}
+        out: dict[int, GraphResponse] = {}
+        for index in chunk:
+            raw = by_id.get(str(index))
+            if raw is None:  # Graph answers every id; treat a missing one as a server fault
+                out[index] = GraphResponse(500, {"error": {"message": "no answer in $batch"}})
+            else:
+                out[index] = GraphResponse(
+                    int(raw.get("status", 500)), raw.get("body"), dict(raw.get("headers") or {})
+                )
+        return out
+
+    def _inner(self, request_id: str, req: GraphRequest) -> dict[str, Any]:
+        inner: dict[str, Any] = {
+            "id": request_id,
+            "method": req.method.upper(),
+            "url": self.relative(req.url),
+        }
+        headers = dict(req.headers)
+        if req.body is not None:
+            headers.setdefault("Content-Type", "application/json")
+            inner["body"] = req.body
+        if headers:
+            inner["headers"] = headers
+        return inner
+
+
+def _json(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
