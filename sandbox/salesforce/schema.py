@@ -342,7 +342,7 @@ def build_schema() -> dict[str, SObject]:
                 Field("Description", "textarea", 1000),
                 _ref(
                     "FirstPublishLocationId",
-                    ("Account", "Contact", "Lead", "EmailMessage", "User"),
+                    ("Account", "Contact", "Lead", "EmailMessage", "Task", "Event", "User"),
                     None,
                     updateable=False,
                 ),
@@ -381,7 +381,7 @@ def build_schema() -> dict[str, SObject]:
                 ),
                 _ref(
                     "LinkedEntityId",
-                    ("Account", "Contact", "Lead", "EmailMessage", "User"),
+                    ("Account", "Contact", "Lead", "EmailMessage", "Task", "Event", "User"),
                     "LinkedEntity",
                     nillable=False,
                     updateable=False,

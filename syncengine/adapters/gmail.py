@@ -48,6 +48,8 @@ Returns and accepts the JSON `syncengine.mappers.google` reads and writes. Decis
   is ok (already gone). A call that fails outright raises when nothing was written yet in
   this call; otherwise the results so far are returned and the rest are `ok=False` with
   that status, so no completed write is ever lost to an exception.
+- **Emails.** `read_email_changes` reads the "Salesforce Emails" label (and INBOX/SENT
+  with auto-save) through Gmail history: see `gmail_mail`.
 - **Counting.** `api_calls` counts every HTTP call the adapter issues (a batch is one);
   `quota_units` counts what Google meters (each inner call of a batch). Token refreshes
   done by AuthorizedHttp on a 401 are not counted here.
@@ -63,6 +65,7 @@ from typing import Any
 from googleapiclient.http import HttpRequest
 
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
+from syncengine.emails.feed import EmailFeed
 from syncengine.mappers.google import (
     PERSON_FIELDS,
     SF_ID_KEY,
@@ -329,6 +332,32 @@ class GmailAdapter:
             except CursorExpired:
                 out[feed] = self.read_changes(feed, None, containers)
         return out
+
+    def read_email_changes(
+        self,
+        cursors: Mapping[str, str | None],
+        containers: Mapping[str, ContainerRef],
+        *,
+        auto_save: bool,
+        owner: str | None = None,  # not needed: Gmail's SENT label tells the direction
+    ) -> EmailFeed:
+        """The "Salesforce Emails" label (and INBOX + SENT with auto-save): see gmail_mail."""
+        from .gmail_mail import GmailMail
+
+        return GmailMail(self, containers).read(cursors, auto_save)
+
+    def read_all_with_emails(
+        self,
+        cursors: Mapping[str, str | None],
+        email_cursors: Mapping[str, str | None],
+        containers: Mapping[str, ContainerRef],
+        *,
+        auto_save: bool,
+        owner: str | None = None,
+    ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
+        """As on Office 365; Gmail cannot batch across APIs, so this is one call more."""
+        changes = self.read_all_changes(cursors, containers)
+        return changes, self.read_email_changes(email_cursors, containers, auto_save=auto_save)
 
     def _read_people(self, cursor: str | None, group: str) -> MailboxChanges:
         connections = self.services.people.people().connections()

@@ -23,7 +23,9 @@ Reads are Graph delta rounds, one feed per item type:
   window has slid by `rebase_after` the feed starts a new round (`full=True`).
   Occurrences and exceptions of series come as instances; events changed outside the
   window arrive as `@removed` and are reported as removed ids: confirm with `fetch`.
-- email: `mailFolders/{id}/messages/delta`.
+- email: `mailFolders/{id}/messages/delta` (raw JSON). The logger's feeds (the folder, and
+  inbox + sent with auto-save, as EmailRecords) are `read_email_changes`, or
+  `read_all_with_emails` to ride the same `$batch`: see `office365_mail`.
 Each page is followed through `@odata.nextLink`; the cursor is the final deltaLink.
 `read_all_changes` puts the GETs of all feeds in one `$batch` (an idle session is one HTTP
 call), batches the follow-up pages of the feeds that have more, and re-reads a feed whose
@@ -47,6 +49,7 @@ from O365 import Account
 
 from accounts.providers.errors import ProviderError
 
+from ..emails.feed import EmailFeed
 from ..mappers.graph import SALESFORCE_CATEGORY, SF_ID_EXPAND
 from ..mappers.timezones import iana_to_windows
 from .mailbox import (
@@ -113,6 +116,8 @@ class _Feed:
     cursor: str = ""
     restarts: int = 0
     refound: bool = False
+    prefer: str = ""  # more Prefer values for this feed (the mail feeds')
+    reopen: Callable[[], _Feed] | None = None  # a new round, when not `_initial(item_type)`
 
     @property
     def done(self) -> bool:
@@ -289,10 +294,13 @@ class Office365Adapter:
         containers: Mapping[str, ContainerRef],
         *,
         restart: bool,
+        extra: Mapping[str, _Feed] | None = None,
     ) -> dict[str, MailboxChanges]:
+        """Run the feeds' rounds; `extra` feeds (the mail feeds) ride the same batches."""
         self._adopt(containers)
         feeds = {t: self._open(t, cursor) for t, cursor in cursors.items()}
-        while pending := [f for f in feeds.values() if not f.done]:
+        every = [*feeds.values(), *(extra or {}).values()]
+        while pending := [f for f in every if not f.done]:
             requests = [GraphRequest("GET", f.url, headers=self._headers(f)) for f in pending]
             if len(requests) == 1:
                 answers = [self.http.request(requests[0])]  # O365 retries a lone GET itself
@@ -337,6 +345,8 @@ class Office365Adapter:
         prefer = f"odata.maxpagesize={self.page_size}"
         if feed.item_type == EVENT:
             prefer += f', outlook.timezone="{iana_to_windows(self.time_zone)}"'
+        if feed.prefer:
+            prefer = feed.prefer
         return {"Prefer": prefer}
 
     def _advance(self, feed: _Feed, answer: GraphResponse, *, restart: bool) -> None:
@@ -363,11 +373,41 @@ class Office365Adapter:
             raise error_for(answer, f"{feed.item_type} delta")
 
     def _restart(self, feed: _Feed) -> None:
-        fresh = self._initial(feed.item_type)
+        fresh = feed.reopen() if feed.reopen else self._initial(feed.item_type)
         feed.url, feed.full, feed.window_start = fresh.url, True, fresh.window_start
         feed.rows.clear()
         feed.removed.clear()
         feed.restarts += 1
+
+    def read_email_changes(
+        self,
+        cursors: Mapping[str, str | None],
+        containers: Mapping[str, ContainerRef],
+        *,
+        auto_save: bool,
+        owner: str | None = None,
+    ) -> EmailFeed:
+        """The email feeds alone (see `office365_mail`)."""
+        _, feed = self.read_all_with_emails(
+            {}, cursors, containers, auto_save=auto_save, owner=owner
+        )
+        return feed
+
+    def read_all_with_emails(
+        self,
+        cursors: Mapping[str, str | None],
+        email_cursors: Mapping[str, str | None],
+        containers: Mapping[str, ContainerRef],
+        *,
+        auto_save: bool,
+        owner: str | None = None,
+    ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
+        """`read_all_changes` and `read_email_changes` in the same `$batch`es."""
+        from .office365_mail import read_all_with_emails
+
+        return read_all_with_emails(
+            self, cursors, email_cursors, containers, auto_save=auto_save, owner=owner
+        )
 
     def fetch(self, item_type: str, ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """Current items by id, the Salesforce-id marker expanded; None for those gone."""
