@@ -1,7 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from syncsettings.views import dashboard
+
+admin.site.site_header = "Relay support"
+admin.site.site_title = "Relay support"
+
 urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("settings/", include("syncsettings.urls")),
+    path("", include("accounts.oauth.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
 ]

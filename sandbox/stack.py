@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,28 +36,12 @@ class SandboxStack:
 
     def settings(self) -> dict[str, str]:
         """Relay's provider settings (config/settings/providers.py) for this stack."""
-        ca = str(self.ca.ca_bundle)
-        sf, graph, google = self.salesforce.base_url, self.graph.base_url, self.google.base_url
-        return {
-            "SALESFORCE_CLIENT_ID": SANDBOX_CLIENT["id"],
-            "SALESFORCE_CLIENT_SECRET": SANDBOX_CLIENT["secret"],
-            "SALESFORCE_LOGIN_URL": sf,
-            "SALESFORCE_SANDBOX_LOGIN_URL": sf,
-            "SALESFORCE_CA_BUNDLE": ca,
-            "MICROSOFT_CLIENT_ID": SANDBOX_CLIENT["id"],
-            "MICROSOFT_CLIENT_SECRET": SANDBOX_CLIENT["secret"],
-            "MICROSOFT_LOGIN_URL": graph,
-            "MICROSOFT_GRAPH_URL": graph,
-            "MICROSOFT_CA_BUNDLE": ca,
-            "GOOGLE_CLIENT_ID": SANDBOX_CLIENT["id"],
-            "GOOGLE_CLIENT_SECRET": SANDBOX_CLIENT["secret"],
-            "GOOGLE_AUTH_URL": f"{google}/o/oauth2/v2/auth",
-            "GOOGLE_TOKEN_URL": f"{google}/token",
-            "GOOGLE_REVOKE_URL": f"{google}/revoke",
-            "GOOGLE_USERINFO_URL": f"{google}/v1/userinfo",
-            "GOOGLE_API_BASE_URL": google,
-            "GOOGLE_CA_BUNDLE": ca,
-        }
+        return provider_settings(
+            self.salesforce.base_url,
+            self.graph.base_url,
+            self.google.base_url,
+            str(self.ca.ca_bundle),
+        )
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -68,10 +51,6 @@ class SandboxStack:
             "ca_bundle": str(self.ca.ca_bundle),
             "settings": self.settings(),
         }
-
-    def write_description(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.describe(), indent=2))
 
     def start(self) -> SandboxStack:
         for server in (self.salesforce, self.graph, self.google):
@@ -96,3 +75,27 @@ def build_stack(
         graph=EmulatorServer(GraphEmulator(), ca, host, ports[1]),
         google=EmulatorServer(GoogleEmulator(), ca, host, ports[2]),
     )
+
+
+def provider_settings(sf: str, graph: str, google: str, ca_bundle: str) -> dict[str, str]:
+    """The environment that points Relay at emulators at these base URLs."""
+    return {
+        "SALESFORCE_CLIENT_ID": SANDBOX_CLIENT["id"],
+        "SALESFORCE_CLIENT_SECRET": SANDBOX_CLIENT["secret"],
+        "SALESFORCE_LOGIN_URL": sf,
+        "SALESFORCE_SANDBOX_LOGIN_URL": sf,
+        "SALESFORCE_CA_BUNDLE": ca_bundle,
+        "MICROSOFT_CLIENT_ID": SANDBOX_CLIENT["id"],
+        "MICROSOFT_CLIENT_SECRET": SANDBOX_CLIENT["secret"],
+        "MICROSOFT_LOGIN_URL": graph,
+        "MICROSOFT_GRAPH_URL": graph,
+        "MICROSOFT_CA_BUNDLE": ca_bundle,
+        "GOOGLE_CLIENT_ID": SANDBOX_CLIENT["id"],
+        "GOOGLE_CLIENT_SECRET": SANDBOX_CLIENT["secret"],
+        "GOOGLE_AUTH_URL": f"{google}/o/oauth2/v2/auth",
+        "GOOGLE_TOKEN_URL": f"{google}/token",
+        "GOOGLE_REVOKE_URL": f"{google}/revoke",
+        "GOOGLE_USERINFO_URL": f"{google}/v1/userinfo",
+        "GOOGLE_API_BASE_URL": google,
+        "GOOGLE_CA_BUNDLE": ca_bundle,
+    }

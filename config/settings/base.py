@@ -21,7 +21,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_celery_beat",
-    "accounts",
+    "accounts.apps.AccountsConfig",
     "syncsettings",
     "syncengine",
 ]
@@ -55,6 +55,8 @@ TEMPLATES = [
     },
 ]
 
+AUTH_USER_MODEL = "accounts.User"
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -72,14 +74,39 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+
+# Fernet keys for OAuth tokens at rest (accounts.fields.EncryptedTextField): the first key
+# encrypts, every key decrypts, so a new key goes first and the old one stays until
+# `manage.py rotate_encryption_keys` has re-encrypted every row. local.py and test.py fill
+# this in when unset; production refuses to start without it (accounts/checks.py).
+RELAY_ENCRYPTION_KEYS: list[str] = env.list("RELAY_ENCRYPTION_KEYS", default=[])
+# True only in production.py: turns the deploy checks in accounts/checks.py into
+# start-up checks, so a bad production configuration is refused by every command.
+RELAY_PRODUCTION = False
+
+# Redis is optional: it carries the Celery broker (unless CELERY_BROKER_URL says otherwise)
+# and the cache when set; without it everything runs on one machine with no server.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Provider endpoints (Salesforce, Microsoft, Google): base URLs, CA bundles, OAuth clients.
+from .providers import *  # noqa: E402, F403
 
 # Celery: an embedded filesystem broker by default so a fresh machine needs no server;
 # CELERY_BROKER_URL=redis://… in production and CI.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = BASE_DIR / "var" / "broker"
@@ -92,3 +119,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+}

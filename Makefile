@@ -1,0 +1,41 @@
+# Two commands from a fresh clone: `make run` (the local demo) and `make test` (the suite).
+# Requirements are installed into .venv only when a requirements file changed (stamp files).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.stamp-requirements
+TEST_STAMP := $(VENV)/.stamp-requirements-test
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format check
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(TEST_STAMP): requirements.txt requirements-test.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
+	$(PY) scripts/run_demo.py
+
+# pytest's own exit status is kept for .ci/run (make itself only ever exits with 2).
+test: $(TEST_STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-exit-status; exit $$status
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(TEST_STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check: $(RUN_STAMP)
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run

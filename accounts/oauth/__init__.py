@@ -1,0 +1,1 @@
+"""The connect / callback / disconnect flows for the three providers."""

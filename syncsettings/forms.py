@@ -1,0 +1,97 @@
+"""Forms of the Sync settings pages; validation messages land next to their field."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+from typing import Any
+
+from django import forms
+
+from syncsettings.models import SyncSettings, parse_blocklist
+from syncsettings.services import ContactViewChoices
+
+
+class SwitchInput(forms.CheckboxInput):
+    """A plain checkbox announced as a switch; CSS draws it, it works without JavaScript."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"role": "switch", "class": "switch", **(attrs or {})})
+
+
+class FiltersForm(forms.ModelForm):
+    contact_view_id = forms.ChoiceField(label="Contact list view", required=False)
+
+    class Meta:
+        model = SyncSettings
+        fields = [
+            "contacts_down_enabled",
+            "tasks_down_enabled",
+            "events_down_enabled",
+            "contact_scope",
+            "contact_view_id",
+        ]
+        widgets = {
+            "contacts_down_enabled": SwitchInput(),
+            "tasks_down_enabled": SwitchInput(),
+            "events_down_enabled": SwitchInput(),
+            "contact_scope": forms.RadioSelect(),
+        }
+
+    def __init__(self, *args: Any, view_choices: ContactViewChoices, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        views = list(view_choices.views)
+        # The stored view stays a valid choice even when Salesforce returns no list (an
+        # outage, a revoked connection), so saving other switches never loses it.
+        stored_id = self.instance.contact_view_id
+        if stored_id and stored_id not in {view_id for view_id, _ in views}:
+            views.insert(0, (stored_id, self.instance.contact_view_name or stored_id))
+        self.view_labels = dict(views)
+        self.fields["contact_view_id"].choices = [("", "— choose a view —"), *views]
+
+    def save(self, commit: bool = True) -> SyncSettings:
+        sync_settings: SyncSettings = super().save(commit=False)
+        sync_settings.contact_view_name = self.view_labels.get(sync_settings.contact_view_id, "")
+        if commit:
+            sync_settings.save()
+        return sync_settings
+
+
+@lru_cache(maxsize=1)
+def time_zone_choices() -> list[tuple[str, str]]:
+    names = sorted(zoneinfo.available_timezones() - {"localtime"})
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+class DetailedSettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(label="Time zone")
+
+    class Meta:
+        model = SyncSettings
+        fields = [
+            "auto_remove_contacts",
+            "auto_remove_tasks",
+            "email_auto_save",
+            "blocklist",
+            "time_zone",
+        ]
+        widgets = {
+            "auto_remove_contacts": SwitchInput(),
+            "auto_remove_tasks": SwitchInput(),
+            "email_auto_save": SwitchInput(),
+            "blocklist": forms.Textarea(
+                attrs={"rows": 6, "placeholder": "someone@example.com\nexample.org"}
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = time_zone_choices()
+        stored = self.instance.time_zone
+        if stored and stored not in dict(choices):
+            choices = [(stored, stored), *choices]
+        self.fields["time_zone"].choices = choices
+
+    def clean_blocklist(self) -> str:
+        # parse_blocklist raises one message per bad line; they show under the field.
+        return "\n".join(parse_blocklist(self.cleaned_data["blocklist"]))

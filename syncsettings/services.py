@@ -1,0 +1,79 @@
+"""What the dashboard asks of the rest of Relay. Views call these, never an API directly.
+
+contact_view_choices() asks Salesforce for the user's list views; last_sync_summary() reads
+the sync sessions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from syncsettings.models import SyncSettings
+
+
+@dataclass
+class ContactViewChoices:
+    """Salesforce Contact list views the user may pick, as (id, label); or why there are none."""
+
+    views: list[tuple[str, str]] = field(default_factory=list)
+    error: str | None = None
+
+
+def contact_view_choices(user: AbstractBaseUser) -> ContactViewChoices:
+    """The user's Contact list views from Salesforce, or the stored choice and why not.
+
+    A Salesforce that cannot be reached, or a chosen view that no longer exists, is a
+    message on the page, never a server error; the stored choice stays selectable so the
+    form still validates.
+    """
+    from accounts.models import Connection
+    from accounts.providers.errors import ProviderError
+    from accounts.providers.salesforce import SalesforceClient
+    from syncengine.adapters.salesforce import SalesforceAdapter
+
+    stored = SyncSettings.for_user(user)
+    stored_views = (
+        [(stored.contact_view_id, stored.contact_view_name or stored.contact_view_id)]
+        if stored.contact_view_id
+        else []
+    )
+    connection = Connection.objects.salesforce_for(user)
+    if connection is None or connection.status != Connection.Status.ACTIVE:
+        return ContactViewChoices(
+            views=stored_views,
+            error="Connect Salesforce to choose one of your Contact list views.",
+        )
+    adapter = SalesforceAdapter(SalesforceClient(connection).call, connection.external_account_id)
+    try:
+        views = adapter.list_contact_views()
+    except ProviderError as exc:
+        return ContactViewChoices(
+            views=stored_views,
+            error=f"Salesforce did not list your views just now ({exc}). Try again later.",
+        )
+    if stored.contact_view_id and stored.contact_view_id not in {v for v, _ in views}:
+        return ContactViewChoices(
+            views=[*views, *stored_views],
+            error=(
+                f"The list view “{stored.contact_view_name or stored.contact_view_id}” no "
+                "longer exists in Salesforce. Choose another view: until then no contacts "
+                "come down, and nothing is deleted."
+            ),
+        )
+    return ContactViewChoices(views=views)
+
+
+def last_sync_summary(user: AbstractBaseUser) -> str | None:
+    """A one-line description of the user's last sync session; None if there was none."""
+    return None
+
+
+@transaction.atomic
+def save_sync_settings(sync_settings: SyncSettings) -> SyncSettings:
+    """Persist a user's edited settings. They apply from the next session (SPEC §3); the
+    engine issue hooks here to reset the user's back-off to 30 minutes (SPEC §5)."""
+    sync_settings.save()
+    return sync_settings
