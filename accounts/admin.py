@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from accounts.models import Connection, User
+from accounts.contact.services import mark_handled
+from accounts.models import Connection, SupportRequest, User
 from syncsettings.admin import SyncSettingsInline
 from syncsettings.models import SyncSettings
 
@@ -101,3 +103,43 @@ class UserAdmin(DjangoUserAdmin):
         if not request.user.is_superuser:
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
+
+
+@admin.register(SupportRequest)
+class SupportRequestAdmin(admin.ModelAdmin):
+    """Requests are read, answered by email, then marked handled with the action; what the
+    sender wrote is never edited, and each marking lands in the admin log."""
+
+    list_display = ["created_at", "name", "email", "user", "handled", "handled_by", "handled_at"]
+    list_filter = ["handled", "created_at"]
+    search_fields = ["name", "email", "message"]
+    date_hierarchy = "created_at"
+    fields = [
+        "name",
+        "email",
+        "user",
+        "message",
+        "created_at",
+        "client_ip_hash",
+        "handled",
+        "handled_by",
+        "handled_at",
+    ]
+    readonly_fields = fields
+    actions = ["mark_handled"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Mark selected requests handled", permissions=["change"])
+    def mark_handled(self, request: HttpRequest, queryset: QuerySet[SupportRequest]) -> None:
+        marked = 0
+        for support_request in queryset.filter(handled=False):
+            if mark_handled(support_request, by=request.user):
+                self.log_change(request, support_request, "Marked handled.")
+                marked += 1
+        self.message_user(
+            request,
+            f"{marked} request(s) marked handled.",
+            messages.SUCCESS if marked else messages.WARNING,
+        )

@@ -145,3 +145,39 @@ class Connection(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class SupportRequest(models.Model):
+    """A message sent through "Get back to us", signed in or not; support marks it handled.
+
+    The client's IP address is kept only as a keyed hash (enough to spot one sender's
+    flood, useless to anyone without the secret key)."""
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254)
+    message = models.TextField("question or comment", max_length=5000)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="support_requests",
+        help_text="The signed-in account that sent it, if any.",
+    )
+    client_ip_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    handled = models.BooleanField(default=False, db_index=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Support request from {self.name} <{self.email}>"

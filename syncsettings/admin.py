@@ -1,6 +1,13 @@
-from django.contrib import admin
+"""Sync settings in the support admin, and the org blocklist support staff keep."""
 
-from syncsettings.models import SyncSettings
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from syncsettings.models import OrgBlocklistEntry, SyncSettings
 
 SETTINGS_FIELDS = [
     "contacts_down_enabled",
@@ -13,6 +20,7 @@ SETTINGS_FIELDS = [
     "auto_remove_tasks",
     "email_auto_save",
     "blocklist",
+    "free_mail_unblocked",
     "time_zone",
 ]
 
@@ -36,6 +44,25 @@ class SyncSettingsAdmin(admin.ModelAdmin):
     fields = ["user", *SETTINGS_FIELDS, "updated_at"]
     readonly_fields = ["user", "updated_at"]
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Rows are made per user by SyncSettings.for_user(); adding by hand makes no sense.
         return False
+
+
+@admin.register(OrgBlocklistEntry)
+class OrgBlocklistEntryAdmin(admin.ModelAdmin):
+    """Entries are validated by the logger's parse_entry (OrgBlocklistEntry.clean) and
+    stored normalized, so "@Acme.com" is refused as a duplicate of "acme.com"."""
+
+    list_display = ["value", "kind", "note", "created_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["value", "note"]
+    fields = ["value", "note", "kind", "created_by", "created_at"]
+    readonly_fields = ["kind", "created_by", "created_at"]
+
+    def save_model(
+        self, request: HttpRequest, obj: OrgBlocklistEntry, form: Any, change: bool
+    ) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

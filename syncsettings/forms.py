@@ -8,7 +8,8 @@ from typing import Any
 
 from django import forms
 
-from syncsettings.models import SyncSettings, parse_blocklist
+from syncsettings.blocklists import format_entries, free_mail_choices, parse_blocklist
+from syncsettings.models import SyncSettings
 from syncsettings.services import ContactViewChoices
 
 
@@ -65,6 +66,21 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class DetailedSettingsForm(forms.ModelForm):
     time_zone = forms.ChoiceField(label="Time zone")
+    # Ticked = allowed. A post without the field keeps every free-mail domain blocked,
+    # the safe default (SPEC §6), rather than silently unblocking them all.
+    free_mail_unblocked = forms.MultipleChoiceField(
+        label="Allow these free-mail domains",
+        required=False,
+        choices=free_mail_choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "free-mail"}),
+        error_messages={
+            "invalid_choice": (
+                "“%(value)s” is not one of the free-mail domains Relay blocks by default, "
+                "so there is nothing to unblock; to block or allow other domains use the "
+                "blocklist."
+            )
+        },
+    )
 
     class Meta:
         model = SyncSettings
@@ -73,6 +89,7 @@ class DetailedSettingsForm(forms.ModelForm):
             "auto_remove_tasks",
             "email_auto_save",
             "blocklist",
+            "free_mail_unblocked",
             "time_zone",
         ]
         widgets = {
@@ -91,7 +108,12 @@ class DetailedSettingsForm(forms.ModelForm):
         if stored and stored not in dict(choices):
             choices = [(stored, stored), *choices]
         self.fields["time_zone"].choices = choices
+        if not self.is_bound:
+            self.initial["free_mail_unblocked"] = self.instance.free_mail_unblocked_domains()
 
     def clean_blocklist(self) -> str:
-        # parse_blocklist raises one message per bad line; they show under the field.
-        return "\n".join(parse_blocklist(self.cleaned_data["blocklist"]))
+        # The logger's own rules (parse_entry): one message per bad line, under the field.
+        return format_entries(parse_blocklist(self.cleaned_data["blocklist"]))
+
+    def clean_free_mail_unblocked(self) -> str:
+        return "\n".join(sorted(self.cleaned_data["free_mail_unblocked"]))

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import re
+import contextlib
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import models
 
-# A host name with at least one dot, labels of letters/digits/hyphens (IDNs as punycode).
-_DOMAIN_RE = re.compile(
-    r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.[a-z]{2,63}$"
+from syncsettings.blocklists import (
+    format_entries,
+    parse_blocklist,
+    parse_free_mail_unblocked,
+    validate_blocklist,
+    validate_entry,
+    validate_free_mail_unblocked,
 )
 
 
@@ -25,44 +29,6 @@ def validate_time_zone(name: str) -> None:
             params={"name": name},
             code="invalid_time_zone",
         ) from None
-
-
-def normalize_blocklist_entry(raw: str) -> str:
-    """Return the entry as stored (lower case; "@example.com" means the domain example.com),
-    or raise ValidationError saying what is wrong with it."""
-    entry = raw.strip().lower()
-    if entry.startswith("@"):
-        entry = entry[1:]
-    if "@" in entry:
-        try:
-            validate_email(entry)
-        except ValidationError:
-            raise ValidationError(f"“{raw.strip()}” is not a valid email address.") from None
-        return entry
-    if not _DOMAIN_RE.match(entry):
-        raise ValidationError(
-            f"“{raw.strip()}” is neither an email address nor a domain (like example.com)."
-        )
-    return entry
-
-
-def parse_blocklist(text: str) -> list[str]:
-    """Entries one a line; blank lines and duplicates dropped; raises on the invalid lines."""
-    entries: list[str] = []
-    errors: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = normalize_blocklist_entry(line)
-        except ValidationError as exc:
-            errors.append(f"Line {number}: {exc.messages[0]}")
-            continue
-        if entry not in entries:
-            entries.append(entry)
-    if errors:
-        raise ValidationError(errors)
-    return entries
 
 
 class SyncSettings(models.Model):
@@ -91,7 +57,15 @@ class SyncSettings(models.Model):
     email_auto_save = models.BooleanField("Save matching emails automatically", default=False)
     blocklist = models.TextField(
         blank=True,
+        validators=[validate_blocklist],
         help_text="Addresses and domains never linked to Salesforce records, one a line.",
+    )
+    free_mail_unblocked = models.TextField(
+        "Free-mail domains allowed",
+        blank=True,
+        default="",
+        validators=[validate_free_mail_unblocked],
+        help_text="Free-mail domains (blocked by default) this user allowed, one a line.",
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     updated_at = models.DateTimeField(auto_now=True)
@@ -109,6 +83,14 @@ class SyncSettings(models.Model):
         return settings_row
 
     def clean(self) -> None:
+        # Store the normalized form whatever the entry point (dashboard or admin). A text
+        # that does not parse is left as typed: the field's validator reports it.
+        with contextlib.suppress(ValidationError):
+            self.blocklist = format_entries(parse_blocklist(self.blocklist))
+        with contextlib.suppress(ValidationError):
+            self.free_mail_unblocked = "\n".join(
+                parse_free_mail_unblocked(self.free_mail_unblocked)
+            )
         if self.contact_scope == self.ContactScope.VIEW and not self.contact_view_id:
             raise ValidationError(
                 {"contact_view_id": "Choose a view, or pick another set of contacts."}
@@ -119,9 +101,74 @@ class SyncSettings(models.Model):
         entries: list[str] = []
         for line in self.blocklist.splitlines():
             try:
-                entry = normalize_blocklist_entry(line)
+                value = validate_entry(line).value
             except ValidationError:
                 continue
-            if entry not in entries:
-                entries.append(entry)
+            if value not in entries:
+                entries.append(value)
         return entries
+
+    def free_mail_unblocked_domains(self) -> list[str]:
+        """The free-mail domains this user allowed; lines that are not one are skipped."""
+        domains: list[str] = []
+        for line in self.free_mail_unblocked.splitlines():
+            try:
+                domains.extend(d for d in parse_free_mail_unblocked(line) if d not in domains)
+            except ValidationError:
+                continue
+        return domains
+
+
+class OrgBlocklistEntry(models.Model):
+    """One address or domain of the org list, kept by support staff in admin (SPEC §6).
+
+    Applies to every user on top of their own list; a user cannot unblock it."""
+
+    class Kind(models.TextChoices):
+        ADDRESS = "address", "Address"
+        DOMAIN = "domain", "Domain (with its subdomains)"
+
+    value = models.CharField(
+        max_length=320,
+        unique=True,
+        help_text="An address (bob@example.com) or a domain (example.com, @example.com).",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, editable=False)
+    note = models.CharField(max_length=200, blank=True, help_text="Why it is blocked.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["value"]
+        verbose_name = "org blocklist entry"
+        verbose_name_plural = "org blocklist"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["address", "domain"]),
+                name="org_blocklist_entry_kind_known",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Whatever the entry point: a row is never stored un-normalized or without a kind.
+        entry = validate_entry(self.value)
+        self.value, self.kind = entry.value, entry.kind
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # Normalized before the unique check runs, so "@Acme.com" and "acme.com" collide.
+        try:
+            entry = validate_entry(self.value)
+        except ValidationError as exc:
+            raise ValidationError({"value": exc.messages}) from None
+        self.value, self.kind = entry.value, entry.kind

@@ -1,7 +1,7 @@
 """What the dashboard asks of the rest of Relay. Views call these, never an API directly.
 
 contact_view_choices() asks Salesforce for the user's list views; last_sync_summary() reads
-the sync sessions.
+the sync sessions; blocklist_for() is what the email logger applies to a user.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from syncsettings.models import SyncSettings
+from syncengine.emails.blocklist import Blocklist
+from syncsettings.models import OrgBlocklistEntry, SyncSettings
 
 
 @dataclass
@@ -68,7 +69,9 @@ def contact_view_choices(user: AbstractBaseUser) -> ContactViewChoices:
 
 def last_sync_summary(user: AbstractBaseUser) -> str | None:
     """A one-line description of the user's last sync session; None if there was none."""
-    return None
+    from syncengine.services import last_sync_summary
+
+    return last_sync_summary(user)
 
 
 @transaction.atomic
@@ -77,3 +80,29 @@ def save_sync_settings(sync_settings: SyncSettings) -> SyncSettings:
     engine issue hooks here to reset the user's back-off to 30 minutes (SPEC §5)."""
     sync_settings.save()
     return sync_settings
+
+
+def own_addresses(user: AbstractBaseUser) -> list[str]:
+    """The addresses that are the user: their Relay email and every connection's account
+    address (a disconnected mailbox is still theirs). Blank ones left out."""
+    from accounts.models import Connection
+
+    addresses = [getattr(user, "email", "") or ""]
+    addresses += Connection.objects.filter(user=user).values_list("external_address", flat=True)
+    return [a for a in addresses if a.strip()]
+
+
+def blocklist_for(user: AbstractBaseUser) -> Blocklist:
+    """The blocklist one user's email logging applies (SPEC §6): the org list, the user's
+    list, their own addresses and domains, and the free-mail domains they did not allow.
+
+    Reads only: a user without a settings row gets the defaults, and no row is created.
+    Stored lines that no longer parse end up in `Blocklist.invalid` for the caller to log.
+    """
+    sync_settings = SyncSettings.objects.filter(user=user).first() or SyncSettings(user=user)
+    return Blocklist.merge(
+        org_entries=OrgBlocklistEntry.objects.values_list("value", flat=True),
+        user_entries=[line for line in sync_settings.blocklist.splitlines() if line.strip()],
+        user_own_addresses=own_addresses(user),
+        free_mail_removed=sync_settings.free_mail_unblocked.splitlines(),
+    )

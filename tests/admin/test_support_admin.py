@@ -75,10 +75,16 @@ def test_it_gives_the_support_group_exactly_its_permissions():
     perms = Group.objects.get(name="Support").permissions.all()
     assert sorted(f"{p.content_type.app_label}.{p.codename}" for p in perms) == [
         "accounts.change_connection",
+        "accounts.change_supportrequest",
         "accounts.change_user",
         "accounts.view_connection",
+        "accounts.view_supportrequest",
         "accounts.view_user",
+        "syncsettings.add_orgblocklistentry",
+        "syncsettings.change_orgblocklistentry",
         "syncsettings.change_syncsettings",
+        "syncsettings.delete_orgblocklistentry",
+        "syncsettings.view_orgblocklistentry",
         "syncsettings.view_syncsettings",
     ]
 

@@ -113,7 +113,8 @@ def test_it_reports_bad_blocklist_lines_next_to_the_field(user):
     )
     assert not form.is_valid()
     assert form.errors["blocklist"] == [
-        "Line 2: “nope” is neither an email address nor a domain (like example.com)."
+        "Line 2: “nope” is neither an email address nor a domain "
+        "(like bob@example.com or example.com)."
     ]
 
 

@@ -1,7 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from syncsettings.models import SyncSettings, parse_blocklist, validate_time_zone
+from syncsettings.blocklists import parse_blocklist
+from syncsettings.models import SyncSettings, validate_time_zone
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +42,11 @@ def test_it_reports_each_invalid_blocklist_line():
     with pytest.raises(ValidationError) as excinfo:
         parse_blocklist("good.example\nbad entry\nx@\nlocalhost")
     assert excinfo.value.messages == [
-        "Line 2: “bad entry” is neither an email address nor a domain (like example.com).",
-        "Line 3: “x@” is not a valid email address.",
-        "Line 4: “localhost” is neither an email address nor a domain (like example.com).",
+        "Line 2: “bad entry” is neither an email address nor a domain (like bob@example.com "
+        "or example.com). An entry has no spaces: put each one on its own line.",
+        "Line 3: “x@” is not a valid email address (like bob@example.com).",
+        "Line 4: “localhost” is neither an email address nor a domain (like bob@example.com "
+        "or example.com).",
     ]
 
 

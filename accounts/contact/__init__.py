@@ -1,0 +1,1 @@
+"""“Get back to us”: the contact form anyone can send, stored as a SupportRequest."""
