@@ -9,6 +9,8 @@ admin.site.site_title = "Relay support"
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("settings/", include("syncsettings.urls")),
+    path("contact/", include("accounts.contact.urls")),
+    path("sync/", include("syncengine.urls")),
     path("", include("accounts.oauth.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

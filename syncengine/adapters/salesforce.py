@@ -409,6 +409,29 @@ class SalesforceAdapter:
                 out[requested] = strip_attributes(row) if row else None
         return out
 
+    def read_by_ids(
+        self, sobject: str, ids: Sequence[str], *, include_deleted: bool = True
+    ) -> dict[str, Record]:
+        """Records by id through `queryAll … WHERE Id IN (…)` (≤200 ids a call): unlike
+        `fetch_by_ids` it keeps relationship fields (Account.Name) and returns tombstones
+        (IsDeleted, MasterRecordId), so the rows compare with the change feed's."""
+        select = select_list(DEFAULT_FIELDS[sobject], _REQUIRED[sobject])
+        out: dict[str, Record] = {}
+        for chunk in _chunks(list(dict.fromkeys(check_id(i) for i in ids)), IN_CHUNK):
+            id_list = ", ".join(f"'{i}'" for i in chunk)
+            query = soql(select, sobject, [f"Id IN ({id_list})"])
+            for row in self._query(query, include_deleted=include_deleted):
+                out[row["Id"]] = row
+        return out
+
+    def read_where(
+        self, sobject: str, where: Sequence[str], *, include_deleted: bool = False
+    ) -> list[Record]:
+        """Rows of `sobject` with DEFAULT_FIELDS under the given SOQL conditions. The
+        caller builds the conditions from checked ids, dates and `soql_string` values."""
+        select = select_list(DEFAULT_FIELDS[sobject], _REQUIRED[sobject])
+        return self._query(soql(select, sobject, where), include_deleted=include_deleted)
+
     # -- writes --------------------------------------------------------------------------
 
     def create(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:

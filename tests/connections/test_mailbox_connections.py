@@ -58,6 +58,9 @@ def connection_api_base():
 @pytest.mark.parametrize("provider", ["office365", "gmail"])
 def test_it_connects_through_the_consent_page(providers, user_client, user, provider):
     start, answer = connect(user_client, providers, provider)
+    assert start.url.startswith(
+        providers.graph.base_url if provider == "office365" else providers.google.base_url
+    )
     done = user_client.get(reverse("oauth:callback", args=[provider]), answer, follow=True)
     connection = Connection.objects.get(user=user)
     assert connection.provider == provider

@@ -1,0 +1,476 @@
+"""Apply one type's Plan through the adapters, in batches, each link written right after
+the write that produced it (tests/syncengine/planner/memory.py is the reference).
+
+Hashes stored on a link after a write: the written mailbox side's hash is that of the item
+as the API returned it (mapper applied); the written Salesforce side's is that of the
+payload mapped back (what Salesforce holds: a contact's company, which Salesforce links by
+Account, is absent there as in the echo). The other side keeps the hash the action carries.
+
+Each link write is its own small transaction (`write_link`): a crash after a side write
+and before its link leaves an item carrying our marker (or matching by key), which the
+next session links instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from .adapters.mailbox import ContainerRef, MailboxAdapter, WriteResult
+from .adapters.salesforce import SalesforceAdapter
+from .link_store import encode_facts, encode_fields
+from .models import SyncLink, SyncLogEntry, SyncSession
+from .planner import (
+    Conflict,
+    CreateMailbox,
+    CreateSalesforce,
+    DeleteMailbox,
+    DeleteSalesforce,
+    Forget,
+    Freeze,
+    HoldDeletions,
+    ItemType,
+    LinkPair,
+    LinkState,
+    Origin,
+    Plan,
+    RefreshLink,
+    Relink,
+    RestoreMailbox,
+    SalesforceFacts,
+    Side,
+    Skip,
+    Unfreeze,
+    UpdateMailbox,
+    UpdateSalesforce,
+    content_hash,
+)
+from .planner.plan import _order
+from .records_io import ROLE, SOBJECT, MailboxCodec, sf_payload, sf_written
+
+DOWN, UP = "down", "up"
+COUNTER_KEYS = ("created", "updated", "deleted", "restored", "skipped", "conflicts", "errors")
+
+
+def write_link(user: Any, item_type: ItemType, sf_id: str, **values: Any) -> None:
+    """Create or update the link of `sf_id` (`values["match_sf_id"]`: the row to move)."""
+    match = values.pop("match_sf_id", None) or sf_id
+    with transaction.atomic():
+        updated = SyncLink.objects.filter(user=user, item_type=item_type, sf_id=match).update(
+            sf_id=sf_id, **values
+        )
+        if not updated:
+            SyncLink.objects.create(user=user, item_type=item_type, sf_id=sf_id, **values)
+
+
+def drop_link(user: Any, item_type: ItemType, *, sf_id: str | None = None, mailbox_id=None):
+    rows = SyncLink.objects.filter(user=user, item_type=item_type)
+    if sf_id is not None:
+        rows = rows.filter(sf_id=sf_id)
+    if mailbox_id is not None:
+        rows = rows.filter(mailbox_id=mailbox_id)
+    rows.delete()
+
+
+@dataclass
+class Counters:
+    data: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+    def add(self, item_type: ItemType, direction: str, key: str, n: int = 1) -> None:
+        per_type = self.data.setdefault(str(item_type), {})
+        per_dir = per_type.setdefault(direction, dict.fromkeys(COUNTER_KEYS, 0))
+        per_dir[key] += n
+
+
+@dataclass
+class Executor:
+    user: Any
+    session: SyncSession
+    item_type: ItemType
+    sf: SalesforceAdapter
+    mailbox: MailboxAdapter
+    codec: MailboxCodec
+    containers: Mapping[str, ContainerRef]
+    links: Mapping[str, LinkState]
+    raw_items: Mapping[str, dict[str, Any]]
+    me: str
+    now: dt.datetime
+    counters: Counters
+    changed: bool = False
+    held: bool = False
+    created_mailbox_ids: list[str] = field(default_factory=list)
+    item_errors: int = 0
+
+    @property
+    def role(self) -> str:
+        return ROLE[self.item_type]
+
+    @property
+    def sobject(self) -> str:
+        return SOBJECT[self.item_type]
+
+    def run(self, plan: Plan) -> None:
+        for problem in plan.problems:
+            self.log(SyncLogEntry.Kind.PROBLEM, problem)
+        for _, group in groupby(plan.actions, key=_order):
+            actions = list(group)
+            by_kind: dict[type, list[Any]] = defaultdict(list)
+            for action in actions:
+                by_kind[type(action)].append(action)
+            for kind, handler in self._handlers():
+                if by_kind.get(kind):
+                    handler(by_kind[kind])
+
+    def _handlers(self) -> list[tuple[type, Callable[[list[Any]], None]]]:
+        return [
+            (RefreshLink, self._refresh),
+            (Relink, self._relink),
+            (Forget, self._forget),
+            (Unfreeze, lambda acts: self._set_state(acts, SyncLink.State.LINKED)),
+            (LinkPair, self._link_pairs),
+            (UpdateSalesforce, self._update_salesforce),
+            (UpdateMailbox, self._update_mailbox),
+            (Conflict, self._conflicts),
+            (RestoreMailbox, self._create_mailbox),
+            (CreateMailbox, self._create_mailbox),
+            (CreateSalesforce, self._create_salesforce),
+            (Freeze, lambda acts: self._set_state(acts, SyncLink.State.FROZEN)),
+            (DeleteMailbox, self._delete_mailbox),
+            (DeleteSalesforce, self._delete_salesforce),
+            (HoldDeletions, self._hold),
+            (Skip, self._skips),
+        ]
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def log(self, kind: str, message: str, **values: Any) -> None:
+        SyncLogEntry.objects.create(
+            session=self.session,
+            user=self.user,
+            item_type=str(self.item_type),
+            kind=kind,
+            message=message[:2000],
+            **values,
+        )
+
+    def item_error(self, direction: str, result: Any, sf_id: str = "", mailbox_id: str = ""):
+        message = getattr(result, "message", None) or getattr(result, "error", "") or "failed"
+        code = getattr(result, "error_code", None) or getattr(result, "status", "")
+        self.item_errors += 1
+        self.counters.add(self.item_type, direction, "errors")
+        side = Side.MAILBOX if direction == DOWN else Side.SALESFORCE
+        self.log(
+            SyncLogEntry.Kind.ITEM_ERROR,
+            f"{side} refused the write: {message}",
+            side=str(side),
+            sf_id=sf_id or "",
+            mailbox_id=mailbox_id or "",
+            payload={"code": str(code), "message": str(message)},
+        )
+        rows = SyncLink.objects.filter(user=self.user, item_type=self.item_type)
+        rows = rows.filter(sf_id=sf_id) if sf_id else rows.filter(mailbox_id=mailbox_id)
+        rows.update(error_count=F("error_count") + 1, last_error=str(message)[:2000])
+
+    def _readback_hash(self, result: WriteResult, fields: Mapping[str, Any]) -> str:
+        if result.item:
+            try:
+                return self.codec.record(self.item_type, result.item, fields).content_hash
+            except (KeyError, TypeError, ValueError):
+                pass
+        return content_hash(fields)
+
+    def _facts_after_sf_write(
+        self, sf_id: str, fields: Mapping[str, Any], base: SalesforceFacts | None
+    ) -> tuple[str, SalesforceFacts]:
+        owner = base.owner_id if base else self.me
+        invitees = base.invitee_ids if base else frozenset()
+        record = sf_written(
+            self.item_type, sf_id, fields, owner_id=owner, now=self.now, invitee_ids=invitees
+        )
+        return record.content_hash, record.facts
+
+    def _link_values(self, **values: Any) -> dict[str, Any]:
+        if "snapshot" in values:
+            values["snapshot"] = encode_fields(values["snapshot"])
+        if "sf_facts" in values:
+            values["sf_facts"] = encode_facts(values["sf_facts"])
+        for key in ("sf_hash", "mailbox_hash"):
+            if key in values and values[key] is None:
+                values[key] = ""
+        values.setdefault("last_synced_at", self.now)
+        return values
+
+    def save(self, sf_id: str, **values: Any) -> None:
+        values.setdefault("error_count", 0)
+        values.setdefault("last_error", "")
+        write_link(self.user, self.item_type, sf_id, **self._link_values(**values))
+
+    # -- link-only actions -----------------------------------------------------------------
+
+    def _refresh(self, actions: list[RefreshLink]) -> None:
+        for a in actions:
+            values: dict[str, Any] = {}
+            if a.sf_hash:
+                values["sf_hash"] = a.sf_hash
+            if a.mailbox_hash:
+                values["mailbox_hash"] = a.mailbox_hash
+            if a.sf_facts:
+                values["sf_facts"] = encode_facts(a.sf_facts)
+            SyncLink.objects.filter(user=self.user, item_type=self.item_type, sf_id=a.sf_id).update(
+                **values
+            )
+
+    def _relink(self, actions: list[Relink]) -> None:
+        for a in actions:
+            SyncLink.objects.filter(
+                user=self.user, item_type=self.item_type, sf_id=a.old_sf_id
+            ).update(sf_id=a.new_sf_id, sf_hash="")
+
+    def _forget(self, actions: list[Forget]) -> None:
+        for a in actions:
+            drop_link(self.user, self.item_type, sf_id=a.sf_id, mailbox_id=a.mailbox_id)
+
+    def _set_state(self, actions: Sequence[Freeze | Unfreeze], state: str) -> None:
+        ids = [a.sf_id for a in actions]
+        SyncLink.objects.filter(user=self.user, item_type=self.item_type, sf_id__in=ids).update(
+            state=state
+        )
+
+    def _conflicts(self, actions: list[Conflict]) -> None:
+        for a in actions:
+            direction = DOWN if a.winner == Side.SALESFORCE else UP
+            self.counters.add(self.item_type, direction, "conflicts")
+            loser = Side.MAILBOX if a.winner == Side.SALESFORCE else Side.SALESFORCE
+            self.log(
+                SyncLogEntry.Kind.CONFLICT,
+                f"Both sides changed; {a.winner} was newer and won, the {loser} version lost.",
+                side=str(loser),
+                sf_id=a.sf_id,
+                mailbox_id=a.mailbox_id,
+                payload={"winner": str(a.winner), "loser_fields": encode_fields(a.loser_fields)},
+            )
+
+    def _skips(self, actions: list[Skip]) -> None:
+        self.counters.add(self.item_type, DOWN, "skipped", len(actions))
+
+    def _hold(self, actions: list[HoldDeletions]) -> None:
+        self.held = True
+        for hold in actions:
+            for d in hold.deletions:
+                SyncLink.objects.filter(
+                    user=self.user, item_type=self.item_type, sf_id=d.sf_id
+                ).update(state=SyncLink.State.HELD_DELETION, held_side=str(hold.side))
+                self.log(
+                    SyncLogEntry.Kind.HELD_DELETION,
+                    f"Deletion in {hold.side} held for confirmation: {d.reason}",
+                    side=str(hold.side),
+                    sf_id=d.sf_id or "",
+                    mailbox_id=d.mailbox_id,
+                    payload={"reason": d.reason, "brake": hold.reason},
+                )
+
+    # -- mailbox writes --------------------------------------------------------------------
+
+    def _mailbox_update(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
+        return self.mailbox.update(self.role, changes) if changes else []
+
+    def _write_markers(self, items: list[tuple[str, str, Mapping[str, Any]]]) -> None:
+        """Store the Salesforce id on mailbox items (mailbox id, sf id, fields)."""
+        changes = []
+        for mailbox_id, sf_id, fields in items:
+            existing = self.raw_items.get(mailbox_id)
+            payload = self.codec.marker_payload(self.item_type, fields, sf_id, existing)
+            if payload is not None:
+                changes.append((mailbox_id, payload))
+        for (mailbox_id, _), result in zip(changes, self._mailbox_update(changes), strict=True):
+            if not result.ok:
+                self.log(
+                    SyncLogEntry.Kind.ITEM_ERROR,
+                    f"Could not store the Salesforce id on the item: {result.error}",
+                    side=str(Side.MAILBOX),
+                    mailbox_id=mailbox_id,
+                )
+
+    def _update_mailbox(self, actions: list[UpdateMailbox]) -> None:
+        changes = [
+            (
+                a.mailbox_id,
+                self.codec.payload(
+                    self.item_type, a.fields, a.sf_id, self.raw_items.get(a.mailbox_id)
+                ),
+            )
+            for a in actions
+        ]
+        for a, result in zip(actions, self._mailbox_update(changes), strict=True):
+            if not result.ok:
+                self.item_error(DOWN, result, a.sf_id, a.mailbox_id)
+                continue
+            self.changed = True
+            self.counters.add(self.item_type, DOWN, "updated")
+            self.save(
+                a.sf_id,
+                mailbox_id=a.mailbox_id,
+                sf_hash=a.sf_hash,
+                mailbox_hash=self._readback_hash(result, a.fields),
+                mailbox_version=result.version[:256],
+                snapshot=a.fields,
+                sf_facts=a.sf_facts,
+            )
+
+    def _create_mailbox(self, actions: list[CreateMailbox | RestoreMailbox]) -> None:
+        payloads = [
+            self.codec.payload(self.item_type, a.fields, a.sf_id, None, create=True)
+            for a in actions
+        ]
+        results = self.mailbox.create(self.role, payloads, self.containers)
+        for a, result in zip(actions, results, strict=True):
+            if not result.ok:
+                self.item_error(DOWN, result, a.sf_id)
+                continue
+            self.changed = True
+            self.created_mailbox_ids.append(result.id)
+            restore = isinstance(a, RestoreMailbox)
+            self.counters.add(self.item_type, DOWN, "restored" if restore else "created")
+            values: dict[str, Any] = {
+                "mailbox_id": result.id,
+                "sf_hash": a.sf_hash,
+                "mailbox_hash": self._readback_hash(result, a.fields),
+                "mailbox_version": result.version[:256],
+                "snapshot": a.fields,
+                "sf_facts": a.sf_facts,
+                "state": SyncLink.State.LINKED,
+            }
+            if not restore or a.sf_id not in self.links:
+                values["origin"] = Origin.SALESFORCE
+            self.save(a.sf_id, **values)
+
+    def _delete_mailbox(self, actions: list[DeleteMailbox]) -> None:
+        results = self.mailbox.delete(self.role, [a.mailbox_id for a in actions])
+        for a, result in zip(actions, results, strict=True):
+            if not result.ok:
+                self.item_error(DOWN, result, a.sf_id or "", a.mailbox_id)
+                continue
+            self.changed = True
+            self.counters.add(self.item_type, DOWN, "deleted")
+            drop_link(self.user, self.item_type, mailbox_id=a.mailbox_id)
+
+    # -- Salesforce writes -----------------------------------------------------------------
+
+    def _update_salesforce(self, actions: list[UpdateSalesforce]) -> None:
+        records = [{"Id": a.sf_id, **sf_payload(self.item_type, a.fields)} for a in actions]
+        results = self.sf.update(self.sobject, records) if records else []
+        for a, result in zip(actions, results, strict=True):
+            if not result.ok:
+                self.item_error(UP, result, a.sf_id, a.mailbox_id)
+                continue
+            self.changed = True
+            self.counters.add(self.item_type, UP, "updated")
+            link = self.links.get(a.sf_id)
+            sf_hash, facts = self._facts_after_sf_write(
+                a.sf_id, a.fields, link.sf_facts if link else None
+            )
+            self.save(
+                a.sf_id,
+                mailbox_id=a.mailbox_id,
+                sf_hash=sf_hash,
+                mailbox_hash=a.mailbox_hash,
+                snapshot=a.fields,
+                sf_facts=facts,
+            )
+
+    def _create_salesforce(self, actions: list[CreateSalesforce]) -> None:
+        records = [sf_payload(self.item_type, a.fields) for a in actions]
+        results = self.sf.create(self.sobject, records)
+        markers = []
+        for a, result in zip(actions, results, strict=True):
+            if not result.ok or not result.id:
+                self.item_error(UP, result, a.replaces_sf_id or "", a.mailbox_id)
+                continue
+            self.changed = True
+            self.counters.add(self.item_type, UP, "restored" if a.replaces_sf_id else "created")
+            sf_hash, facts = self._facts_after_sf_write(result.id, a.fields, None)
+            old = self.links.get(a.replaces_sf_id or "")
+            self.save(
+                result.id,
+                match_sf_id=a.replaces_sf_id,
+                mailbox_id=a.mailbox_id,
+                sf_hash=sf_hash,
+                mailbox_hash=a.mailbox_hash,
+                snapshot=a.fields,
+                sf_facts=facts,
+                origin=old.origin if old else Origin.MAILBOX,
+                state=SyncLink.State.LINKED,
+            )
+            markers.append((a.mailbox_id, result.id, a.fields))
+        self._write_markers(markers)
+
+    def _delete_salesforce(self, actions: list[DeleteSalesforce]) -> None:
+        results = self.sf.delete([a.sf_id for a in actions])
+        for a, result in zip(actions, results, strict=True):
+            if not result.ok and not result.gone:
+                self.item_error(UP, result, a.sf_id, a.mailbox_id)
+                continue
+            self.changed = True
+            self.counters.add(self.item_type, UP, "deleted")
+            drop_link(self.user, self.item_type, sf_id=a.sf_id)
+
+    # -- pairs -------------------------------------------------------------------------------
+
+    def _link_pairs(self, actions: list[LinkPair]) -> None:
+        to_mailbox = [a for a in actions if a.write_to == Side.MAILBOX]
+        to_sf = [a for a in actions if a.write_to == Side.SALESFORCE]
+        quiet = [a for a in actions if a.write_to is None]
+
+        changes = [
+            (
+                a.mailbox_id,
+                self.codec.payload(
+                    self.item_type, a.fields, a.sf_id, self.raw_items.get(a.mailbox_id)
+                ),
+            )
+            for a in to_mailbox
+        ]
+        for a, result in zip(to_mailbox, self._mailbox_update(changes), strict=True):
+            if not result.ok:
+                self.item_error(DOWN, result, a.sf_id, a.mailbox_id)
+                continue
+            self.changed = True
+            self.counters.add(self.item_type, DOWN, "updated")
+            self._save_pair(a, a.sf_hash, self._readback_hash(result, a.fields), a.sf_facts)
+
+        records = [{"Id": a.sf_id, **sf_payload(self.item_type, a.fields)} for a in to_sf]
+        results = self.sf.update(self.sobject, records) if records else []
+        markers = []
+        for a, result in zip(to_sf, results, strict=True):
+            if not result.ok:
+                self.item_error(UP, result, a.sf_id, a.mailbox_id)
+                continue
+            self.changed = True
+            self.counters.add(self.item_type, UP, "updated")
+            sf_hash, facts = self._facts_after_sf_write(a.sf_id, a.fields, a.sf_facts)
+            self._save_pair(a, sf_hash, a.mailbox_hash, facts)
+            markers.append(a)
+
+        for a in quiet:
+            self._save_pair(a, a.sf_hash, a.mailbox_hash, a.sf_facts)
+        markers += [a for a in quiet if a.matched_by != "marker"]
+        self._write_markers([(a.mailbox_id, a.sf_id, a.fields) for a in markers])
+
+    def _save_pair(self, a: LinkPair, sf_hash: str, mailbox_hash: str, facts: Any) -> None:
+        self.save(
+            a.sf_id,
+            mailbox_id=a.mailbox_id,
+            sf_hash=sf_hash,
+            mailbox_hash=mailbox_hash,
+            snapshot=a.fields,
+            sf_facts=facts,
+            origin=a.origin,
+            state=SyncLink.State.LINKED,
+        )

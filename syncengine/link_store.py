@@ -1,0 +1,88 @@
+"""SyncLink rows ↔ the planner's LinkState, and the JSON form of canonical fields.
+
+Canonical fields hold dates and aware datetimes; JSON holds neither. The field name says
+which it is (`due_date`, `start_date`, `end_date` are dates; `completed_at`, `start`,
+`end` are datetimes), so the stored form is plain ISO text and decoding is by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from .models import SyncLink
+from .planner import ItemType, LinkState, LinkStatus, Origin, SalesforceFacts
+
+DATE_FIELDS = frozenset({"due_date", "start_date", "end_date"})
+DATETIME_FIELDS = frozenset({"completed_at", "start", "end"})
+
+
+def encode_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def decode_value(name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if name in DATE_FIELDS:
+        return dt.date.fromisoformat(value[:10])
+    if name in DATETIME_FIELDS:
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def encode_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: encode_value(v) for k, v in fields.items()}
+
+
+def decode_fields(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: decode_value(k, v) for k, v in (data or {}).items()}
+
+
+def encode_facts(facts: SalesforceFacts | None) -> dict[str, Any] | None:
+    if facts is None:
+        return None
+    return {
+        "owner_id": facts.owner_id,
+        "modified_at": facts.modified_at.isoformat(),
+        "invitee_ids": sorted(facts.invitee_ids),
+        "scope_fields": [[k, encode_value(v)] for k, v in facts.scope_fields],
+        "content_hash": facts.content_hash,
+    }
+
+
+def decode_facts(data: Mapping[str, Any] | None) -> SalesforceFacts | None:
+    if not data:
+        return None
+    return SalesforceFacts(
+        owner_id=data["owner_id"],
+        modified_at=dt.datetime.fromisoformat(data["modified_at"]),
+        invitee_ids=frozenset(data.get("invitee_ids") or ()),
+        scope_fields=tuple((k, decode_value(k, v)) for k, v in data.get("scope_fields") or ()),
+        content_hash=data.get("content_hash"),
+    )
+
+
+def link_state(row: SyncLink) -> LinkState:
+    return LinkState(
+        sf_id=row.sf_id,
+        mailbox_id=row.mailbox_id,
+        sf_hash=row.sf_hash or None,
+        mailbox_hash=row.mailbox_hash or None,
+        snapshot=decode_fields(row.snapshot),
+        origin=Origin(row.origin),
+        state=LinkStatus(row.state),
+        sf_facts=decode_facts(row.sf_facts),
+        sf_version=row.sf_version or None,
+        mailbox_version=row.mailbox_version or None,
+        last_synced_at=row.last_synced_at,
+    )
+
+
+def load_links(user: Any, item_type: ItemType) -> dict[str, SyncLink]:
+    """Every link row of the type, by Salesforce id."""
+    rows = SyncLink.objects.filter(user=user, item_type=str(item_type))
+    return {row.sf_id: row for row in rows}

@@ -1,0 +1,198 @@
+"""The engine's state: links between pairs, cursors, sessions and their log, containers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ItemType(models.TextChoices):
+    CONTACT = "contact", "Contact"
+    TASK = "task", "Task"
+    EVENT = "event", "Calendar event"
+    EMAIL = "email", "Email"
+
+
+class SyncLink(models.Model):
+    """One synced pair: what each side looked like when Relay last wrote or read it.
+
+    The hashes are of the canonical record (syncengine.planner), so an echo of Relay's own
+    write — a new version with the same content — is not taken for a user's change.
+    """
+
+    class Origin(models.TextChoices):
+        SALESFORCE = "salesforce", "Brought down from Salesforce"
+        MAILBOX = "mailbox", "Sent up from the mailbox"
+
+    class State(models.TextChoices):
+        LINKED = "linked", "Linked"
+        FROZEN = "frozen", "Out of the sync window"
+        HELD_DELETION = "held_deletion", "Deletion waiting for confirmation"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    item_type = models.CharField(max_length=16, choices=ItemType.choices)
+    sf_id = models.CharField(max_length=18)
+    mailbox_id = models.CharField(max_length=512)
+    series_key = models.CharField(max_length=300, blank=True)
+    sf_version = models.CharField(max_length=64, blank=True)
+    mailbox_version = models.CharField(max_length=256, blank=True)
+    sf_hash = models.CharField(max_length=64, blank=True)
+    mailbox_hash = models.CharField(max_length=64, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True)
+    # SalesforceFacts as last seen (owner, LastModifiedDate, invitees, scope fields, hash):
+    # windows and scopes are re-evaluated from it without re-reading unchanged records.
+    sf_facts = models.JSONField(null=True, blank=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.LINKED)
+    held_side = models.CharField(max_length=16, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "item_type", "sf_id"], name="synclink_one_per_sf_record"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "item_type", "mailbox_id"], name="synclink_one_per_mailbox_item"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "item_type", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.item_type} {self.sf_id} ↔ {self.mailbox_id[:24]}"
+
+
+class SyncCursor(models.Model):
+    """Where the last read of one feed stopped (SystemModstamp, delta link, sync token)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    feed = models.CharField(max_length=64)
+    value = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "feed"], name="synccursor_one_per_feed")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.feed} for user {self.user_id}"
+
+
+class MailboxContainer(models.Model):
+    """A folder, list, group, label or category Relay created or found, by its role."""
+
+    class Role(models.TextChoices):
+        CONTACTS = "contacts", "Salesforce Contacts"
+        TASKS = "tasks", "Salesforce Tasks"
+        EVENTS = "events", "Salesforce category / calendar"
+        EMAILS = "emails", "Salesforce Emails"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    provider = models.CharField(max_length=16)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    external_id = models.CharField(max_length=512)
+    name = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "provider", "role"], name="mailboxcontainer_one_per_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provider})"
+
+
+class SyncSession(models.Model):
+    """One run of the engine for one user; its counters are what History shows."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Scheduled"
+        MANUAL = "manual", "Sync now"
+        SUPPORT = "support", "Started by support"
+        SETTINGS = "settings", "Settings saved"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Finished with item errors"
+        NEEDS_CONFIRMATION = "needs_confirmation", "Deletions need confirmation"
+        RETRY_LATER = "retry_later", "Will retry (rate limit or outage)"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Stopped (worker lost)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # {item_type: {"down"|"up": {"created": n, "updated": n, "deleted": n, "restored": n,
+    #  "skipped": n, "conflicts": n, "errors": n}}}
+    counters = models.JSONField(default=dict, blank=True)
+    api_calls_salesforce = models.PositiveIntegerField(default=0)
+    api_calls_mailbox = models.PositiveIntegerField(default=0)
+    # Anything written on either side (the scheduler's idle back-off reads it).
+    changed = models.BooleanField(default=False)
+    # retry_later: what the provider asked for (Retry-After), when it said.
+    retry_after_seconds = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["user", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} ({self.status})"
+
+
+class SyncLogEntry(models.Model):
+    """What a session wants a person to know about one item: a conflict, an error, a hold."""
+
+    class Kind(models.TextChoices):
+        CONFLICT = "conflict", "Conflict"
+        ITEM_ERROR = "item_error", "Item error"
+        HELD_DELETION = "held_deletion", "Held deletion"
+        PROBLEM = "problem", "Problem"
+
+    session = models.ForeignKey(SyncSession, on_delete=models.CASCADE, related_name="log")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    item_type = models.CharField(max_length=16, choices=ItemType.choices, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    side = models.CharField(max_length=16, blank=True)
+    sf_id = models.CharField(max_length=18, blank=True)
+    mailbox_id = models.CharField(max_length=512, blank=True)
+    message = models.TextField()
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "sync log entries"
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"
+
+
+class UserSyncState(models.Model):
+    """Scheduling and locking for one user: due time, idle back-off, the claim of a worker."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sync_state"
+    )
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    idle_streak = models.PositiveSmallIntegerField(default=0)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    paused = models.BooleanField(default=False)
+    claimed_by = models.CharField(max_length=128, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sync state of user {self.user_id}"

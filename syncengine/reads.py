@@ -1,0 +1,319 @@
+"""Everything one session reads, turned into the planner's inputs (per item type).
+
+Cost rule: a session with no change and no pending link reads exactly the two change
+feeds — one Salesforce Composite call and one Graph `$batch` (three Google list calls).
+Every other read below is made only when the feeds or the link table ask for it:
+
+- linked records with a pending Salesforce change (`salesforce_ids_to_read`);
+- the records named by the marker on unlinked mailbox items (Graph leaves the marker out
+  of its contacts and events delta, so those items are fetched first), tombstones too;
+- merge masters of merged-away contacts;
+- match candidates for new unmarked mailbox items (contacts by email, tasks and events by
+  subject), so an item the user files that already exists in Salesforce links instead
+  of duplicating;
+- linked items a full mailbox read did not return, and Graph events reported removed
+  (Graph reports "left the calendar window" that way): fetched, and only those confirmed
+  gone become tombstones;
+- the scope read: unlinked records that entered the down-sync scope without being
+  modified, so they are not in the change feed. Tasks only enter their scope by a
+  modification (a task never becomes open or recently modified by the clock alone), but
+  the event window slides every day, a contact view's membership can change with no
+  edit of the contact, and a settings change (down switch, contact scope, view) widens
+  the scope. So a type's scope is read again when its settings fingerprint changed, and
+  events and view contacts also once per local day (the "scope:<type>" cursor).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .adapters.mailbox import ContainerRef, MailboxAdapter, MailboxChanges
+from .adapters.salesforce import SalesforceAdapter
+from .adapters.salesforce_email import soql_string
+from .adapters.salesforce_types import ChangeBatch, Changes, SalesforceCursor, soql_datetime
+from .planner import (
+    ItemType,
+    LinkState,
+    MailboxRecord,
+    SalesforceRecord,
+    SyncRules,
+    salesforce_ids_to_read,
+)
+from .planner.rules import EVENT_LOOKAHEAD, EVENT_LOOKBACK, local_date
+from .records_io import ROLE, SOBJECT, MailboxCodec, sf_record
+
+SF_OBJECTS_OF = {
+    ItemType.CONTACT: ("Contact",),
+    ItemType.TASK: ("Task",),
+    ItemType.EVENT: ("Event", "EventRelation"),
+}
+MATCH_CHUNK = 100
+
+
+@dataclass
+class TypeInputs:
+    item_type: ItemType
+    links: dict[str, LinkState]
+    sf_changes: dict[str, SalesforceRecord] = field(default_factory=dict)
+    mailbox_changes: dict[str, MailboxRecord] = field(default_factory=dict)
+    sf_current: dict[str, SalesforceRecord] = field(default_factory=dict)
+    raw_items: dict[str, dict[str, Any]] = field(default_factory=dict)  # mailbox JSON by id
+    full_pass: bool = False
+    mailbox_cursor: str = ""
+    scope_cursor: dict[str, Any] | None = None  # to store after the type ran
+
+    @property
+    def quiet(self) -> bool:
+        return not (self.sf_changes or self.mailbox_changes or self.sf_current)
+
+
+@dataclass
+class Reader:
+    """Reads for one session; `cursors` is the user's SyncCursor values by feed name."""
+
+    sf: SalesforceAdapter
+    mailbox: MailboxAdapter
+    codec: MailboxCodec
+    containers: Mapping[str, ContainerRef]
+    cursors: Mapping[str, str]
+    rules: SyncRules
+    now: dt.datetime
+    fingerprints: Mapping[ItemType, str]
+    view_id: str | None = None
+
+    def __post_init__(self) -> None:
+        self.me = self.rules.user_sf_id
+        self.new_cursors: dict[str, str] = {}
+
+    # -- the feeds --------------------------------------------------------------------------
+
+    def read_feeds(self) -> tuple[ChangeBatch, dict[str, MailboxChanges]]:
+        since = {
+            o: SalesforceCursor.from_json(json.loads(self.cursors.get(f"salesforce:{o}") or "{}"))
+            for o in ("Contact", "Task", "Event", "EventRelation")
+        }
+        batch = self.sf.read_changes(since)
+        roles = {
+            ROLE[t]: self.cursors.get(mailbox_feed(self.codec.kind, t)) or None for t in ItemType
+        }
+        changes = self.mailbox.read_all_changes(roles, self.containers)
+        return batch, changes
+
+    def view_members(self, contacts_changed: bool) -> frozenset[str] | None:
+        """The chosen view's members, re-read when the view, the day or a contact changed."""
+        stored = json.loads(self.cursors.get("salesforce:view_members") or "{}")
+        today = local_date(self.now, self.rules.zone).isoformat()
+        fresh = stored.get("view") == self.view_id and stored.get("day") == today
+        if fresh and not contacts_changed:
+            ids = stored.get("ids")
+            return None if ids is None else frozenset(ids)
+        members = self.sf.contact_view_member_ids(self.view_id or "")
+        self.new_cursors["salesforce:view_members"] = json.dumps(
+            {
+                "view": self.view_id,
+                "day": today,
+                "ids": None if members is None else sorted(members),
+            }
+        )
+        return members
+
+    # -- per type ---------------------------------------------------------------------------
+
+    def inputs(
+        self,
+        item_type: ItemType,
+        links: Mapping[str, LinkState],
+        batch: ChangeBatch,
+        changes: MailboxChanges,
+    ) -> TypeInputs:
+        data = TypeInputs(item_type, dict(links))
+        by_mailbox = {link.mailbox_id: link for link in links.values()}
+        self._salesforce_changes(data, self._rows(item_type, batch), batch)
+        self._mailbox_changes(data, changes, by_mailbox)
+        full_sf = SOBJECT[item_type] in batch.full  # the feed itself read the whole scope
+        data.full_pass = changes.full and bool(links)
+        data.mailbox_cursor = changes.cursor
+
+        wanted: set[str] = set(salesforce_ids_to_read(links.values()))
+        for record in data.sf_changes.values():
+            if record.merged_into and record.merged_into not in data.sf_changes:
+                wanted.add(record.merged_into)
+        unlinked = [r for r in data.mailbox_changes.values() if r.mailbox_id not in by_mailbox]
+        for item in unlinked:
+            if not item.gone and item.sf_id_marker and item.sf_id_marker not in data.sf_changes:
+                wanted.add(item.sf_id_marker)
+        self._read_by_ids(data, wanted - set(data.sf_changes))
+
+        if not full_sf:
+            new_items = [r for r in unlinked if not r.gone and not r.sf_id_marker]
+            self._match_candidates(data, new_items)
+        data.scope_cursor = self._scope(data, full_sf)
+        return data
+
+    def _rows(self, item_type: ItemType, batch: ChangeBatch) -> Changes:
+        return {
+            ItemType.CONTACT: batch.contacts,
+            ItemType.TASK: batch.tasks,
+            ItemType.EVENT: batch.events,
+        }[item_type]
+
+    def _invitees(self, row: Mapping[str, Any], batch: ChangeBatch | None) -> frozenset[str]:
+        if row.get("OwnerId") == self.me:
+            return frozenset()
+        if batch is not None:
+            live = {r.get("EventId") for r in batch.invitations.records.values()}
+            dropped = {r.get("EventId") for r in batch.invitations.deleted.values()} - live
+            if row.get("Id") in dropped:
+                return frozenset()
+        return frozenset({self.me})
+
+    def _sf(
+        self, data: TypeInputs, row: Mapping[str, Any], batch: ChangeBatch | None = None
+    ) -> SalesforceRecord:
+        link = data.links.get(row["Id"])
+        invitees = self._invitees(row, batch) if data.item_type == ItemType.EVENT else frozenset()
+        return sf_record(
+            data.item_type,
+            row,
+            previous=link.snapshot if link else None,
+            invitee_ids=invitees,
+        )
+
+    def _salesforce_changes(self, data: TypeInputs, rows: Changes, batch: ChangeBatch) -> None:
+        for row in [*rows.records.values(), *rows.deleted.values()]:
+            data.sf_changes[row["Id"]] = self._sf(data, row, batch)
+
+    def _read_by_ids(self, data: TypeInputs, ids: Iterable[str]) -> None:
+        ids = sorted(ids)
+        if not ids:
+            return
+        for sf_id, row in self.sf.read_by_ids(SOBJECT[data.item_type], ids).items():
+            data.sf_current[sf_id] = self._sf(data, row)
+        for sf_id in ids:
+            if sf_id not in data.sf_current:  # unknown here (purged, another org): gone
+                data.sf_current[sf_id] = SalesforceRecord(
+                    sf_id, data.item_type, {}, "", self.now, deleted=True
+                )
+
+    def _mailbox_changes(
+        self, data: TypeInputs, changes: MailboxChanges, by_mailbox: Mapping[str, LinkState]
+    ) -> None:
+        item_type, codec = data.item_type, self.codec
+        raw = {codec.item_id(item): item for item in changes.items}
+        to_fetch: set[str] = set()
+        removed = set(changes.removed_ids)
+        if item_type == ItemType.EVENT and not codec.google:
+            # Graph says "@removed" for an event that left the calendar window, too.
+            to_fetch |= {i for i in removed if i in by_mailbox}
+        if changes.full and by_mailbox:
+            to_fetch |= set(by_mailbox) - set(raw)  # unseen by a full read: confirm
+        # Items we created after the cursor was taken: a Graph delta reports them as new,
+        # but one created and deleted between two reads is never mentioned. Expected
+        # echoes that did not come are confirmed by id.
+        expected = json.loads(self.cursors.get(echo_feed(codec.kind, item_type)) or "[]")
+        to_fetch |= {i for i in expected if i in by_mailbox and i not in raw and i not in removed}
+        if codec.needs_fetch_for_marker(item_type):
+            to_fetch |= {
+                i
+                for i, item in raw.items()
+                if i not in by_mailbox and codec.marked(item_type, item)
+            }
+        fetched = self.mailbox.fetch(ROLE[item_type], sorted(to_fetch)) if to_fetch else {}
+        for item_id, item in fetched.items():
+            if item is None:
+                raw.pop(item_id, None)
+                removed.add(item_id)
+            else:
+                raw[item_id] = item
+                removed.discard(item_id)
+        for item_id in removed:
+            if item_id not in raw:
+                data.mailbox_changes[item_id] = codec.tombstone(item_type, item_id, self.now)
+        for item_id, item in raw.items():
+            link = by_mailbox.get(item_id)
+            data.mailbox_changes[item_id] = codec.record(
+                item_type, item, link.snapshot if link else None
+            )
+            data.raw_items[item_id] = item
+
+    def _match_candidates(self, data: TypeInputs, items: list[MailboxRecord]) -> None:
+        """Unlinked Salesforce records that a new mailbox item may be a copy of."""
+        if not items:
+            return
+        if data.item_type == ItemType.CONTACT:
+            values = sorted({str(i.fields["email"]) for i in items if i.fields.get("email")})
+            column, extra = "Email", []
+        else:
+            values = sorted({str(i.fields["subject"]) for i in items if i.fields.get("subject")})
+            column, extra = "Subject", [f"OwnerId = '{self.me}'"]
+        sobject = SOBJECT[data.item_type]
+        for start in range(0, len(values), MATCH_CHUNK):
+            chunk = ", ".join(soql_string(v) for v in values[start : start + MATCH_CHUNK])
+            for row in self.sf.read_where(sobject, [f"{column} IN ({chunk})", *extra]):
+                if row["Id"] not in data.links and row["Id"] not in data.sf_changes:
+                    data.sf_current[row["Id"]] = self._sf(data, row)
+
+    def _scope(self, data: TypeInputs, full_sf: bool) -> dict[str, Any]:
+        """Read the type's scope when it may hold unlinked records the feed cannot show."""
+        item_type = data.item_type
+        today = local_date(self.now, self.rules.zone).isoformat()
+        current = {"fp": self.fingerprints[item_type], "day": today}
+        stored = json.loads(self.cursors.get(f"scope:{item_type}") or "{}")
+        if full_sf or not self.rules.down_allowed(item_type):
+            # Switched off (or view missing): remember it, so switching on reads the scope.
+            return current if full_sf else {**current, "fp": "off"}
+        daily = item_type == ItemType.EVENT or (
+            item_type == ItemType.CONTACT and self.rules.view_member_ids is not None
+        )
+        if stored.get("fp") == current["fp"] and (not daily or stored.get("day") == today):
+            return current
+        for row in self._scope_rows(item_type):
+            if row["Id"] not in data.links and row["Id"] not in data.sf_changes:
+                data.sf_current[row["Id"]] = self._sf(data, row)
+        return current
+
+    def _scope_rows(self, item_type: ItemType) -> list[dict[str, Any]]:
+        me = self.me
+        if item_type == ItemType.TASK:
+            return self.sf.read_where("Task", [f"OwnerId = '{me}'"])
+        if item_type == ItemType.CONTACT:
+            scope = self.rules.contact_scope
+            if scope == "all":
+                return self.sf.read_where("Contact", [])
+            if scope == "mine":
+                return self.sf.read_where("Contact", [f"OwnerId = '{me}'"])
+            ids = sorted(self.rules.view_member_ids or ())
+            return list(self.sf.read_by_ids("Contact", ids, include_deleted=False).values())
+        lo = soql_datetime(self.now - EVENT_LOOKBACK - dt.timedelta(days=1))
+        hi = soql_datetime(self.now + EVENT_LOOKAHEAD + dt.timedelta(days=1))
+        window = [f"EndDateTime >= {lo}", f"StartDateTime <= {hi}"]
+        rows = self.sf.read_where("Event", [f"OwnerId = '{me}'", *window])
+        invited = self.sf.read_where("EventRelation", [f"RelationId = '{me}'", "IsInvitee = true"])
+        ids = sorted({r["EventId"] for r in invited} - {r["Id"] for r in rows})
+        if ids:
+            found = self.sf.read_by_ids("Event", ids, include_deleted=False)
+            rows += [r for r in found.values() if not r.get("IsChild")]
+        return rows
+
+    def store_cursor(self, name: str, value: Any) -> None:
+        self.new_cursors[name] = value if isinstance(value, str) else json.dumps(value)
+
+
+def echo_feed(kind: str, item_type: ItemType) -> str:
+    """The SyncCursor holding the mailbox ids the last session created (see above)."""
+    return f"echo:{kind}:{ROLE[item_type]}"
+
+
+def mailbox_feed(kind: str, item_type: ItemType) -> str:
+    """The SyncCursor name of a mailbox feed (by kind: a new mailbox starts afresh)."""
+    return f"{kind}:{ROLE[item_type]}"
+
+
+def sf_cursor_values(batch: ChangeBatch, item_type: ItemType) -> dict[str, str]:
+    return {
+        f"salesforce:{o}": json.dumps(batch.cursors[o].to_json()) for o in SF_OBJECTS_OF[item_type]
+    }

@@ -1,0 +1,153 @@
+"""Who syncs when, and making sure a user never has two sessions at once.
+
+The per-user lock is a lease on `UserSyncState.claimed_until`, taken by compare-and-swap
+(`filter(...).update(...)` and check the row count, as healthchecks claims work). It holds
+across workers and machines because the database is shared, works on SQLite and
+PostgreSQL alike, and a worker that dies simply lets its lease run out: the next claim
+after `claimed_until` recovers the user, and the abandoned session is closed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import SyncSession, UserSyncState
+
+# A worker renews its lease at least this often; a lease this old means the worker died.
+LEASE = timedelta(minutes=getattr(settings, "RELAY_SYNC_LEASE_MINUTES", 10))
+BASE_INTERVAL = timedelta(minutes=30)
+# SPEC §5: sessions that find nothing back off 30 → 60 → 120 minutes.
+MAX_IDLE_DOUBLINGS = 2
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def state_for(user_id: int) -> UserSyncState:
+    state, _ = UserSyncState.objects.get_or_create(user_id=user_id)
+    return state
+
+
+def claim(user_id: int, owner: str, now: datetime | None = None) -> bool:
+    """Take the user's lease if nobody holds a live one. True when this worker has it."""
+    now = now or timezone.now()
+    state_for(user_id)
+    taken = (
+        UserSyncState.objects.filter(user_id=user_id)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_by=owner, claimed_until=now + LEASE)
+    )
+    if taken:
+        close_abandoned_sessions(user_id, now)
+    return bool(taken)
+
+
+def heartbeat(user_id: int, owner: str, session: SyncSession | None = None) -> bool:
+    """Renew the lease (and the session's heartbeat). False if another worker took over."""
+    now = timezone.now()
+    renewed = UserSyncState.objects.filter(user_id=user_id, claimed_by=owner).update(
+        claimed_until=now + LEASE
+    )
+    if session is not None and session.pk:
+        SyncSession.objects.filter(pk=session.pk).update(heartbeat_at=now)
+    return bool(renewed)
+
+
+def release(user_id: int, owner: str) -> None:
+    UserSyncState.objects.filter(user_id=user_id, claimed_by=owner).update(
+        claimed_by="", claimed_until=None
+    )
+
+
+def close_abandoned_sessions(user_id: int, now: datetime) -> int:
+    """Sessions still 'running' when their user is claimed anew lost their worker."""
+    return SyncSession.objects.filter(user_id=user_id, status=SyncSession.Status.RUNNING).update(
+        status=SyncSession.Status.ABANDONED,
+        finished_at=now,
+        error="The worker running this session stopped; a later session picks up its work.",
+    )
+
+
+DISPATCH_TASK = "relay.dispatch_due_sessions"
+
+
+def base_interval() -> timedelta:
+    """The beat interval staff set on the dispatch task in admin (30 minutes by default)."""
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.filter(task=DISPATCH_TASK, enabled=True).first()
+    if task is None or task.interval is None:
+        return BASE_INTERVAL
+    return timedelta(seconds=task.interval.schedule.run_every.total_seconds())
+
+
+def next_interval(idle_streak: int, base: timedelta = BASE_INTERVAL) -> timedelta:
+    return base * (2 ** min(idle_streak, MAX_IDLE_DOUBLINGS))
+
+
+@transaction.atomic
+def record_outcome(
+    user_id: int,
+    *,
+    found_changes: bool,
+    failed: bool,
+    retry_after: timedelta | None = None,
+    now: datetime | None = None,
+    base: timedelta = BASE_INTERVAL,
+) -> UserSyncState:
+    """After a session: update the idle back-off, failure streak and next due time."""
+    now = now or timezone.now()
+    state_for(user_id)
+    state = UserSyncState.objects.select_for_update().get(user_id=user_id)
+    state.consecutive_failures = state.consecutive_failures + 1 if failed else 0
+    if found_changes or failed:
+        state.idle_streak = 0
+    else:
+        state.idle_streak = min(state.idle_streak + 1, MAX_IDLE_DOUBLINGS)
+    state.next_due_at = now + (
+        retry_after if retry_after is not None else next_interval(state.idle_streak, base)
+    )
+    state.save(update_fields=["consecutive_failures", "idle_streak", "next_due_at"])
+    return state
+
+
+def reset_backoff(user_id: int) -> None:
+    """A settings save or "Sync now": back to the 30-minute rhythm (SPEC §5)."""
+    state_for(user_id)
+    UserSyncState.objects.filter(user_id=user_id).update(idle_streak=0, next_due_at=None)
+
+
+def due_user_ids(now: datetime | None = None, slack: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Users with both connections active, not paused, whose next session is due.
+
+    `slack` lets a user due a minute after the beat tick go now rather than a whole
+    interval later.
+    """
+    from accounts.models import Connection
+
+    now = now or timezone.now()
+    sf_users = set(
+        Connection.objects.filter(
+            side=Connection.Side.SALESFORCE, status=Connection.Status.ACTIVE
+        ).values_list("user_id", flat=True)
+    )
+    mailbox_users = set(
+        Connection.objects.filter(
+            side=Connection.Side.MAILBOX, status=Connection.Status.ACTIVE
+        ).values_list("user_id", flat=True)
+    )
+    candidates = sf_users & mailbox_users
+    not_due = set(
+        UserSyncState.objects.filter(user_id__in=candidates)
+        .filter(Q(paused=True) | Q(next_due_at__gt=now + slack))
+        .values_list("user_id", flat=True)
+    )
+    return sorted(candidates - not_due)

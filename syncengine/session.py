@@ -1,0 +1,434 @@
+"""One sync session for one user: connections → containers → feeds → plan → execute →
+cursors → the session record. The caller holds the user's lease (syncengine.scheduling).
+
+    session = run_session(user, SyncSession.Trigger.SCHEDULE)
+
+Outcomes (SyncSession.status):
+- succeeded; partial (some items refused, logged as item_error, the rest applied);
+- needs_confirmation (the mass-deletion brake held deletions: confirm_held_deletions /
+  discard_held_deletions);
+- retry_later (TemporaryProviderError: 5xx, 429, REQUEST_LIMIT_EXCEEDED, timeouts):
+  `retry_after_seconds` holds what the provider asked for. Cursors of types not finished
+  stay where they were, so nothing is lost; links already written stay (their echoes are
+  recognised by hash);
+- failed: a connection is not active (no API call is made), ReconnectRequired (the
+  connection is marked needs_reconnect), another ProviderError, or an unexpected error.
+
+A type's cursors advance only after that type's actions ran.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Connection
+from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
+from syncsettings.models import SyncSettings
+
+from .adapters.mailbox import ContainerRef, MailboxAdapter
+from .adapters.salesforce import SalesforceAdapter
+from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
+from .link_store import decode_facts, decode_fields, link_state, load_links
+from .models import MailboxContainer, SyncCursor, SyncLink, SyncSession
+from .planner import (
+    ContactScope,
+    CreateSalesforce,
+    DeleteMailbox,
+    DeleteSalesforce,
+    ItemType,
+    Plan,
+    RestoreMailbox,
+    Side,
+    SyncRules,
+    plan,
+)
+from .reads import Reader, echo_feed, mailbox_feed, sf_cursor_values
+from .records_io import MailboxCodec
+
+logger = logging.getLogger(__name__)
+ITEM_TYPES = (ItemType.CONTACT, ItemType.TASK, ItemType.EVENT)
+
+
+class SessionStop(Exception):
+    """The session cannot start (a connection is missing or not active)."""
+
+
+@dataclass
+class Stack:
+    """What a session talks through."""
+
+    sf_connection: Connection
+    mailbox_connection: Connection
+    settings: SyncSettings
+    sf: SalesforceAdapter
+    mailbox: MailboxAdapter
+    containers: dict[str, ContainerRef]
+    codec: MailboxCodec
+
+    @property
+    def me(self) -> str:
+        return self.sf_connection.external_account_id
+
+
+def _connections(user: Any) -> tuple[Connection, Connection]:
+    sf = Connection.objects.salesforce_for(user)
+    mailbox = Connection.objects.mailbox_for(user)
+    for label, conn in (("Salesforce", sf), ("mailbox", mailbox)):
+        if conn is None:
+            raise SessionStop(f"No {label} connection: connect one to sync.")
+        if not conn.is_active:
+            raise SessionStop(
+                f"The {conn.get_provider_display()} connection is {conn.get_status_display()}"
+                ": reconnect it to sync."
+            )
+    assert sf is not None and mailbox is not None
+    return sf, mailbox
+
+
+def build_stack(user: Any, now: dt.datetime | None = None) -> Stack:
+    """Adapters for the user's connections, and the mailbox containers (found or created
+    once; stored ids are trusted without a call)."""
+    sf_conn, mb_conn = _connections(user)
+    sync_settings = SyncSettings.for_user(user)
+    tz = sync_settings.time_zone or "UTC"
+    clock = (lambda: now) if now is not None else None
+
+    from accounts.providers.salesforce import SalesforceClient
+
+    sf_kwargs: dict[str, Any] = {"clock": clock} if clock else {}
+    sf = SalesforceAdapter(
+        SalesforceClient(sf_conn).call,
+        sf_conn.external_account_id,
+        settings.SALESFORCE_API_VERSION,
+        **sf_kwargs,
+    )
+    mailbox: MailboxAdapter
+    if mb_conn.provider == Connection.Provider.OFFICE365:
+        from accounts.providers.o365_client import build_o365_account
+
+        from .adapters.office365 import Office365Adapter
+
+        mailbox = Office365Adapter(build_o365_account(mb_conn, tz), tz, clock=clock)
+    else:
+        from accounts.providers.google_client import authorized_http
+
+        from .adapters.gmail import GmailAdapter, build_google_services
+
+        services = build_google_services(
+            authorized_http(mb_conn),
+            settings.GOOGLE_API_BASE_URL or None,
+            settings.GOOGLE_CA_BUNDLE or None,
+        )
+        mailbox = GmailAdapter(services, tz, clock=clock)
+
+    known = {
+        c.role: c.external_id
+        for c in MailboxContainer.objects.filter(user=user, provider=mb_conn.provider)
+    }
+    containers = mailbox.ensure_containers(known)
+    store_containers(user, mb_conn.provider, containers, known)
+    codec = MailboxCodec(mailbox.kind, tz, containers, sf_conn.instance_url)
+    return Stack(sf_conn, mb_conn, sync_settings, sf, mailbox, containers, codec)
+
+
+def store_containers(
+    user: Any, provider: str, containers: dict[str, ContainerRef], known: dict[str, str]
+) -> None:
+    for role, ref in containers.items():
+        if known.get(role) != ref.external_id:
+            MailboxContainer.objects.update_or_create(
+                user=user,
+                provider=provider,
+                role=role,
+                defaults={"external_id": ref.external_id, "name": ref.name},
+            )
+
+
+def rules_for(stack: Stack, view_member_ids: frozenset[str] | None) -> SyncRules:
+    s = stack.settings
+    return SyncRules(
+        user_sf_id=stack.me,
+        down_enabled={
+            ItemType.CONTACT: s.contacts_down_enabled,
+            ItemType.TASK: s.tasks_down_enabled,
+            ItemType.EVENT: s.events_down_enabled,
+        },
+        contact_scope=ContactScope(s.contact_scope),
+        view_member_ids=view_member_ids,
+        auto_remove={ItemType.CONTACT: s.auto_remove_contacts, ItemType.TASK: s.auto_remove_tasks},
+        time_zone=s.time_zone or "UTC",
+    )
+
+
+def _fingerprints(s: SyncSettings) -> dict[ItemType, str]:
+    view = s.contact_view_id if s.contact_scope == SyncSettings.ContactScope.VIEW else ""
+    return {
+        ItemType.CONTACT: f"{s.contact_scope}:{view}",
+        ItemType.TASK: "on",
+        ItemType.EVENT: "on",
+    }
+
+
+def _store_cursors(user: Any, values: dict[str, str]) -> None:
+    with transaction.atomic():
+        for feed, value in values.items():
+            if value:
+                SyncCursor.objects.update_or_create(user=user, feed=feed, defaults={"value": value})
+
+
+def _empty_counters() -> Counters:
+    counters = Counters()
+    for item_type in ITEM_TYPES:
+        for direction in (DOWN, UP):
+            counters.add(item_type, direction, COUNTER_KEYS[0], 0)
+    return counters
+
+
+class _Run:
+    def __init__(self, user: Any, session: SyncSession, now: dt.datetime, explicit_now: bool):
+        self.user, self.session, self.now = user, session, now
+        self.explicit_now = explicit_now
+        self.counters = _empty_counters()
+        self.changed = self.held = False
+        self.item_errors = 0
+        self.stack: Stack | None = None
+
+    def run(self) -> None:
+        stack = self.stack = build_stack(self.user, self.now if self.explicit_now else None)
+        cursors = dict(SyncCursor.objects.filter(user=self.user).values_list("feed", "value"))
+        s = stack.settings
+        view_id = s.contact_view_id if s.contact_scope == SyncSettings.ContactScope.VIEW else None
+        reader = Reader(
+            stack.sf,
+            stack.mailbox,
+            stack.codec,
+            stack.containers,
+            cursors,
+            rules_for(stack, None),
+            self.now,
+            _fingerprints(s),
+            view_id,
+        )
+        batch, changes = reader.read_feeds()
+        members = None
+        if s.contact_scope == SyncSettings.ContactScope.VIEW and view_id:
+            members = reader.view_members(bool(batch.contacts))
+        reader.rules = rules_for(stack, members)
+        for item_type in ITEM_TYPES:
+            self._run_type(stack, reader, item_type, batch, changes[codec_role(item_type)])
+        _store_cursors(self.user, reader.new_cursors)
+
+    def _run_type(self, stack: Stack, reader: Reader, item_type: ItemType, batch, changes) -> None:
+        rows = load_links(self.user, item_type)
+        links = {sf_id: link_state(row) for sf_id, row in rows.items()}
+        inputs = reader.inputs(item_type, links, batch, changes)
+        result = plan(
+            item_type,
+            links=links.values(),
+            sf_changes=inputs.sf_changes.values(),
+            mailbox_changes=inputs.mailbox_changes.values(),
+            rules=reader.rules,
+            now=self.now,
+            full_pass=inputs.full_pass,
+            sf_current=inputs.sf_current,
+        )
+        executor = self._executor(stack, item_type, links, inputs.raw_items)
+        executor.run(result)
+        self._collect(executor)
+        cursor_values = sf_cursor_values(batch, item_type)
+        cursor_values[mailbox_feed(stack.codec.kind, item_type)] = inputs.mailbox_cursor
+        cursor_values[echo_feed(stack.codec.kind, item_type)] = _json(executor.created_mailbox_ids)
+        if inputs.scope_cursor is not None:
+            cursor_values[f"scope:{item_type}"] = _json(inputs.scope_cursor)
+        _store_cursors(self.user, cursor_values)
+        # The Office 365 adapter finds a deleted folder or list again: keep the new id.
+        store_containers(
+            self.user,
+            stack.mailbox_connection.provider,
+            dict(getattr(stack.mailbox, "containers", {}) or {}),
+            {r: c.external_id for r, c in stack.containers.items()},
+        )
+
+    def _executor(self, stack: Stack, item_type: ItemType, links, raw_items) -> Executor:
+        return Executor(
+            user=self.user,
+            session=self.session,
+            item_type=item_type,
+            sf=stack.sf,
+            mailbox=stack.mailbox,
+            codec=stack.codec,
+            containers=stack.containers,
+            links=links,
+            raw_items=raw_items,
+            me=stack.me,
+            now=self.now,
+            counters=self.counters,
+        )
+
+    def _collect(self, executor: Executor) -> None:
+        self.changed |= executor.changed
+        self.held |= executor.held
+        self.item_errors += executor.item_errors
+
+    def finish(self, status: str, error: str = "", retry_after: float | None = None) -> None:
+        session = self.session
+        session.status = status
+        session.error = error
+        session.counters = self.counters.data
+        session.changed = self.changed
+        session.retry_after_seconds = retry_after
+        if self.stack is not None:
+            session.api_calls_salesforce = self.stack.sf.api_calls
+            session.api_calls_mailbox = self.stack.mailbox.api_calls
+        session.finished_at = timezone.now()
+        session.save()
+
+
+def codec_role(item_type: ItemType) -> str:
+    from .records_io import ROLE
+
+    return ROLE[item_type]
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def _outcome(run: _Run, action: Any) -> SyncSession:
+    """Run `action()` and close the session with the status its outcome means."""
+    Status = SyncSession.Status
+    try:
+        action()
+    except SessionStop as exc:
+        run.finish(Status.FAILED, str(exc))
+    except ReconnectRequired as exc:
+        _mark_reconnect(run, str(exc))
+        run.finish(Status.FAILED, str(exc))
+    except TemporaryProviderError as exc:
+        run.finish(Status.RETRY_LATER, str(exc), getattr(exc, "retry_after", None))
+    except ProviderError as exc:
+        run.finish(Status.FAILED, str(exc))
+    except Exception as exc:  # a bug or a crash: the next session heals (markers, cursors)
+        logger.exception("sync session %s of user %s crashed", run.session.pk, run.user.pk)
+        run.finish(Status.FAILED, f"Unexpected error: {exc!r}")
+    else:
+        if run.held:
+            run.finish(Status.NEEDS_CONFIRMATION)
+        elif run.item_errors:
+            run.finish(Status.PARTIAL)
+        else:
+            run.finish(Status.SUCCEEDED)
+    return run.session
+
+
+def _mark_reconnect(run: _Run, message: str) -> None:
+    """The clients mark the connection whose refresh was refused; make sure one is."""
+    conns = [Connection.objects.salesforce_for(run.user), Connection.objects.mailbox_for(run.user)]
+    live = [c for c in conns if c is not None]
+    if any(not c.is_active for c in live):
+        return
+    is_sf = message.lower().startswith("salesforce")
+    for conn in live:
+        if (conn.side == Connection.Side.SALESFORCE) == is_sf:
+            conn.mark_needs_reconnect(message)
+
+
+def run_session(user: Any, trigger: str, *, now: dt.datetime | None = None) -> SyncSession:
+    """One session for `user` (the caller holds the user's lease). Never raises for a
+    provider's failure: the returned SyncSession says what happened."""
+    explicit = now is not None
+    now = now or timezone.now()
+    session = SyncSession.objects.create(user=user, trigger=trigger)
+    run = _Run(user, session, now, explicit)
+    return _outcome(run, run.run)
+
+
+# --- held deletions ------------------------------------------------------------------------
+
+
+def _held_links(user: Any, item_type: ItemType | str | None) -> dict[ItemType, list[SyncLink]]:
+    rows = SyncLink.objects.filter(user=user, state=SyncLink.State.HELD_DELETION)
+    if item_type:
+        rows = rows.filter(item_type=str(item_type))
+    out: dict[ItemType, list[SyncLink]] = {}
+    for row in rows.order_by("sf_id"):
+        out.setdefault(ItemType(row.item_type), []).append(row)
+    return out
+
+
+def _run_held(
+    user: Any, item_type: ItemType | str | None, confirm: bool, now: dt.datetime | None
+) -> SyncSession:
+    explicit = now is not None
+    now = now or timezone.now()
+    session = SyncSession.objects.create(user=user, trigger=SyncSession.Trigger.MANUAL)
+    run = _Run(user, session, now, explicit)
+
+    def action() -> None:
+        held = _held_links(user, item_type)
+        if not held:
+            return
+        stack = run.stack = build_stack(user, now if explicit else None)
+        for kind, rows in held.items():
+            actions = _confirm_actions(rows) if confirm else _discard_actions(rows)
+            links = {row.sf_id: link_state(row) for row in rows}
+            executor = run._executor(stack, kind, links, {})
+            executor.run(Plan(kind, tuple(actions)))
+            run._collect(executor)
+
+    return _outcome(run, action)
+
+
+def _confirm_actions(rows: Iterable[SyncLink]) -> list[Any]:
+    actions: list[Any] = []
+    for row in rows:
+        if row.held_side == Side.SALESFORCE:
+            actions.append(DeleteSalesforce(row.sf_id, row.mailbox_id, "confirmed"))
+        else:
+            actions.append(DeleteMailbox(row.mailbox_id, row.sf_id, "confirmed"))
+    return actions
+
+
+def _discard_actions(rows: Iterable[SyncLink]) -> list[Any]:
+    """Discard keeps both sides: the side that was deleted is recreated from the link's
+    snapshot (which is what the surviving side holds: an edited survivor would have been
+    restored by guard 1, never held) and relinked."""
+    actions: list[Any] = []
+    for row in rows:
+        fields = decode_fields(row.snapshot)
+        if row.held_side == Side.SALESFORCE:
+            # The mailbox copy was deleted; Salesforce's record is kept: bring it back down.
+            facts = decode_facts(row.sf_facts)
+            if facts is None:
+                continue
+            actions.append(RestoreMailbox(row.sf_id, row.mailbox_id, fields, row.sf_hash, facts))
+        else:
+            # The Salesforce record was deleted; the mailbox copy is kept: send it up anew.
+            actions.append(
+                CreateSalesforce(row.mailbox_id, fields, row.mailbox_hash, replaces_sf_id=row.sf_id)
+            )
+    return actions
+
+
+def confirm_held_deletions(
+    user: Any, item_type: ItemType | str | None = None, *, now: dt.datetime | None = None
+) -> SyncSession:
+    """Run the deletions the brake held (all types, or one), as a session of their own."""
+    return _run_held(user, item_type, True, now)
+
+
+def discard_held_deletions(
+    user: Any, item_type: ItemType | str | None = None, *, now: dt.datetime | None = None
+) -> SyncSession:
+    """Refuse the held deletions: keep both sides (recreate the deleted side, relink)."""
+    return _run_held(user, item_type, False, now)

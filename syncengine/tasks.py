@@ -1,0 +1,20 @@
+"""Celery tasks: beat dispatches due users; a worker runs one user's session."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="relay.dispatch_due_sessions", ignore_result=True)
+def dispatch_due_sessions() -> int:
+    """Beat runs this every interval (30 minutes, editable in admin's Periodic tasks)."""
+    return len(services.dispatch_due_sessions())
+
+
+@shared_task(name="relay.run_sync_session", ignore_result=True, acks_late=True)
+def run_sync_session(user_id: int, trigger: str = "schedule") -> int | None:
+    """One session for one user; a no-op when another worker holds the user's lease."""
+    session = services.run_claimed_session(user_id, trigger)
+    return session.pk if session else None

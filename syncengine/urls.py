@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "syncengine"
+
+urlpatterns = [
+    path("history/", views.history, name="history"),
+    path("sync-now/", views.sync_now, name="sync_now"),
+    path("held-deletions/", views.resolve_held_deletions, name="held_deletions"),
+]

@@ -1,0 +1,247 @@
+"""End-to-end sessions: the three emulators over TLS (one stack per module, reset per
+test), a Relay user connected to both, and helpers to act as the user on either side."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from sandbox.demo_users import SandboxAccount, connect_relay_user
+from sandbox.stack import build_stack
+from syncengine.models import MailboxContainer, SyncSession
+from syncengine.session import run_session
+from syncsettings.models import SyncSettings
+
+EMAIL = "ann@acme.example"
+NOW = dt.datetime(2024, 5, 15, 12, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Clock:
+    now: dt.datetime = NOW
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def sf_stamp(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+@dataclass
+class World:
+    kind: str
+    stack: Any
+    clock: Clock
+    user: Any = None
+    me: str = ""
+    other: str = ""
+    sessions: list[SyncSession] = field(default_factory=list)
+
+    @property
+    def sfapp(self) -> Any:
+        return self.stack.salesforce_app
+
+    @property
+    def mbapp(self) -> Any:
+        return self.stack.graph_app if self.kind == "office365" else self.stack.google_app
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def sync(self, **kwargs: Any) -> SyncSession:
+        self.clock.advance(minutes=1)
+        sf_before, mb_before = self.sfapp.call_count(), self.mbapp.call_count()
+        session = run_session(self.user, SyncSession.Trigger.MANUAL, now=self.clock(), **kwargs)
+        session.sf_calls_seen = self.sfapp.call_count() - sf_before
+        session.mb_calls_seen = self.mbapp.call_count() - mb_before
+        self.sessions.append(session)
+        self.clock.advance(minutes=1)
+        return session
+
+    def settings(self, **values: Any) -> None:
+        s = SyncSettings.for_user(self.user)
+        for key, value in values.items():
+            setattr(s, key, value)
+        s.save()
+
+    def container(self, role: str) -> str:
+        return MailboxContainer.objects.get(user=self.user, role=role).external_id
+
+    # -- Salesforce, as a person --------------------------------------------------------------
+
+    def sf_contact(self, last: str, email: str, owner: str | None = None, **more: Any) -> str:
+        fields = {"LastName": last, "Email": email, **more}
+        return self.sfapp.create("Contact", fields, owner or self.me)
+
+    def sf_task(self, subject: str, due: dt.date | None = None, **more: Any) -> str:
+        fields = {"Subject": subject, "Status": "Not Started", "Priority": "Normal", **more}
+        if due:
+            fields["ActivityDate"] = due.isoformat()
+        return self.sfapp.create("Task", fields, more.pop("owner", None) or self.me)
+
+    def sf_event(self, subject: str, start: dt.datetime, hours: float = 1, **more: Any) -> str:
+        fields = {
+            "Subject": subject,
+            "StartDateTime": sf_stamp(start),
+            "EndDateTime": sf_stamp(start + dt.timedelta(hours=hours)),
+            **more,
+        }
+        return self.sfapp.create("Event", fields, self.me)
+
+    def sf_live(self, sobject: str) -> list[dict[str, Any]]:
+        return self.sfapp.query(f"SELECT Id, OwnerId FROM {sobject}", self.me)
+
+    # -- the mailbox, as the user ---------------------------------------------------------------
+
+    def contacts(self) -> list[dict[str, Any]]:
+        """Contacts in the Salesforce folder / group: {"id", "email", "name", "raw"}."""
+        if self.kind == "office365":
+            items = self.mbapp.contacts_in(EMAIL, self.container("contacts"))
+            return [
+                {
+                    "id": c["id"],
+                    "email": (c.get("emailAddresses") or [{}])[0].get("address"),
+                    "last": c.get("surname"),
+                    "raw": c,
+                }
+                for c in items
+            ]
+        group = self.container("contacts")
+        out = []
+        for p in self.mbapp.contacts(EMAIL):
+            members = {
+                m.get("contactGroupMembership", {}).get("contactGroupResourceName")
+                for m in p.get("memberships") or ()
+            }
+            if group in members:
+                out.append(
+                    {
+                        "id": p["resourceName"],
+                        "email": (p.get("emailAddresses") or [{}])[0].get("value"),
+                        "last": (p.get("names") or [{}])[0].get("familyName"),
+                        "raw": p,
+                    }
+                )
+        return out
+
+    def add_contact(self, last: str, email: str) -> str:
+        if self.kind == "office365":
+            folder = self.container("contacts") if self.user_has_containers() else None
+            item = self.mbapp.create_contact(
+                EMAIL,
+                {"surname": last, "emailAddresses": [{"address": email, "name": last}]},
+                folder or self._graph_folder(),
+            )
+            return item["id"]
+        group = self.mbapp.group_resource(EMAIL, "Salesforce Contacts") or self.mbapp.create_group(
+            EMAIL, "Salesforce Contacts"
+        )
+        person = {
+            "names": [{"familyName": last}],
+            "emailAddresses": [{"value": email}],
+            "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}],
+        }
+        return self.mbapp.create_contact(EMAIL, person)["resourceName"]
+
+    def _graph_folder(self) -> str:
+        folders = [
+            f
+            for f in self.mbapp.mailbox(EMAIL).contact_folders.values()
+            if f["displayName"] == "Salesforce Contacts"
+        ]
+        if folders:
+            return folders[0]["id"]
+        return self.mbapp.create_contact_folder(EMAIL, "Salesforce Contacts")["id"]
+
+    def user_has_containers(self) -> bool:
+        return MailboxContainer.objects.filter(user=self.user, role="contacts").exists()
+
+    def edit_contact(self, contact_id: str, last: str) -> None:
+        if self.kind == "office365":
+            self.mbapp.update_contact(EMAIL, contact_id, {"surname": last})
+        else:
+            self.mbapp.update_contact(EMAIL, contact_id, {"names": [{"familyName": last}]})
+
+    def delete_contact(self, contact_id: str) -> None:
+        self.mbapp.delete_contact(EMAIL, contact_id)
+
+    def tasks(self) -> list[dict[str, Any]]:
+        if self.kind == "office365":
+            box = self.mbapp.mailbox(EMAIL)
+            lid = self.container("tasks")
+            items = [
+                self.mbapp._render_task(None, t) for t in box.tasks.values() if t["_list"] == lid
+            ]
+            return [{"id": t["id"], "title": t.get("title"), "raw": t} for t in items]
+        items = self.mbapp.tasks_of(EMAIL, self.container("tasks"))
+        return [
+            {"id": t["id"], "title": t.get("title"), "raw": t}
+            for t in items
+            if not t.get("deleted")
+        ]
+
+    def edit_task(self, task_id: str, title: str) -> None:
+        lid = self.container("tasks")
+        self.mbapp.update_task(EMAIL, lid, task_id, {"title": title})
+
+    def events(self) -> list[dict[str, Any]]:
+        if self.kind == "office365":
+            lo, hi = self.clock() - dt.timedelta(days=400), self.clock() + dt.timedelta(days=400)
+            items = self.mbapp.calendar_view(EMAIL, lo, hi)
+            items = [e for e in items if "Salesforce" in (e.get("categories") or [])]
+            return [{"id": e["id"], "subject": e.get("subject"), "raw": e} for e in items]
+        items = self.mbapp.events(EMAIL)
+        marked = [
+            e
+            for e in items
+            if ((e.get("extendedProperties") or {}).get("private") or {}).get("relaySalesforce")
+        ]
+        return [{"id": e["id"], "subject": e.get("summary"), "raw": e} for e in marked]
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    running = build_stack(ca_dir=tmp_path_factory.mktemp("engine-ca")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(params=["office365", "gmail"])
+def world(request, sandbox, settings, db) -> World:
+    return make_world(request.param, sandbox, settings)
+
+
+def make_world(kind: str, sandbox: Any, settings: Any) -> World:
+    for name, value in sandbox.settings().items():
+        setattr(settings, name, value)
+    clock = Clock()
+    for app in (sandbox.salesforce_app, sandbox.graph_app, sandbox.google_app):
+        app.reset()
+    sandbox.salesforce_app.clock = clock
+    sandbox.graph_app.set_clock(clock)
+    sandbox.google_app.set_clock(clock)
+    sf = sandbox.salesforce_app
+    me = sf.add_user(EMAIL, "Adams", "Ann")
+    other = sf.add_user("bob@acme.example", "Brown", "Bob")
+    sf_access, sf_refresh = sf.issue_token(me)
+    if kind == "office365":
+        sandbox.graph_app.add_mailbox(EMAIL, "Ann Adams")
+        mb_access, mb_refresh = sandbox.graph_app.issue_token(EMAIL)
+    else:
+        sandbox.google_app.add_account(EMAIL, "Ann Adams")
+        mb_access, mb_refresh = sandbox.google_app.issue_token(EMAIL)
+    account = SandboxAccount(EMAIL, kind, me, sf_access, sf_refresh, mb_access, mb_refresh)
+    urls = {
+        "salesforce": sandbox.salesforce.base_url,
+        "graph": sandbox.graph.base_url,
+        "google": sandbox.google.base_url,
+    }
+    user = connect_relay_user(account, urls, sf.org_id)
+    return World(kind, sandbox, clock, user, me, other)
