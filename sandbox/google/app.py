@@ -8,6 +8,7 @@ history ids and sync state exactly like API writes.
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable
 from datetime import datetime
@@ -37,6 +38,24 @@ class GoogleEmulator(OAuthApi, PeopleApi, CalendarApi, TasksApi, GmailApi, Batch
         self.cursors = Tokens()
         self.scopes_by_code: dict[str, str] = {}
         super().__init__()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """Google accepts a GET sent as POST with `X-HTTP-Method-Override: GET` and the
+        query in a form body; google-api-python-client does that when a URI is over 2,048
+        characters (a people:batchGet of many contacts, say)."""
+        override = environ.get("HTTP_X_HTTP_METHOD_OVERRIDE", "").upper()
+        if environ.get("REQUEST_METHOD") == "POST" and override == "GET":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length).decode("ascii") if length else ""
+            environ = {
+                **environ,
+                "REQUEST_METHOD": "GET",
+                "QUERY_STRING": "&".join(q for q in (environ.get("QUERY_STRING", ""), body) if q),
+                "CONTENT_LENGTH": "0",
+                "wsgi.input": io.BytesIO(b""),
+            }
+            environ.pop("CONTENT_TYPE", None)
+        return super().__call__(environ, start_response)
 
     # -- Emulator hooks ------------------------------------------------------------------
 

@@ -209,3 +209,18 @@ def test_it_manages_contact_groups_and_membership_shows_in_sync(google, api):
             resourceName=group["resourceName"], body={"resourceNamesToAdd": ["people/c1"] * 1001}
         ).execute()
     assert exc.value.resp.status == 400
+
+
+def test_it_answers_a_long_get_sent_as_post_with_a_method_override(google, api):
+    """The client turns a GET whose URI passes 2,048 characters into a POST carrying
+    `X-HTTP-Method-Override: GET` and the query as a form body, as Google accepts."""
+    people = api("people", "v1")
+    names = [
+        google.app.create_contact(ALICE, {"names": [{"givenName": f"Person {i}"}]})["resourceName"]
+        for i in range(150)
+    ]
+    request = people.people().getBatchGet(resourceNames=names, personFields="names")
+    assert request.method == "GET" and len(request.uri) > 2048
+    found = request.execute()
+    assert [r["person"]["resourceName"] for r in found["responses"]] == names
+    assert google.app.calls[-1].method == "GET"

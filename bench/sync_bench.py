@@ -1,0 +1,295 @@
+#!/usr/bin/env python
+"""Sync benchmark: one user, a seeded org, each mailbox kind, three phases. Prints JSON.
+
+    python bench/sync_bench.py [--contacts 5000] [--tasks 1000] [--events 1000]
+
+For each kind (office365, gmail) a fresh process (so peak memory is that kind's) seeds the
+sandbox emulators for one user, connects a Relay user to them, and runs three sessions:
+`initial`, `after_initial` (the next session, which reads back the echoes of the initial
+writes), `idle` (30 minutes later, nothing changed) and `changes` (after 1 % of the records
+changed on each side). Each phase reports wall time, the process's peak RSS so
+far, the API calls each emulator logged for the user, and the lower bound from the issue:
+⌈N/2000⌉ Salesforce reads and ⌈N/200⌉ writes; ⌈N/20⌉ Graph batches; ⌈N/200⌉ People
+batches; an idle session 1 Salesforce call and 1 Graph call or 4 Google calls (Relay does
+not yet read Gmail for email logging in a session, so 3 are needed today).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+KINDS = ("office365", "gmail")
+USER_EMAIL = "bench@relay.example"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=5000)
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--worker", choices=KINDS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(run_kind(args.worker, args.contacts, args.tasks, args.events)))
+        return 0
+    result: dict[str, Any] = {}
+    for kind in args.kinds.split(","):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                kind,
+                "--contacts",
+                str(args.contacts),
+                "--tasks",
+                str(args.tasks),
+                "--events",
+                str(args.events),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        result[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def run_kind(kind: str, contacts: int, tasks: int, events: int) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    workdir = Path(tempfile.mkdtemp(prefix=f"relay-bench-{kind}-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    import logging
+
+    import django
+
+    django.setup()
+    logging.disable(logging.WARNING)  # werkzeug logs every request
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from sandbox.demo_users import SandboxAccount, connect_relay_user
+    from sandbox.stack import build_stack
+    from syncengine.session import run_session
+
+    call_command("migrate", verbosity=0)
+    stack = build_stack(ca_dir=workdir / "ca").start()
+    for name, value in stack.settings().items():
+        setattr(settings, name, value)
+    now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    apps = (stack.salesforce_app, stack.graph_app, stack.google_app)
+
+    def set_clock(when: datetime) -> None:
+        stack.salesforce_app.set_clock(when)
+        stack.graph_app.set_clock(when)
+        stack.google_app.set_clock(when)
+
+    set_clock(now)
+    sf = stack.salesforce_app
+    sf_user = sf.add_user(USER_EMAIL, "Bench", "Ben", USER_EMAIL)
+    seeded = seed_salesforce(sf, sf_user, now, contacts, tasks, events)
+    if kind == "office365":
+        stack.graph_app.add_mailbox(USER_EMAIL, "Ben Bench")
+        mb_access, mb_refresh = stack.graph_app.issue_token(USER_EMAIL)
+        mailbox_app = stack.graph_app
+    else:
+        stack.google_app.add_account(USER_EMAIL, "Ben Bench")
+        mb_access, mb_refresh = stack.google_app.issue_token(USER_EMAIL)
+        mailbox_app = stack.google_app
+    sf_access, sf_refresh = sf.issue_token(sf_user)
+    user = connect_relay_user(
+        SandboxAccount(USER_EMAIL, kind, sf_user, sf_access, sf_refresh, mb_access, mb_refresh),
+        {
+            "salesforce": stack.salesforce.base_url,
+            "graph": stack.graph.base_url,
+            "google": stack.google.base_url,
+        },
+        sf.org_id,
+    )
+    total = contacts + tasks + events
+
+    def phase(when: datetime, bound: dict[str, int]) -> dict[str, Any]:
+        set_clock(when)
+        for app in apps:
+            app.clear_calls()
+        started = time.perf_counter()
+        session = run_session(user, "manual", now=when)
+        wall = time.perf_counter() - started
+        return {
+            "wall_s": round(wall, 3),
+            "peak_rss_mb": peak_rss_mb(),
+            "status": session.status,
+            **({"error": session.error} if session.error else {}),
+            "calls": {
+                "salesforce": sf.call_count(sf_user),
+                "mailbox": mailbox_app.call_count(USER_EMAIL),
+            },
+            "lower_bound": bound,
+        }
+
+    out: dict[str, Any] = {}
+    if kind == "office365":
+        initial_mailbox = math.ceil(total / 20)
+        idle_mailbox = 1
+    else:
+        initial_mailbox = math.ceil(contacts / 200) + math.ceil((tasks + events) / 1000)
+        idle_mailbox = 4
+    out["initial"] = phase(
+        now,
+        {
+            "salesforce": sum(math.ceil(n / 2000) for n in (contacts, tasks, events)),
+            "mailbox": initial_mailbox,
+        },
+    )
+    # The first session after a bulk load reads back the echoes of its own writes (Graph
+    # delta and Google sync tokens replay them; Salesforce's cursor overlap re-reads rows
+    # stamped in its last 2 minutes once), so it is reported apart from a truly idle one.
+    settle_at = now + timedelta(minutes=30)
+    out["after_initial"] = phase(settle_at, {"salesforce": 1, "mailbox": idle_mailbox})
+    later = settle_at + timedelta(minutes=30)
+    out["idle"] = phase(later, {"salesforce": 1, "mailbox": idle_mailbox})
+    changed = change_one_percent(stack, kind, sf, seeded, later + timedelta(minutes=5))
+    sf_writes = sum(math.ceil(n / 200) for n in changed["mailbox"].values() if n)
+    mb_writes = sum(changed["salesforce"].values())
+    out["changes"] = phase(
+        later + timedelta(minutes=30),
+        {
+            "salesforce": 1 + sf_writes,
+            "mailbox": idle_mailbox
+            + (math.ceil(mb_writes / 20) if kind == "office365" else math.ceil(mb_writes / 200)),
+        },
+    )
+    stack.stop()
+    return out
+
+
+def seed_salesforce(
+    sf: Any, owner: str, now: datetime, contacts: int, tasks: int, events: int
+) -> dict[str, list[str]]:
+    """Records the user owns, all inside the scope and windows, made without API calls."""
+    account = sf.create("Account", {"Name": "Bench Corp"}, owner)
+    ids: dict[str, list[str]] = {"Contact": [], "Task": [], "Event": []}
+    for i in range(contacts):
+        ids["Contact"].append(
+            sf.create(
+                "Contact",
+                {
+                    "FirstName": f"First{i}",
+                    "LastName": f"Last{i}",
+                    "Email": f"c{i}@bench.example",
+                    "Phone": f"+1 555 {i:07d}",
+                    "Title": "Buyer",
+                    "AccountId": account,
+                    "MailingCity": "Springfield",
+                },
+                owner,
+            )
+        )
+    for i in range(tasks):
+        due = (now + timedelta(days=i % 60 - 7)).date().isoformat()
+        ids["Task"].append(
+            sf.create(
+                "Task",
+                {
+                    "Subject": f"Task {i}",
+                    "ActivityDate": due,
+                    "Status": "Not Started",
+                    "Priority": "Normal",
+                    "OwnerId": owner,
+                },
+                owner,
+            )
+        )
+    for i in range(events):
+        start = now + timedelta(days=i % 50 - 7, hours=i % 8)
+        ids["Event"].append(
+            sf.create(
+                "Event",
+                {
+                    "Subject": f"Meeting {i}",
+                    "StartDateTime": start.isoformat(),
+                    "EndDateTime": (start + timedelta(minutes=30)).isoformat(),
+                    "OwnerId": owner,
+                },
+                owner,
+            )
+        )
+    return ids
+
+
+def change_one_percent(
+    stack: Any, kind: str, sf: Any, seeded: dict[str, list[str]], when: datetime
+) -> dict[str, dict[str, int]]:
+    """Edit 1 % of each type in Salesforce, and 1 % of other items in the mailbox."""
+    for app in (stack.salesforce_app, stack.graph_app, stack.google_app):
+        app.set_clock(when)
+    counts: dict[str, dict[str, int]] = {"salesforce": {}, "mailbox": {}}
+    field = {"Contact": "Title", "Task": "Subject", "Event": "Subject"}
+    for sobject, ids in seeded.items():
+        n = max(1, len(ids) // 100) if ids else 0
+        for record_id in ids[:n]:
+            sf.update(record_id, {field[sobject]: f"Changed in Salesforce {record_id}"})
+        counts["salesforce"][sobject] = n
+    from syncengine.models import SyncLink
+
+    for sobject, item_type in (("Contact", "contact"), ("Task", "task"), ("Event", "event")):
+        ids = seeded[sobject]
+        n = max(1, len(ids) // 100) if ids else 0
+        links = list(SyncLink.objects.filter(item_type=item_type).order_by("-sf_id")[:n])
+        for link in links:
+            edit_mailbox_item(stack, kind, item_type, link.mailbox_id)
+        counts["mailbox"][sobject] = len(links)
+    return counts
+
+
+def task_list_id() -> str:
+    from syncengine.models import MailboxContainer
+
+    return MailboxContainer.objects.get(role=MailboxContainer.Role.TASKS).external_id
+
+
+def edit_mailbox_item(stack: Any, kind: str, item_type: str, mailbox_id: str) -> None:
+    if kind == "office365":
+        graph = stack.graph_app
+        if item_type == "contact":
+            graph.update_contact(USER_EMAIL, mailbox_id, {"jobTitle": "Changed in Outlook"})
+        elif item_type == "event":
+            graph.update_event(USER_EMAIL, mailbox_id, {"subject": "Changed in Outlook"})
+        else:
+            list_id, task_id = task_list_id(), mailbox_id
+            graph.update_task(USER_EMAIL, list_id, task_id, {"title": "Changed in To Do"})
+        return
+    google = stack.google_app
+    if item_type == "contact":
+        google.update_contact(
+            USER_EMAIL, mailbox_id, {"organizations": [{"title": "Changed in Gmail"}]}
+        )
+    elif item_type == "event":
+        google.update_event(USER_EMAIL, mailbox_id, {"summary": "Changed in Gmail"})
+    else:
+        list_id, task_id = task_list_id(), mailbox_id
+        google.update_task(USER_EMAIL, list_id, task_id, {"title": "Changed in Tasks"})
+
+
+if __name__ == "__main__":
+    sys.exit(main())
