@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.contact.services import mark_handled
 from accounts.models import Connection, SupportRequest, User
+from syncengine.admin import UserSupportActions
 from syncsettings.admin import SyncSettingsInline
 from syncsettings.models import SyncSettings
 
@@ -64,8 +65,9 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(UserSupportActions, DjangoUserAdmin):
     inlines = [SyncSettingsInline, ConnectionInline]
+    actions = UserSupportActions.support_actions
     list_display = ["email", "username", "is_staff", "is_active", "date_joined"]
     search_fields = ["email", "username", "first_name", "last_name"]
     ordering = ["email"]

@@ -17,9 +17,11 @@ not yet read Gmail for email logging in a session, so 3 are needed today).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import math
 import os
+import pstats
 import resource
 import subprocess
 import sys
@@ -128,13 +130,19 @@ def run_kind(kind: str, contacts: int, tasks: int, events: int) -> dict[str, Any
     )
     total = contacts + tasks + events
 
-    def phase(when: datetime, bound: dict[str, int]) -> dict[str, Any]:
+    def phase(name: str, when: datetime, bound: dict[str, int]) -> dict[str, Any]:
         set_clock(when)
         for app in apps:
             app.clear_calls()
+        profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") == name else None
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         session = run_session(user, "manual", now=when)
         wall = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumtime").print_stats(40)
         return {
             "wall_s": round(wall, 3),
             "peak_rss_mb": peak_rss_mb(),
@@ -155,6 +163,7 @@ def run_kind(kind: str, contacts: int, tasks: int, events: int) -> dict[str, Any
         initial_mailbox = math.ceil(contacts / 200) + math.ceil((tasks + events) / 1000)
         idle_mailbox = 4
     out["initial"] = phase(
+        "initial",
         now,
         {
             "salesforce": sum(math.ceil(n / 2000) for n in (contacts, tasks, events)),
@@ -165,13 +174,16 @@ def run_kind(kind: str, contacts: int, tasks: int, events: int) -> dict[str, Any
     # delta and Google sync tokens replay them; Salesforce's cursor overlap re-reads rows
     # stamped in its last 2 minutes once), so it is reported apart from a truly idle one.
     settle_at = now + timedelta(minutes=30)
-    out["after_initial"] = phase(settle_at, {"salesforce": 1, "mailbox": idle_mailbox})
+    out["after_initial"] = phase(
+        "after_initial", settle_at, {"salesforce": 1, "mailbox": idle_mailbox}
+    )
     later = settle_at + timedelta(minutes=30)
-    out["idle"] = phase(later, {"salesforce": 1, "mailbox": idle_mailbox})
+    out["idle"] = phase("idle", later, {"salesforce": 1, "mailbox": idle_mailbox})
     changed = change_one_percent(stack, kind, sf, seeded, later + timedelta(minutes=5))
     sf_writes = sum(math.ceil(n / 200) for n in changed["mailbox"].values() if n)
     mb_writes = sum(changed["salesforce"].values())
     out["changes"] = phase(
+        "changes",
         later + timedelta(minutes=30),
         {
             "salesforce": 1 + sf_writes,

@@ -56,6 +56,12 @@ from .planner.plan import _order
 from .records_io import ROLE, SOBJECT, MailboxCodec, sf_payload, sf_written
 
 DOWN, UP = "down", "up"
+# Graph PATCH leaves a property it is not sent as it is: an item not read this session is
+# patched without these, so the user's other addresses, phones and categories survive.
+GRAPH_KEPT_UNREAD = {
+    ItemType.CONTACT: ("emailAddresses", "businessPhones"),
+    ItemType.EVENT: ("categories",),
+}
 COUNTER_KEYS = ("created", "updated", "deleted", "restored", "skipped", "conflicts", "errors")
 
 
@@ -107,6 +113,11 @@ class Executor:
     held: bool = False
     created_mailbox_ids: list[str] = field(default_factory=list)
     item_errors: int = 0
+    # Renews the user's lease between batches; raises LeaseLost when another worker has it.
+    check_lease: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.raw_items = dict(self.raw_items)  # grows with items fetched before updates
 
     @property
     def role(self) -> str:
@@ -126,6 +137,8 @@ class Executor:
                 by_kind[type(action)].append(action)
             for kind, handler in self._handlers():
                 if by_kind.get(kind):
+                    if self.check_lease is not None:
+                        self.check_lease()
                     handler(by_kind[kind])
 
     def _handlers(self) -> list[tuple[type, Callable[[list[Any]], None]]]:
@@ -298,16 +311,46 @@ class Executor:
                     mailbox_id=mailbox_id,
                 )
 
-    def _update_mailbox(self, actions: list[UpdateMailbox]) -> None:
-        changes = [
-            (
-                a.mailbox_id,
-                self.codec.payload(
-                    self.item_type, a.fields, a.sf_id, self.raw_items.get(a.mailbox_id)
-                ),
-            )
-            for a in actions
+    def _needs_current(self, sf_id: str, fields: Mapping[str, Any]) -> bool:
+        """Whether updating an unread contact must read it first: a People update replaces
+        whole lists (and needs the etag anyway); a Graph one only when the first address
+        or phone changes (else those collections are left out of the PATCH)."""
+        if self.item_type != ItemType.CONTACT:
+            return False
+        if self.codec.google:
+            return True
+        link = self.links.get(sf_id)
+        before = link.snapshot if link else {}
+        return any((fields.get(k) or None) != (before.get(k) or None) for k in ("email", "phone"))
+
+    def _update_payloads(
+        self, items: Sequence[tuple[str, str, Mapping[str, Any]]]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(mailbox id, payload) for updates of (mailbox id, sf id, fields): the payload is
+        built over the current item, so what the user added that Relay does not map
+        survives; items this session did not read are fetched first (one batched read)
+        when the payload would otherwise replace such extras."""
+        wanted = [
+            m
+            for m, sf_id, fields in items
+            if m not in self.raw_items and self._needs_current(sf_id, fields)
         ]
+        if wanted:
+            for item_id, item in self.mailbox.fetch(self.role, wanted).items():
+                if item is not None:
+                    self.raw_items[item_id] = item
+        out = []
+        for mailbox_id, sf_id, fields in items:
+            existing = self.raw_items.get(mailbox_id)
+            payload = self.codec.payload(self.item_type, fields, sf_id, existing)
+            if existing is None and not self.codec.google:
+                for key in GRAPH_KEPT_UNREAD.get(self.item_type, ()):
+                    payload.pop(key, None)
+            out.append((mailbox_id, payload))
+        return out
+
+    def _update_mailbox(self, actions: list[UpdateMailbox]) -> None:
+        changes = self._update_payloads([(a.mailbox_id, a.sf_id, a.fields) for a in actions])
         for a, result in zip(actions, self._mailbox_update(changes), strict=True):
             if not result.ok:
                 self.item_error(DOWN, result, a.sf_id, a.mailbox_id)
@@ -428,15 +471,7 @@ class Executor:
         to_sf = [a for a in actions if a.write_to == Side.SALESFORCE]
         quiet = [a for a in actions if a.write_to is None]
 
-        changes = [
-            (
-                a.mailbox_id,
-                self.codec.payload(
-                    self.item_type, a.fields, a.sf_id, self.raw_items.get(a.mailbox_id)
-                ),
-            )
-            for a in to_mailbox
-        ]
+        changes = self._update_payloads([(a.mailbox_id, a.sf_id, a.fields) for a in to_mailbox])
         for a, result in zip(to_mailbox, self._mailbox_update(changes), strict=True):
             if not result.ok:
                 self.item_error(DOWN, result, a.sf_id, a.mailbox_id)

@@ -65,6 +65,13 @@ class SyncLink(models.Model):
     def __str__(self) -> str:
         return f"{self.item_type} {self.sf_id} ↔ {self.mailbox_id[:24]}"
 
+    @property
+    def display_name(self) -> str:
+        """What a person recognises the item by: its subject or name, else its id."""
+        snap = self.snapshot or {}
+        name = " ".join(p for p in (snap.get("first_name"), snap.get("last_name")) if p)
+        return snap.get("subject") or name or snap.get("email") or self.sf_id
+
 
 class SyncCursor(models.Model):
     """Where the last read of one feed stopped (SystemModstamp, delta link, sync token)."""
@@ -193,6 +200,56 @@ class UserSyncState(models.Model):
     paused = models.BooleanField(default=False)
     claimed_by = models.CharField(max_length=128, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # The problem episode the user was emailed about (syncengine.notifications): one email
+    # when it starts, one when it ends, none in between.
+    problem_kind = models.CharField(max_length=16, blank=True)
+    problem_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [
+            ("run_support_actions", "Can run support actions (sync now, rebuild, disconnect)")
+        ]
 
     def __str__(self) -> str:
         return f"sync state of user {self.user_id}"
+
+
+class LoggedEmail(models.Model):
+    """Relay's memory of one message it logged to Salesforce, or is still retrying (SPEC §6).
+
+    Keyed by the Message-ID (`emails.logging_plan.message_key`). Salesforce stays the
+    source of truth against duplicates (`SalesforceEmailAdapter.already_logged`): a row
+    only spares calls. A pending row keeps the message (`record`, attachment contents
+    left out) so later sessions re-plan it without reading the mailbox again."""
+
+    class Status(models.TextChoices):
+        LOGGED = "logged", "Logged"
+        PENDING = "pending", "Waiting for a matching Contact or Lead"
+        GIVEN_UP = "given_up", "Given up"
+        SKIPPED = "skipped", "Skipped"
+
+    class Form(models.TextChoices):
+        EMAIL_MESSAGE = "email_message", "Email (Enhanced Email)"
+        TASK = "task", "Task"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    message_key = models.CharField(max_length=998)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    mailbox_id = models.CharField(max_length=512, blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    first_seen = models.DateTimeField()
+    last_tried = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    salesforce_id = models.CharField(max_length=18, blank=True)
+    form = models.CharField(max_length=16, choices=Form.choices, blank=True)
+    error = models.TextField(blank=True)
+    record = models.JSONField(default=dict, blank=True)  # pending only: the message to re-plan
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "message_key"], name="loggedemail_one_per_key")
+        ]
+        indexes = [models.Index(fields=["user", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.message_key[:60]}"

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .adapters.mailbox import ContainerRef, MailboxAdapter, MailboxChanges
-from .adapters.salesforce import SalesforceAdapter
+from .adapters.salesforce import NOT_EMAIL_TASK, SalesforceAdapter
 from .adapters.salesforce_email import soql_string
 from .adapters.salesforce_types import ChangeBatch, Changes, SalesforceCursor, soql_datetime
 from .planner import (
@@ -279,7 +279,7 @@ class Reader:
     def _scope_rows(self, item_type: ItemType) -> list[dict[str, Any]]:
         me = self.me
         if item_type == ItemType.TASK:
-            return self.sf.read_where("Task", [f"OwnerId = '{me}'"])
+            return self.sf.read_where("Task", [f"OwnerId = '{me}'", NOT_EMAIL_TASK])
         if item_type == ItemType.CONTACT:
             scope = self.rules.contact_scope
             if scope == "all":

@@ -51,14 +51,22 @@ def claim(user_id: int, owner: str, now: datetime | None = None) -> bool:
 
 
 def heartbeat(user_id: int, owner: str, session: SyncSession | None = None) -> bool:
-    """Renew the lease (and the session's heartbeat). False if another worker took over."""
+    """Renew the lease and the running session's heartbeat (`session`, or the user's running
+    one: the lease holder runs the only one). False if another worker took over: then
+    nothing is touched."""
     now = timezone.now()
     renewed = UserSyncState.objects.filter(user_id=user_id, claimed_by=owner).update(
         claimed_until=now + LEASE
     )
+    if not renewed:
+        return False
     if session is not None and session.pk:
         SyncSession.objects.filter(pk=session.pk).update(heartbeat_at=now)
-    return bool(renewed)
+    else:
+        SyncSession.objects.filter(user_id=user_id, status=SyncSession.Status.RUNNING).update(
+            heartbeat_at=now
+        )
+    return True
 
 
 def release(user_id: int, owner: str) -> None:
@@ -73,6 +81,27 @@ def close_abandoned_sessions(user_id: int, now: datetime) -> int:
         status=SyncSession.Status.ABANDONED,
         finished_at=now,
         error="The worker running this session stopped; a later session picks up its work.",
+    )
+
+
+def close_stale_sessions(now: datetime | None = None) -> int:
+    """The dispatcher's sweep: a session still 'running' whose heartbeat is older than a
+    lease, for a user nobody holds a live lease on, lost its worker. Closed as abandoned so
+    History stops showing it running (the next claim would close it too, but a paused or
+    disconnected user may not be claimed for a long time)."""
+    now = now or timezone.now()
+    cutoff = now - LEASE
+    live = UserSyncState.objects.filter(claimed_until__gte=now).values("user_id")
+    return (
+        SyncSession.objects.filter(status=SyncSession.Status.RUNNING)
+        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+        .exclude(user_id__in=live)
+        .update(
+            status=SyncSession.Status.ABANDONED,
+            finished_at=now,
+            error="The worker running this session stopped beating; a later session picks up"
+            " its work.",
+        )
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from . import scheduling
-from .models import SyncSession
+from .models import SyncLink, SyncSession
 
 
 def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
@@ -20,7 +20,9 @@ def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
         return None
     try:
         user = get_user_model().objects.get(pk=user_id)
-        session = run_session(user, trigger)
+        session = run_session(user, trigger, heartbeat=lambda: scheduling.heartbeat(user_id, owner))
+        if session.status == SyncSession.Status.ABANDONED:
+            return session  # another worker holds the user now: its session decides
         retry_after = session_retry_after(session)
         scheduling.record_outcome(
             user_id,
@@ -29,6 +31,9 @@ def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
             retry_after=retry_after,
             base=scheduling.base_interval(),
         )
+        from .notifications import notify_after_session
+
+        notify_after_session(user, session)
         return session
     finally:
         scheduling.release(user_id, owner)
@@ -52,6 +57,7 @@ def request_sync_now(user: Any, trigger: str = SyncSession.Trigger.MANUAL) -> No
 def dispatch_due_sessions() -> list[int]:
     from .tasks import run_sync_session
 
+    scheduling.close_stale_sessions()
     due = scheduling.due_user_ids()
     for user_id in due:
         run_sync_session.delay(user_id, str(SyncSession.Trigger.SCHEDULE))
@@ -59,12 +65,33 @@ def dispatch_due_sessions() -> list[int]:
 
 
 def resolve_held_deletions(user: Any, decision: str, item_type: str | None = None) -> int:
-    """Confirm runs the held deletions; Discard keeps both sides. Returns how many."""
+    """Confirm runs the held deletions; Discard keeps both sides. Returns how many were held.
+
+    Either runs as a session of its own, under the user's lease like any other session.
+    """
     from . import session as engine
 
-    if decision == "confirm":
-        return engine.confirm_held_deletions(user, item_type)
-    return engine.discard_held_deletions(user, item_type)
+    held = SyncLink.objects.filter(user=user, state=SyncLink.State.HELD_DELETION)
+    if item_type:
+        held = held.filter(item_type=item_type)
+    count = held.count()
+    if not count:
+        return 0
+    owner = scheduling.worker_name()
+    if not scheduling.claim(user.pk, owner):
+        raise SessionBusy("A sync session is running for this user; try again in a minute.")
+    try:
+        if decision == "confirm":
+            engine.confirm_held_deletions(user, item_type)
+        else:
+            engine.discard_held_deletions(user, item_type)
+    finally:
+        scheduling.release(user.pk, owner)
+    return count
+
+
+class SessionBusy(Exception):
+    """Another worker holds the user's lease."""
 
 
 def session_row(session: SyncSession) -> dict[str, Any]:

@@ -12,7 +12,9 @@ Outcomes (SyncSession.status):
   stay where they were, so nothing is lost; links already written stay (their echoes are
   recognised by hash);
 - failed: a connection is not active (no API call is made), ReconnectRequired (the
-  connection is marked needs_reconnect), another ProviderError, or an unexpected error.
+  connection is marked needs_reconnect), another ProviderError, or an unexpected error;
+- abandoned: the `heartbeat` (called between item types and between execution batches)
+  said another worker took the user's lease; the session stops with no further write.
 
 A type's cursors advance only after that type's actions ran.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,7 @@ from syncsettings.models import SyncSettings
 
 from .adapters.mailbox import ContainerRef, MailboxAdapter
 from .adapters.salesforce import SalesforceAdapter
+from .email_session import EmailStep
 from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
 from .link_store import decode_facts, decode_fields, link_state, load_links
 from .models import MailboxContainer, SyncCursor, SyncLink, SyncSession
@@ -59,6 +62,10 @@ ITEM_TYPES = (ItemType.CONTACT, ItemType.TASK, ItemType.EVENT)
 
 class SessionStop(Exception):
     """The session cannot start (a connection is missing or not active)."""
+
+
+class LeaseLost(Exception):
+    """The heartbeat failed: another worker holds the user's lease now."""
 
 
 @dataclass
@@ -193,9 +200,17 @@ def _empty_counters() -> Counters:
 
 
 class _Run:
-    def __init__(self, user: Any, session: SyncSession, now: dt.datetime, explicit_now: bool):
+    def __init__(
+        self,
+        user: Any,
+        session: SyncSession,
+        now: dt.datetime,
+        explicit_now: bool,
+        heartbeat: Callable[[], bool] | None = None,
+    ):
         self.user, self.session, self.now = user, session, now
         self.explicit_now = explicit_now
+        self.heartbeat = heartbeat
         self.counters = _empty_counters()
         self.changed = self.held = False
         self.item_errors = 0
@@ -206,9 +221,10 @@ class _Run:
         cursors = dict(SyncCursor.objects.filter(user=self.user).values_list("feed", "value"))
         s = stack.settings
         view_id = s.contact_view_id if s.contact_scope == SyncSettings.ContactScope.VIEW else None
+        emails = EmailStep(self.user, self.session, self.now, stack, cursors, self.counters)
         reader = Reader(
             stack.sf,
-            stack.mailbox,
+            emails.reading(stack.mailbox),  # the email feeds ride the item read
             stack.codec,
             stack.containers,
             cursors,
@@ -223,8 +239,17 @@ class _Run:
             members = reader.view_members(bool(batch.contacts))
         reader.rules = rules_for(stack, members)
         for item_type in ITEM_TYPES:
+            self.check_lease()
             self._run_type(stack, reader, item_type, batch, changes[codec_role(item_type)])
+        self.check_lease()
+        emails.run()  # mailbox → Salesforce email logging (syncengine.email_session)
+        self.changed |= emails.changed
+        self.item_errors += emails.item_errors
         _store_cursors(self.user, reader.new_cursors)
+
+    def check_lease(self) -> None:
+        if self.heartbeat is not None and not self.heartbeat():
+            raise LeaseLost
 
     def _run_type(self, stack: Stack, reader: Reader, item_type: ItemType, batch, changes) -> None:
         rows = load_links(self.user, item_type)
@@ -271,6 +296,7 @@ class _Run:
             me=stack.me,
             now=self.now,
             counters=self.counters,
+            check_lease=self.check_lease,
         )
 
     def _collect(self, executor: Executor) -> None:
@@ -291,6 +317,18 @@ class _Run:
         session.finished_at = timezone.now()
         session.save()
 
+    def abandon(self) -> None:
+        """Close the session as abandoned unless the new lease holder already did; nothing
+        else is written (the new holder's session redoes whatever this one left)."""
+        SyncSession.objects.filter(pk=self.session.pk, status=SyncSession.Status.RUNNING).update(
+            status=SyncSession.Status.ABANDONED,
+            finished_at=timezone.now(),
+            error="Another worker took over this user's sessions; this one stopped.",
+            counters=self.counters.data,
+            changed=self.changed,
+        )
+        self.session.refresh_from_db()
+
 
 def codec_role(item_type: ItemType) -> str:
     from .records_io import ROLE
@@ -309,6 +347,8 @@ def _outcome(run: _Run, action: Any) -> SyncSession:
     Status = SyncSession.Status
     try:
         action()
+    except LeaseLost:
+        run.abandon()
     except SessionStop as exc:
         run.finish(Status.FAILED, str(exc))
     except ReconnectRequired as exc:
@@ -343,13 +383,22 @@ def _mark_reconnect(run: _Run, message: str) -> None:
             conn.mark_needs_reconnect(message)
 
 
-def run_session(user: Any, trigger: str, *, now: dt.datetime | None = None) -> SyncSession:
+def run_session(
+    user: Any,
+    trigger: str,
+    *,
+    now: dt.datetime | None = None,
+    heartbeat: Callable[[], bool] | None = None,
+) -> SyncSession:
     """One session for `user` (the caller holds the user's lease). Never raises for a
-    provider's failure: the returned SyncSession says what happened."""
+    provider's failure: the returned SyncSession says what happened.
+
+    `heartbeat` renews the lease between item types and execution batches; when it answers
+    False the session stops as abandoned without writing anything more."""
     explicit = now is not None
     now = now or timezone.now()
-    session = SyncSession.objects.create(user=user, trigger=trigger)
-    run = _Run(user, session, now, explicit)
+    session = SyncSession.objects.create(user=user, trigger=trigger, heartbeat_at=timezone.now())
+    run = _Run(user, session, now, explicit, heartbeat)
     return _outcome(run, run.run)
 
 

@@ -1,4 +1,5 @@
-"""The engine's dashboard pages: History, Sync now, held deletions. Thin: parse, call."""
+"""The engine's dashboard pages: History, Issues, Sync now, held deletions. Thin: parse,
+call."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from . import issues as issue_service
 from . import services
 from .models import ItemType, SyncLink, SyncSession
 
@@ -34,6 +36,14 @@ def history(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def issues(request: HttpRequest) -> HttpResponse:
+    # Only the signed-in user's own rows: no id is taken from the request.
+    return render(
+        request, "syncengine/issues.html", {"issues": issue_service.issues_for(request.user)}
+    )
+
+
+@login_required
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
     services.request_sync_now(request.user)
@@ -54,7 +64,11 @@ def resolve_held_deletions(request: HttpRequest) -> HttpResponse:
     ):
         messages.error(request, "Choose Confirm or Discard.")
         return redirect("syncengine:history")
-    count = services.resolve_held_deletions(request.user, decision, item_type)
+    try:
+        count = services.resolve_held_deletions(request.user, decision, item_type)
+    except services.SessionBusy as exc:
+        messages.error(request, str(exc))
+        return redirect("syncengine:history")
     verb = "deleted" if decision == "confirm" else "kept"
     messages.success(request, f"{count} held item(s) {verb}.")
     return redirect("syncengine:history")

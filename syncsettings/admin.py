@@ -19,6 +19,7 @@ SETTINGS_FIELDS = [
     "auto_remove_contacts",
     "auto_remove_tasks",
     "email_auto_save",
+    "create_leads_for_unknown",
     "blocklist",
     "free_mail_unblocked",
     "time_zone",

@@ -88,6 +88,7 @@ class DetailedSettingsForm(forms.ModelForm):
             "auto_remove_contacts",
             "auto_remove_tasks",
             "email_auto_save",
+            "create_leads_for_unknown",
             "blocklist",
             "free_mail_unblocked",
             "time_zone",
@@ -96,6 +97,7 @@ class DetailedSettingsForm(forms.ModelForm):
             "auto_remove_contacts": SwitchInput(),
             "auto_remove_tasks": SwitchInput(),
             "email_auto_save": SwitchInput(),
+            "create_leads_for_unknown": SwitchInput(),
             "blocklist": forms.Textarea(
                 attrs={"rows": 6, "placeholder": "someone@example.com\nexample.org"}
             ),

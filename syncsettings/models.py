@@ -55,6 +55,12 @@ class SyncSettings(models.Model):
     )
     auto_remove_tasks = models.BooleanField("Auto-removal of tasks from Salesforce", default=True)
     email_auto_save = models.BooleanField("Save matching emails automatically", default=False)
+    create_leads_for_unknown = models.BooleanField(
+        "Create a Lead for unknown senders",
+        default=False,
+        help_text="An email in the Salesforce folder from someone Salesforce does not know "
+        "is logged against a new Lead, instead of waiting 30 days for a match.",
+    )
     blocklist = models.TextField(
         blank=True,
         validators=[validate_blocklist],

@@ -41,6 +41,7 @@ from syncengine.emails.from_gmail import (
     b64url_decode,
     email_from_gmail,
 )
+from syncengine.emails.records import EmailRecord
 
 from .gmail_client import (
     TRANSPORT_ERRORS,
@@ -241,3 +242,21 @@ def _received(message: Mapping[str, Any]) -> datetime:
 def _bind(method: Callable[..., HttpRequest], **kwargs: Any) -> Factory:
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     return lambda: method(**kwargs)
+
+
+def fetch_emails(
+    adapter: GmailAdapter, containers: Mapping[str, ContainerRef], ids: list[str]
+) -> dict[str, EmailRecord | None]:
+    """Messages by id with their attachments' bytes (a Gmail batch of gets, then one of
+    attachments); None for a message gone, in spam or trash, or no longer labelled
+    "Salesforce Emails", INBOX or SENT. Used to log a message that waited for a match."""
+    mail = GmailMail(adapter, containers)
+    labels = {mail.label, *SYSTEM_LABEL.values()}
+    messages = mail._messages(list(ids), labels) if ids else []
+    data = mail._attachments(messages)
+    out: dict[str, EmailRecord | None] = dict.fromkeys(ids)
+    for m in messages:
+        out[m["id"]] = email_from_gmail(
+            m, salesforce_label=mail.label, attachment_data=data.get(m["id"], {})
+        )
+    return out

@@ -46,6 +46,7 @@ from syncengine.emails.feed import (
     wanted_cursors,
 )
 from syncengine.emails.from_graph import MESSAGE_FIELDS, email_from_graph, parse_datetime
+from syncengine.emails.records import EmailRecord
 
 from .mailbox import EMAILS, ContainerRef, MailboxChanges
 from .office365_http import GraphRequest, error_for
@@ -188,3 +189,40 @@ def read_all_with_emails(
     out = mail.finish(feeds)
     out.api_calls = adapter.api_calls - before
     return {t: changes[item_type_of(t)] for t in cursors}, out
+
+
+def fetch_emails(
+    adapter: Office365Adapter, ids: list[str], *, owner: str = ""
+) -> dict[str, EmailRecord | None]:
+    """Messages by (immutable) id, with their attachments' contents, as records of the
+    Salesforce folder; None for a message gone. One `$batch` of GETs (≤20 a call), then
+    the attachments batch for those that have some. Used to log a message that waited
+    for a match (the stored record has no attachment contents)."""
+    from .office365 import _q
+
+    if not ids:
+        return {}
+    select = "$select=" + ",".join(MESSAGE_FIELDS)
+    headers = {"Prefer": IMMUTABLE_IDS}
+    answers = adapter.http.batch(
+        [GraphRequest("GET", f"/me/messages/{_q(i)}?{select}", None, headers) for i in ids]
+    )
+    out: dict[str, EmailRecord | None] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for message_id, answer in zip(ids, answers, strict=True):
+        if answer.status == 404:
+            out[message_id] = None
+        elif not answer.ok:
+            raise error_for(answer, f"reading message {message_id}")
+        else:
+            rows[message_id] = dict(answer.body or {})
+    mail = OutlookMail(adapter, owner)
+    attachments = mail._attachments([row for row in rows.values() if row.get("hasAttachments")])
+    for message_id, row in rows.items():
+        out[message_id] = email_from_graph(
+            row,
+            owner=mail.owner,
+            in_salesforce_folder=True,
+            attachments=attachments.get(str(row.get("id")), ()),
+        )
+    return out

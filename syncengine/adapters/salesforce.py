@@ -9,7 +9,7 @@ costs one API call (API-NOTES G1):
 - Contact: every contact the user can read (`SystemModstamp > cursor`). Scope (mine, a
   view) is the planner's: filtering here would hide an owner change that takes a contact
   out of scope.
-- Task: `OwnerId = me`.
+- Task: `OwnerId = me`, not `TaskSubtype = 'Email'` (logged emails are not to-dos).
 - Event: `OwnerId = me`. That returns the user's own events and the IsChild copies
   Salesforce keeps on an invitee's calendar. The copies are not reported (sync only the
   parent) and carry no parent id; they only say "an event you are invited to changed".
@@ -139,6 +139,9 @@ OBJECTS = ("Contact", "Task", "Event", "EventRelation")
 _SELECT_LIST = re.compile(r"^\s*SELECT\s.*?\sFROM\s", re.IGNORECASE | re.DOTALL)
 
 
+NOT_EMAIL_TASK = "TaskSubtype != 'Email'"
+
+
 def soql(select: Sequence[str], sobject: str, where: Sequence[str] = ()) -> str:
     """SOQL text. Every value in it is an id passed through `check_id` or a datetime."""
     clause = f" WHERE {' AND '.join(where)}" if where else ""
@@ -261,7 +264,8 @@ class SalesforceAdapter:
             )
         conditions = {
             "Contact": [],
-            "Task": [f"OwnerId = '{me}'"],
+            # Logged emails are Tasks of subtype Email (SPEC §6): history, not to-dos.
+            "Task": [f"OwnerId = '{me}'", NOT_EMAIL_TASK],
             "Event": [f"OwnerId = '{me}'", *([window] if window else [])],
             "EventRelation": [f"RelationId = '{me}'"],
         }

@@ -110,13 +110,18 @@ class SalesforceEmailAdapter:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         attachment_limit: int = ATTACHMENT_LIMIT,
         body_limit: int = BODY_LIMIT,
+        base: SalesforceAdapter | None = None,
+        enhanced_email: bool | None = None,
     ) -> None:
-        self._sf = SalesforceAdapter(call, user_id, api_version)
+        """`base`: a SalesforceAdapter to share (its connection and call counter, so a
+        session counts these calls too). `enhanced_email`: the org setting when the caller
+        already knows it (a cached describe), saving the describe call."""
+        self._sf = base or SalesforceAdapter(call, user_id, api_version)
         self.user_id = check_id(user_id)
         self.clock = clock
         self.attachment_limit = attachment_limit
         self.body_limit = body_limit
-        self._enhanced: bool | None = None
+        self._enhanced: bool | None = enhanced_email
         self._checked: set[str] = set()  # message keys looked up by this instance
         self._logged: set[str] = set()  # ... of which these are logged
 

@@ -264,13 +264,20 @@ def _first_error(content: Any) -> tuple[str, str]:
     return "", str(content or "")
 
 
+REQUEST_LIMIT_RETRY_AFTER = 3600.0  # seconds
+
+
 def error_for(status: int, content: Any) -> ProviderError:
     """The engine's error class for a Salesforce error response (or composite subresponse)."""
     code, message = _first_error(content)
     text = f"Salesforce {status} {code}: {message}".replace("  ", " ").strip()
     if status == 401:
         return ReconnectRequired(text)
-    if (status == 403 and code == "REQUEST_LIMIT_EXCEEDED") or status >= 500 or status == 429:
+    if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
+        # The org's rolling 24-hour API limit: Salesforce sends no Retry-After; calls free
+        # up as the window rolls, so come back in an hour rather than at the next tick.
+        return TemporaryProviderError(text, retry_after=REQUEST_LIMIT_RETRY_AFTER)
+    if status >= 500 or status == 429:
         return TemporaryProviderError(text)
     return ProviderError(text)
 

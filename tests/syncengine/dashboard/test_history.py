@@ -88,3 +88,58 @@ def test_it_shows_held_deletions_with_confirm_and_discard(user_client, user):
     assert "Deletions waiting for your confirmation (1)" in html
     assert "Lovelace" in html
     assert 'value="confirm"' in html and 'value="discard"' in html
+
+
+@pytest.mark.parametrize(("decision", "verb"), [("confirm", "deleted"), ("discard", "kept")])
+def test_confirm_and_discard_run_under_the_users_lease(
+    user_client, user, monkeypatch, decision, verb
+):
+    from syncengine import scheduling
+    from syncengine import session as engine
+
+    ran = []
+    for name in ("confirm_held_deletions", "discard_held_deletions"):
+        monkeypatch.setattr(
+            engine, name, lambda u, t, name=name: ran.append((name, u.pk, t, held_by(u)))
+        )
+
+    def held_by(u):
+        return UserSyncState.objects.get(user=u).claimed_by
+
+    for n in range(3):
+        SyncLink.objects.create(
+            user=user,
+            item_type="task",
+            sf_id=f"00T00000000000{n}AAA",
+            mailbox_id=f"mb-{n}",
+            origin="salesforce",
+            state=SyncLink.State.HELD_DELETION,
+            held_side="mailbox",
+        )
+    response = user_client.post(
+        reverse("syncengine:held_deletions"), {"decision": decision}, follow=True
+    )
+    assert f"3 held item(s) {verb}." in response.content.decode()
+    assert [r[:3] for r in ran] == [(f"{decision}_held_deletions", user.pk, None)]
+    assert ran[0][3] == scheduling.worker_name()  # the lease was held while it ran
+    assert UserSyncState.objects.get(user=user).claimed_by == ""
+
+
+def test_held_deletions_wait_while_a_session_runs(user_client, user):
+    from syncengine import scheduling
+
+    SyncLink.objects.create(
+        user=user,
+        item_type="task",
+        sf_id="00T000000000001AAA",
+        mailbox_id="mb-1",
+        origin="salesforce",
+        state=SyncLink.State.HELD_DELETION,
+        held_side="mailbox",
+    )
+    assert scheduling.claim(user.pk, "another-worker")
+    response = user_client.post(
+        reverse("syncengine:held_deletions"), {"decision": "confirm"}, follow=True
+    )
+    assert "A sync session is running" in response.content.decode()
+    assert SyncLink.objects.get(user=user).state == SyncLink.State.HELD_DELETION
