@@ -11,6 +11,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.db.models import F
+from django.db.models.fields.json import KT
+
 from .models import SyncLink
 from .planner import ItemType, LinkState, LinkStatus, Origin, SalesforceFacts
 
@@ -86,3 +89,15 @@ def load_links(user: Any, item_type: ItemType) -> dict[str, SyncLink]:
     """Every link row of the type, by Salesforce id."""
     rows = SyncLink.objects.filter(user=user, item_type=str(item_type))
     return {row.sf_id: row for row in rows}
+
+
+def has_pending_links(user: Any, item_type: ItemType) -> bool:
+    """Some link holds a Salesforce change not yet synced down (LinkState.sf_pending):
+    the facts' content hash differs from the hash last written to the mailbox."""
+    return (
+        SyncLink.objects.filter(user=user, item_type=item_type)
+        .annotate(seen=KT("sf_facts__content_hash"))
+        .filter(seen__isnull=False)
+        .exclude(seen=F("sf_hash"))
+        .exists()
+    )

@@ -257,19 +257,49 @@ class Reader:
                 if row["Id"] not in data.links and row["Id"] not in data.sf_changes:
                     data.sf_current[row["Id"]] = self._sf(data, row)
 
+    def quiet(self, item_type: ItemType, batch: ChangeBatch, changes: MailboxChanges) -> bool:
+        """Nothing can happen to this type this session: no change on either side, no
+        full read, no echo to confirm, no scope re-read due, no view problem to report.
+        (The caller also checks that no link waits for a Salesforce change to go down.)
+        The idle path then skips loading and planning the type's links altogether, which
+        a session without changes would otherwise do for every link, every 30 minutes."""
+        if self._rows(item_type, batch) or (item_type == ItemType.EVENT and batch.invitations):
+            return False
+        if batch.merged and item_type == ItemType.CONTACT:
+            return False
+        if set(SF_OBJECTS_OF[item_type]) & batch.full:
+            return False
+        if changes.items or changes.removed_ids or changes.full:
+            return False
+        if json.loads(self.cursors.get(echo_feed(self.codec.kind, item_type)) or "[]"):
+            return False
+        if item_type == ItemType.CONTACT and self.rules.contact_view_missing:
+            return False  # the planner reports the missing view every session
+        return not self._scope_read_due(item_type)
+
+    def _scope_read_due(self, item_type: ItemType) -> bool:
+        if not self.rules.down_allowed(item_type):
+            stored = json.loads(self.cursors.get(f"scope:{item_type}") or "{}")
+            return stored.get("fp") != "off"
+        today = local_date(self.now, self.rules.zone).isoformat()
+        stored = json.loads(self.cursors.get(f"scope:{item_type}") or "{}")
+        daily = item_type == ItemType.EVENT or (
+            item_type == ItemType.CONTACT and self.rules.view_member_ids is not None
+        )
+        return not (
+            stored.get("fp") == self.fingerprints[item_type]
+            and (not daily or stored.get("day") == today)
+        )
+
     def _scope(self, data: TypeInputs, full_sf: bool) -> dict[str, Any]:
         """Read the type's scope when it may hold unlinked records the feed cannot show."""
         item_type = data.item_type
         today = local_date(self.now, self.rules.zone).isoformat()
         current = {"fp": self.fingerprints[item_type], "day": today}
-        stored = json.loads(self.cursors.get(f"scope:{item_type}") or "{}")
         if full_sf or not self.rules.down_allowed(item_type):
             # Switched off (or view missing): remember it, so switching on reads the scope.
             return current if full_sf else {**current, "fp": "off"}
-        daily = item_type == ItemType.EVENT or (
-            item_type == ItemType.CONTACT and self.rules.view_member_ids is not None
-        )
-        if stored.get("fp") == current["fp"] and (not daily or stored.get("day") == today):
+        if not self._scope_read_due(item_type):
             return current
         for row in self._scope_rows(item_type):
             if row["Id"] not in data.links and row["Id"] not in data.sf_changes:

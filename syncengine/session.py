@@ -39,7 +39,13 @@ from .adapters.mailbox import ContainerRef, MailboxAdapter
 from .adapters.salesforce import SalesforceAdapter
 from .email_session import EmailStep
 from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
-from .link_store import decode_facts, decode_fields, link_state, load_links
+from .link_store import (
+    decode_facts,
+    decode_fields,
+    has_pending_links,
+    link_state,
+    load_links,
+)
 from .models import MailboxContainer, SyncCursor, SyncLink, SyncSession
 from .planner import (
     ContactScope,
@@ -252,6 +258,11 @@ class _Run:
             raise LeaseLost
 
     def _run_type(self, stack: Stack, reader: Reader, item_type: ItemType, batch, changes) -> None:
+        if reader.quiet(item_type, batch, changes) and not has_pending_links(self.user, item_type):
+            cursor_values = sf_cursor_values(batch, item_type)
+            cursor_values[mailbox_feed(stack.codec.kind, item_type)] = changes.cursor
+            _store_cursors(self.user, cursor_values)
+            return
         rows = load_links(self.user, item_type)
         links = {sf_id: link_state(row) for sf_id, row in rows.items()}
         inputs = reader.inputs(item_type, links, batch, changes)
