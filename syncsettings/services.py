@@ -76,9 +76,12 @@ def last_sync_summary(user: AbstractBaseUser) -> str | None:
 
 @transaction.atomic
 def save_sync_settings(sync_settings: SyncSettings) -> SyncSettings:
-    """Persist a user's edited settings. They apply from the next session (SPEC §3); the
-    engine issue hooks here to reset the user's back-off to 30 minutes (SPEC §5)."""
+    """Persist a user's edited settings. They apply from the next session (SPEC §3), and
+    the user is back on the 30-minute rhythm (SPEC §5)."""
+    from syncengine.scheduling import reset_backoff
+
     sync_settings.save()
+    reset_backoff(sync_settings.user_id)
     return sync_settings
 
 

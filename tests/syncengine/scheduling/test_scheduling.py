@@ -125,3 +125,20 @@ def test_the_dispatcher_queues_each_due_user_once(monkeypatch):
     connected_user(next_due_at=timezone.now() + timedelta(hours=1))
     assert services.dispatch_due_sessions() == [due.pk]
     assert queued == [(due.pk, "schedule")]
+
+
+def test_saving_settings_resets_the_back_off(client):
+    from syncsettings.models import SyncSettings
+
+    user = connected_user()
+    scheduling.record_outcome(user.pk, found_changes=False, failed=False)
+    scheduling.record_outcome(user.pk, found_changes=False, failed=False)
+    client.force_login(user)
+    response = client.post(
+        "/settings/filters/",
+        {"contacts_down_enabled": "on", "tasks_down_enabled": "on", "contact_scope": "all"},
+    )
+    assert response.status_code == 302
+    assert SyncSettings.for_user(user).contact_scope == "all"
+    state = UserSyncState.objects.get(user=user)
+    assert (state.idle_streak, state.next_due_at) == (0, None)
