@@ -10,8 +10,9 @@ writes), `idle` (30 minutes later, nothing changed) and `changes` (after 1 % of 
 changed on each side). Each phase reports wall time, the process's peak RSS so
 far, the API calls each emulator logged for the user, and the lower bound from the issue:
 ⌈N/2000⌉ Salesforce reads and ⌈N/200⌉ writes; ⌈N/20⌉ Graph batches; ⌈N/200⌉ People
-batches; an idle session 1 Salesforce call and 1 Graph call or 4 Google calls (Relay does
-not yet read Gmail for email logging in a session, so 3 are needed today).
+batches and ⌈N/1000⌉ Calendar or Tasks batches (Google batches cannot mix APIs); an idle
+session 1 Salesforce call and 1 Graph call or 4 Google calls (People, Calendar, Tasks and
+Gmail history).
 """
 
 from __future__ import annotations
@@ -128,7 +129,6 @@ def run_kind(kind: str, contacts: int, tasks: int, events: int) -> dict[str, Any
         },
         sf.org_id,
     )
-    total = contacts + tasks + events
 
     def phase(name: str, when: datetime, bound: dict[str, int]) -> dict[str, Any]:
         set_clock(when)
@@ -156,12 +156,10 @@ def run_kind(kind: str, contacts: int, tasks: int, events: int) -> dict[str, Any
         }
 
     out: dict[str, Any] = {}
-    if kind == "office365":
-        initial_mailbox = math.ceil(total / 20)
-        idle_mailbox = 1
-    else:
-        initial_mailbox = math.ceil(contacts / 200) + math.ceil((tasks + events) / 1000)
-        idle_mailbox = 4
+    idle_mailbox = 1 if kind == "office365" else 4
+    initial_mailbox = mailbox_write_bound(
+        kind, {"Contact": contacts, "Task": tasks, "Event": events}
+    )
     out["initial"] = phase(
         "initial",
         now,
@@ -181,18 +179,25 @@ def run_kind(kind: str, contacts: int, tasks: int, events: int) -> dict[str, Any
     out["idle"] = phase("idle", later, {"salesforce": 1, "mailbox": idle_mailbox})
     changed = change_one_percent(stack, kind, sf, seeded, later + timedelta(minutes=5))
     sf_writes = sum(math.ceil(n / 200) for n in changed["mailbox"].values() if n)
-    mb_writes = sum(changed["salesforce"].values())
     out["changes"] = phase(
         "changes",
         later + timedelta(minutes=30),
         {
             "salesforce": 1 + sf_writes,
-            "mailbox": idle_mailbox
-            + (math.ceil(mb_writes / 20) if kind == "office365" else math.ceil(mb_writes / 200)),
+            "mailbox": idle_mailbox + mailbox_write_bound(kind, changed["salesforce"]),
         },
     )
     stack.stop()
     return out
+
+
+def mailbox_write_bound(kind: str, counts: dict[str, int]) -> int:
+    """Fewest calls that can write these items: Graph $batch takes 20 of any kind; Google
+    batches cannot mix APIs, People takes 200 contacts, Calendar and Tasks 1,000 calls."""
+    if kind == "office365":
+        return math.ceil(sum(counts.values()) / 20)
+    limits = {"Contact": 200, "Task": 1000, "Event": 1000}
+    return sum(math.ceil(n / limits[k]) for k, n in counts.items() if n)
 
 
 def seed_salesforce(

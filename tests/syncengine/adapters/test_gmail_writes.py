@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from accounts.providers.errors import ReconnectRequired, TemporaryProviderError
-from syncengine.adapters.gmail import in_salesforce_group
+from syncengine.adapters.gmail import BATCH_CHUNK, in_salesforce_group
 from syncengine.adapters.mailbox import CONTACTS, EVENTS, TASKS
 from syncengine.mappers.google import (
     contact_to_google,
@@ -110,22 +110,23 @@ def test_it_fetches_contacts_by_resource_name(mailbox):
     assert len(mailbox.calls("people:batchGet")) == 1
 
 
-def test_it_creates_60_events_in_two_batches_matched_by_content_id(mailbox):
+def test_it_creates_events_in_batches_of_1000_matched_by_content_id(mailbox):
     containers = mailbox.containers()
     mailbox.emu.reverse_batch_responses = True  # answers out of order
     mailbox.emu.clear_calls()
     units = mailbox.adapter.quota_units
+    count = BATCH_CHUNK + 10
 
-    results = mailbox.adapter.create(EVENTS, [_event(n) for n in range(60)], containers)
+    results = mailbox.adapter.create(EVENTS, [_event(n) for n in range(count)], containers)
 
     assert _posts(mailbox, "/batch/calendar/v3") == ["POST /batch/calendar/v3"] * 2
-    assert len(mailbox.calls()) == 2 and mailbox.adapter.quota_units - units == 60
-    assert [r.item["summary"] for r in results] == [f"Meeting {n}" for n in range(60)]
+    assert len(mailbox.calls()) == 2 and mailbox.adapter.quota_units - units == count
+    assert [r.item["summary"] for r in results] == [f"Meeting {n}" for n in range(count)]
     assert [sf_id_from_google_event(r.item) for r in results] == [
-        f"00UA0000000{n:04d}AAA" for n in range(60)
+        f"00UA0000000{n:04d}AAA" for n in range(count)
     ]
     assert all(r.ok and r.id and r.version for r in results)
-    assert len(mailbox.emu.events(ALICE)) == 60
+    assert len(mailbox.emu.events(ALICE)) == count
 
 
 def test_it_retries_a_throttled_part_after_a_backoff(mailbox):
@@ -216,6 +217,7 @@ def test_it_keeps_finished_writes_when_a_later_batch_fails(mailbox, monkeypatch)
         return real_send(api, requests)
 
     monkeypatch.setattr(adapter, "_send", flaky)
+    monkeypatch.setattr("syncengine.adapters.gmail.BATCH_CHUNK", 50)  # two batches, cheaply
     results = adapter.create(EVENTS, [_event(n) for n in range(70)], containers)
 
     assert sent == [50, 20]
