@@ -267,7 +267,9 @@ class Reader:
             return False
         if batch.merged and item_type == ItemType.CONTACT:
             return False
-        if set(SF_OBJECTS_OF[item_type]) & batch.full:
+        # A full read of the main object is a reconciliation. EventRelation stays "full"
+        # for a user never invited (no row ever sets its cursor); empty, it changes nothing.
+        if SF_OBJECTS_OF[item_type][0] in batch.full:
             return False
         if changes.items or changes.removed_ids or changes.full:
             return False
