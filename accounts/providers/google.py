@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import requests
 from django.conf import settings
 
 from .errors import OAuthFlowError, ReconnectRequired
-from .http import TokenGrant, expires_at_from, post_best_effort, post_token_request, session_for
+from .http import (
+    TokenGrant,
+    expires_at_from,
+    fetch_identity,
+    post_best_effort,
+    post_token_request,
+)
 
 if TYPE_CHECKING:
     from accounts.models import Connection
@@ -53,7 +58,9 @@ def exchange_code(*, code: str, redirect_uri: str, **_: str) -> TokenGrant:
             "Google granted no refresh token, so Relay could not sync while you are away. "
             "Remove Relay at myaccount.google.com/permissions and connect again."
         )
-    info = _userinfo(payload["access_token"])
+    info = fetch_identity(
+        settings.GOOGLE_USERINFO_URL, payload["access_token"], settings.GOOGLE_CA_BUNDLE, LABEL
+    )
     return TokenGrant(
         access_token=payload["access_token"],
         refresh_token=payload["refresh_token"],
@@ -62,20 +69,6 @@ def exchange_code(*, code: str, redirect_uri: str, **_: str) -> TokenGrant:
         address=info.get("email", ""),
         extra={},
     )
-
-
-def _userinfo(access_token: str) -> dict[str, str]:
-    try:
-        response = session_for(settings.GOOGLE_CA_BUNDLE).get(
-            settings.GOOGLE_USERINFO_URL,
-            headers={"Authorization": f"Bearer {access_token}"},
-            timeout=settings.PROVIDER_HTTP_TIMEOUT,
-        )
-    except requests.RequestException as exc:
-        raise OAuthFlowError(f"Google could not be reached: {exc}") from exc
-    if response.status_code != 200:
-        raise OAuthFlowError(f"Google did not say who you are (HTTP {response.status_code})")
-    return response.json()
 
 
 def refresh_access_token(connection: Connection) -> str:

@@ -90,6 +90,21 @@ def post_token_request(
     return payload
 
 
+def fetch_identity(url: str, access_token: str, ca_bundle: str, label: str) -> dict[str, Any]:
+    """Who a fresh access token belongs to (identity URL, Graph /me, userinfo)."""
+    try:
+        response = session_for(ca_bundle).get(
+            url,
+            headers={"Authorization": f"Bearer {access_token}"},
+            timeout=settings.PROVIDER_HTTP_TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise OAuthFlowError(f"{label} could not be reached: {exc}") from exc
+    if response.status_code != 200:
+        raise OAuthFlowError(f"{label} did not say who you are (HTTP {response.status_code})")
+    return response.json()
+
+
 def post_best_effort(url: str, data: dict[str, str], ca_bundle: str) -> None:
     """For revocation: a provider that cannot be reached or refuses has nothing to revoke."""
     with contextlib.suppress(requests.RequestException):

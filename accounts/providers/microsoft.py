@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import requests
 from django.conf import settings
 
-from .errors import OAuthFlowError, ReconnectRequired
-from .http import TokenGrant, expires_at_from, post_token_request, session_for
+from .errors import ReconnectRequired
+from .http import TokenGrant, expires_at_from, fetch_identity, post_token_request
 
 if TYPE_CHECKING:
     from accounts.models import Connection
@@ -64,7 +63,9 @@ def exchange_code(*, code: str, redirect_uri: str, **_: str) -> TokenGrant:
         provider_label=LABEL,
         refreshing=False,
     )
-    me = _me(payload["access_token"])
+    me = fetch_identity(
+        graph_url() + "me", payload["access_token"], settings.MICROSOFT_CA_BUNDLE, "Microsoft Graph"
+    )
     return TokenGrant(
         access_token=payload["access_token"],
         refresh_token=payload.get("refresh_token"),
@@ -74,20 +75,6 @@ def exchange_code(*, code: str, redirect_uri: str, **_: str) -> TokenGrant:
         address=me.get("mail") or me.get("userPrincipalName", ""),
         extra={"user_principal_name": me.get("userPrincipalName", "")},
     )
-
-
-def _me(access_token: str) -> dict[str, str]:
-    try:
-        response = session_for(settings.MICROSOFT_CA_BUNDLE).get(
-            graph_url() + "me",
-            headers={"Authorization": f"Bearer {access_token}"},
-            timeout=settings.PROVIDER_HTTP_TIMEOUT,
-        )
-    except requests.RequestException as exc:
-        raise OAuthFlowError(f"Microsoft Graph could not be reached: {exc}") from exc
-    if response.status_code != 200:
-        raise OAuthFlowError(f"Microsoft Graph did not say who you are ({response.status_code})")
-    return response.json()
 
 
 def refresh_access_token(connection: Connection) -> str:

@@ -15,8 +15,8 @@ from django.conf import settings
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
-from .errors import OAuthFlowError, ReconnectRequired, TemporaryProviderError
-from .http import TokenGrant, post_best_effort, post_token_request, session_for
+from .errors import ReconnectRequired, TemporaryProviderError
+from .http import TokenGrant, fetch_identity, post_best_effort, post_token_request, session_for
 
 if TYPE_CHECKING:
     from accounts.models import Connection
@@ -62,7 +62,9 @@ def exchange_code(*, code: str, redirect_uri: str, login_host: str = "production
         provider_label=LABEL,
         refreshing=False,
     )
-    identity = _identity(payload["id"], payload["access_token"])
+    identity = fetch_identity(
+        payload["id"], payload["access_token"], settings.SALESFORCE_CA_BUNDLE, LABEL
+    )
     return TokenGrant(
         access_token=payload["access_token"],
         refresh_token=payload.get("refresh_token"),
@@ -75,20 +77,6 @@ def exchange_code(*, code: str, redirect_uri: str, login_host: str = "production
             "login_host": login_host,
         },
     )
-
-
-def _identity(identity_url: str, access_token: str) -> dict[str, str]:
-    try:
-        response = session_for(settings.SALESFORCE_CA_BUNDLE).get(
-            identity_url,
-            headers={"Authorization": f"Bearer {access_token}"},
-            timeout=settings.PROVIDER_HTTP_TIMEOUT,
-        )
-    except requests.RequestException as exc:
-        raise OAuthFlowError(f"Salesforce could not be reached: {exc}") from exc
-    if response.status_code != 200:
-        raise OAuthFlowError(f"Salesforce did not say who you are (HTTP {response.status_code})")
-    return response.json()
 
 
 def refresh_access_token(connection: Connection) -> str:

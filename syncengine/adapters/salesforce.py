@@ -42,6 +42,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceResourceNotFound
 
 from accounts.providers.errors import ProviderError
+from syncengine.mappers.salesforce import CONTACT_FIELDS, EVENT_FIELDS, TASK_FIELDS
 
 from .salesforce_types import (
     ChangeBatch,
@@ -67,67 +68,22 @@ IN_CHUNK = 200  # ids per `Id IN (…)`: ~4 KB of URL, far below the 16 KB limit
 DEFAULT_OVERLAP = timedelta(minutes=2)
 EVENT_WINDOW_SLACK = timedelta(days=1)  # all-day events compare by local date: planner decides
 
-_SYSTEM = ["CreatedDate", "LastModifiedDate", "SystemModstamp", "IsDeleted"]
+# What the engine reads of each object: the mappers' field lists (one definition).
 DEFAULT_FIELDS: dict[str, list[str]] = {
-    "Contact": [
+    "Contact": CONTACT_FIELDS,
+    "Task": TASK_FIELDS,
+    "Event": EVENT_FIELDS,
+    "EventRelation": [
         "Id",
-        "OwnerId",
-        "FirstName",
-        "LastName",
-        "Email",
-        "Phone",
-        "MobilePhone",
-        "Title",
-        "Department",
-        "AccountId",
-        "Account.Name",
-        "MailingStreet",
-        "MailingCity",
-        "MailingState",
-        "MailingPostalCode",
-        "MailingCountry",
-        "Description",
-        *_SYSTEM,
-        "MasterRecordId",
-    ],
-    "Task": [
-        "Id",
-        "OwnerId",
-        "WhoId",
-        "WhatId",
-        "Subject",
-        "Description",
-        "ActivityDate",
+        "EventId",
+        "RelationId",
+        "IsInvitee",
         "Status",
-        "IsClosed",
-        "Priority",
-        "CompletedDateTime",
-        "IsRecurrence",
-        "IsArchived",
-        *_SYSTEM,
+        "CreatedDate",
+        "LastModifiedDate",
+        "SystemModstamp",
+        "IsDeleted",
     ],
-    "Event": [
-        "Id",
-        "OwnerId",
-        "WhoId",
-        "WhatId",
-        "Subject",
-        "Description",
-        "Location",
-        "IsAllDayEvent",
-        "StartDateTime",
-        "EndDateTime",
-        "ActivityDate",
-        "DurationInMinutes",
-        "ShowAs",
-        "IsPrivate",
-        "IsChild",
-        "IsGroupEvent",
-        "IsRecurrence",
-        "IsArchived",
-        *_SYSTEM,
-    ],
-    "EventRelation": ["Id", "EventId", "RelationId", "IsInvitee", "Status", *_SYSTEM],
 }
 _REQUIRED: dict[str, list[str]] = {
     "Contact": ["Id", "SystemModstamp", "IsDeleted", "MasterRecordId"],
