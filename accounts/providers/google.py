@@ -7,13 +7,14 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from .errors import OAuthFlowError, ReconnectRequired
+from .errors import OAuthFlowError
 from .http import (
     TokenGrant,
     expires_at_from,
     fetch_identity,
     post_best_effort,
     post_token_request,
+    refresh_grant,
 )
 
 if TYPE_CHECKING:
@@ -72,26 +73,13 @@ def exchange_code(*, code: str, redirect_uri: str, **_: str) -> TokenGrant:
 
 
 def refresh_access_token(connection: Connection) -> str:
-    if not connection.refresh_token:
-        message = "Relay holds no Google refresh token: reconnect Gmail."
-        connection.mark_needs_reconnect(message)
-        raise ReconnectRequired(message)
-    try:
-        payload = post_token_request(
-            settings.GOOGLE_TOKEN_URL,
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": connection.refresh_token,
-                "client_id": settings.GOOGLE_CLIENT_ID,
-                "client_secret": settings.GOOGLE_CLIENT_SECRET,
-            },
-            settings.GOOGLE_CA_BUNDLE,
-            provider_label=LABEL,
-            refreshing=True,
-        )
-    except ReconnectRequired as exc:
-        connection.mark_needs_reconnect(str(exc))
-        raise
+    payload = refresh_grant(
+        connection,
+        settings.GOOGLE_TOKEN_URL,
+        {"client_id": settings.GOOGLE_CLIENT_ID, "client_secret": settings.GOOGLE_CLIENT_SECRET},
+        settings.GOOGLE_CA_BUNDLE,
+        LABEL,
+    )
     connection.store_tokens(
         payload["access_token"], payload.get("refresh_token"), expires_at_from(payload)
     )

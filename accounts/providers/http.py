@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
 from django.utils import timezone
 
 from .errors import OAuthFlowError, ReconnectRequired, TemporaryProviderError
+
+if TYPE_CHECKING:
+    from accounts.models import Connection
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,29 @@ def post_token_request(
             raise TemporaryProviderError(message)
         raise OAuthFlowError(message)
     return payload
+
+
+def refresh_grant(
+    connection: Connection, url: str, client: dict[str, str], ca_bundle: str, label: str
+) -> dict[str, Any]:
+    """The refresh_token grant for a stored connection. A missing or refused refresh token
+    marks the connection needs_reconnect (sessions stop) and raises ReconnectRequired;
+    the caller stores what was granted."""
+    if not connection.refresh_token:
+        message = f"Relay holds no {label} refresh token: reconnect {label} on the dashboard."
+        connection.mark_needs_reconnect(message)
+        raise ReconnectRequired(message)
+    try:
+        return post_token_request(
+            url,
+            {"grant_type": "refresh_token", "refresh_token": connection.refresh_token, **client},
+            ca_bundle,
+            provider_label=label,
+            refreshing=True,
+        )
+    except ReconnectRequired as exc:
+        connection.mark_needs_reconnect(str(exc))
+        raise
 
 
 def fetch_identity(url: str, access_token: str, ca_bundle: str, label: str) -> dict[str, Any]:

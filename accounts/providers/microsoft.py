@@ -12,8 +12,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from .errors import ReconnectRequired
-from .http import TokenGrant, expires_at_from, fetch_identity, post_token_request
+from .http import TokenGrant, expires_at_from, fetch_identity, post_token_request, refresh_grant
 
 if TYPE_CHECKING:
     from accounts.models import Connection
@@ -79,27 +78,17 @@ def exchange_code(*, code: str, redirect_uri: str, **_: str) -> TokenGrant:
 
 def refresh_access_token(connection: Connection) -> str:
     """Refresh with the stored refresh token; Microsoft rotates refresh tokens, keep the new."""
-    if not connection.refresh_token:
-        message = "Relay holds no Office 365 refresh token: reconnect Office 365."
-        connection.mark_needs_reconnect(message)
-        raise ReconnectRequired(message)
-    try:
-        payload = post_token_request(
-            _endpoint("token"),
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": connection.refresh_token,
-                "client_id": settings.MICROSOFT_CLIENT_ID,
-                "client_secret": settings.MICROSOFT_CLIENT_SECRET,
-                "scope": " ".join(settings.MICROSOFT_SCOPES),
-            },
-            settings.MICROSOFT_CA_BUNDLE,
-            provider_label=LABEL,
-            refreshing=True,
-        )
-    except ReconnectRequired as exc:
-        connection.mark_needs_reconnect(str(exc))
-        raise
+    payload = refresh_grant(
+        connection,
+        _endpoint("token"),
+        {
+            "client_id": settings.MICROSOFT_CLIENT_ID,
+            "client_secret": settings.MICROSOFT_CLIENT_SECRET,
+            "scope": " ".join(settings.MICROSOFT_SCOPES),
+        },
+        settings.MICROSOFT_CA_BUNDLE,
+        LABEL,
+    )
     connection.store_tokens(
         payload["access_token"], payload.get("refresh_token"), expires_at_from(payload)
     )

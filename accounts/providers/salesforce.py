@@ -16,7 +16,14 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
 from .errors import ReconnectRequired, TemporaryProviderError
-from .http import TokenGrant, fetch_identity, post_best_effort, post_token_request, session_for
+from .http import (
+    TokenGrant,
+    fetch_identity,
+    post_best_effort,
+    post_token_request,
+    refresh_grant,
+    session_for,
+)
 
 if TYPE_CHECKING:
     from accounts.models import Connection
@@ -81,26 +88,17 @@ def exchange_code(*, code: str, redirect_uri: str, login_host: str = "production
 
 def refresh_access_token(connection: Connection) -> str:
     """Get a new access token with the stored refresh token and store it encrypted."""
-    if not connection.refresh_token:
-        connection.mark_needs_reconnect("Relay holds no Salesforce refresh token: reconnect.")
-        raise ReconnectRequired("Relay holds no Salesforce refresh token: reconnect.")
     login_url = login_url_for(connection.extra.get("login_host", "production"))
-    try:
-        payload = post_token_request(
-            f"{login_url}/services/oauth2/token",
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": connection.refresh_token,
-                "client_id": settings.SALESFORCE_CLIENT_ID,
-                "client_secret": settings.SALESFORCE_CLIENT_SECRET,
-            },
-            settings.SALESFORCE_CA_BUNDLE,
-            provider_label=LABEL,
-            refreshing=True,
-        )
-    except ReconnectRequired as exc:
-        connection.mark_needs_reconnect(str(exc))
-        raise
+    payload = refresh_grant(
+        connection,
+        f"{login_url}/services/oauth2/token",
+        {
+            "client_id": settings.SALESFORCE_CLIENT_ID,
+            "client_secret": settings.SALESFORCE_CLIENT_SECRET,
+        },
+        settings.SALESFORCE_CA_BUNDLE,
+        LABEL,
+    )
     # Refresh-token rotation is optional in Salesforce: keep the old one unless replaced.
     connection.store_tokens(payload["access_token"], payload.get("refresh_token"))
     if payload.get("instance_url"):
