@@ -28,6 +28,9 @@ from .values import ValidationError, fmt_datetime
 DATA = "/services/data/v<version>"
 _VERSION_RE = re.compile(r"^\d{2,3}\.0$")
 DEFAULT_BUDGET = 15000
+# Long-running (>= 20 s) requests an org may have in flight: 25 in production, 5 in a
+# Developer Edition or trial org (API request limits cheatsheet).
+DEFAULT_LONG_RUNNING_MAX = 25
 
 
 def _utcnow() -> datetime:
@@ -47,6 +50,8 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
         self.cursors: dict[str, tuple[list[dict[str, Any]], int]] = {}
         self.budget_max = DEFAULT_BUDGET
         self.budget_used = 0
+        self.long_running = 0  # long-running requests the test says are in flight
+        self.long_running_max = DEFAULT_LONG_RUNNING_MAX
         self.reset_list_views()
 
     # -- base hooks ----------------------------------------------------------------------
@@ -60,9 +65,16 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
         return HttpError(401, "INVALID_SESSION_ID", "Session expired or invalid")
 
     def before_call(self, request: Request, principal: str | None) -> None:
+        # Salesforce refuses over-limit calls with 403 REQUEST_LIMIT_EXCEEDED, never 429, and
+        # sends no Retry-After: the rolling 24-hour budget, or the concurrent long-running cap.
         if self.budget_used >= self.budget_max:
             raise HttpError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+        if self.long_running >= self.long_running_max:
+            raise HttpError(
+                403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."
+            )
         self.budget_used += 1
+        self.store.purge_expired()
 
     def decorate(self, response: Response, principal: str | None) -> None:
         response.headers["Sforce-Limit-Info"] = f"api-usage={self.budget_used}/{self.budget_max}"
@@ -138,6 +150,7 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
 
     def query(self, soql: str, user_id: str | None = None, include_deleted: bool = False) -> list:
         with self.lock:
+            self.store.purge_expired()
             return run_soql(self.store, soql, user_id, include_deleted=include_deleted)[1]
 
     def merge_contacts(
@@ -146,9 +159,26 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
         with self.lock:
             self.store.merge_contacts(master_id, loser_ids, user_id)
 
-    def purge_deleted(self) -> int:
+    def purge_deleted(self, older_than_days: float | None = None) -> int:
+        """Empty the Recycle Bin now (all of it, or what was deleted that many days ago)."""
         with self.lock:
-            return self.store.purge_deleted()
+            age = timedelta(days=older_than_days) if older_than_days is not None else None
+            return self.store.purge_deleted(age)
+
+    @property
+    def shared_activities(self) -> bool:
+        return self.store.shared_activities
+
+    @shared_activities.setter
+    def shared_activities(self, on: bool) -> None:
+        with self.lock:
+            self.store.set_shared_activities(on)
+
+    def hold_long_running(self, n: int, max_concurrent: int | None = None) -> None:
+        """Pretend n long-running requests are in flight (0 releases them)."""
+        self.long_running = n
+        if max_concurrent is not None:
+            self.long_running_max = max_concurrent
 
     def set_clock(self, now: datetime | None) -> None:
         """Freeze "now" (None: back to the wall clock)."""
@@ -157,6 +187,8 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
             return
         frozen = now if now.tzinfo else now.replace(tzinfo=UTC)
         self.clock = lambda: frozen
+        # An org frozen in the past was not created in the future (earliestDateAvailable).
+        self.store.created_at = min(self.store.created_at, frozen)
 
     def advance(self, **delta: float) -> datetime:
         """Move a frozen (or the real) clock forward by timedelta(**delta)."""
@@ -209,7 +241,10 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
 
     def _id_in_path(self, obj: Any, raw: str) -> str:
         rid = self.store.resolve_id(raw)
-        if rid is None or self.store.type_of(rid) != obj.name:
+        # A derived view (EventWhoRelation) shares the id of the row it mirrors.
+        if rid is None or (
+            self.store.type_of(rid) != obj.name and rid not in self.store.records[obj.name]
+        ):
             raise HttpError(
                 404,
                 "NOT_FOUND",
@@ -437,7 +472,7 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
         return {
             "deletedRecords": [{"id": i, "deletedDate": fmt_datetime(d)} for i, d in rows],
             "earliestDateAvailable": fmt_datetime(
-                self.store.created_at.replace(second=0, microsecond=0)
+                self.store.earliest_date_available(obj.name).replace(second=0, microsecond=0)
             ),
             "latestDateCovered": fmt_datetime(latest),
         }

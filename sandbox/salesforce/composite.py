@@ -28,6 +28,8 @@ _HEAVY = re.compile(r"^/services/data/v[\d.]+/(query|queryAll|composite/sobjects
 _ALLOWED = re.compile(
     r"^/services/data/v[\d.]+/(sobjects|query|queryAll|composite/sobjects)(/|\?|$)"
 )
+# sObject Blob Get (and Rich Text Image Get) return binary data: not allowed in Composite.
+_BLOB = re.compile(r"^/services/data/v[\d.]+/sobjects/\w+/\w{15,18}/\w+/?$")
 HALTED = "The transaction was rolled back since another operation in the same transaction failed."
 ROLLED_BACK = {
     "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
@@ -263,6 +265,14 @@ class CompositeRoutes:
                 }
             ]
         method = str(sub.get("method", "GET")).upper()
+        path = url.split("?")[0]
+        if method == "GET" and _BLOB.match(path):
+            return 400, [
+                {
+                    "errorCode": "INVALID_API_INPUT",
+                    "message": "sObject Blob Get is not supported in a Composite request",
+                }
+            ]
         return self.subcall(method, url, body, principal, sub.get("httpHeaders") or {})
 
     def _substitute(self, value: Any, results: dict[str, Any]) -> Any:

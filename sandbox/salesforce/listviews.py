@@ -116,6 +116,28 @@ class ListViewRoutes:
     def delete_list_view(self, view_id: str) -> None:
         self.list_views.pop(view_id)
 
+    def update_list_view(
+        self,
+        view_id: str,
+        *,
+        where: str | None = None,
+        label: str | None = None,
+        scope: str | None = None,
+    ) -> None:
+        """Edit a view as a user would in Setup: its describe's query changes at once."""
+        view = self.list_views[view_id]
+        edited = ListView(
+            view.id,
+            label if label is not None else view.label,
+            view.developer_name,
+            scope if scope is not None else view.scope,
+            where if where is not None else view.where,
+        )
+        if edited.scope not in ("mine", "everything"):
+            raise ValueError(f"scope must be 'mine' or 'everything', not {edited.scope!r}")
+        parse(edited.soql())
+        self.list_views[view_id] = edited
+
     def _view(self, name: str, view_id: str) -> ListView:
         if name.lower() != "contact":
             self._sobject(name)  # type: ignore[attr-defined]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import activities
 from .schema import TASK_CLOSED_STATUSES
 from .values import ValidationError
 
@@ -40,6 +42,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "Lead": {"Status": "Open - Not Contacted", "IsConverted": False},
     "User": {"IsActive": True, "TimeZoneSidKey": "America/Los_Angeles"},
     "EventRelation": {"IsInvitee": True, "IsParent": False, "IsWhat": False, "Status": "New"},
+    "TaskRelation": {"IsWhat": False},
     "EmailMessage": {"Status": "3", "Incoming": False},
     "ContentVersion": {"IsLatest": True},
     "ContentDocumentLink": {"ShareType": "V", "Visibility": "AllUsers"},
@@ -55,14 +58,31 @@ def on_write(store: Store, sobject: str, rec: Record, changed: set[str], *, crea
         rec["Name"] = " ".join(p for p in (rec.get("FirstName"), rec.get("LastName")) if p)
     if sobject == "User" and not rec.get("Alias"):
         rec["Alias"] = ((rec.get("FirstName") or "")[:1] + (rec.get("LastName") or ""))[:8]
+    if sobject == "User" and "TimeZoneSidKey" in changed:
+        _time_zone(rec)
     if sobject == "Task":
         _task(store, rec)
     elif sobject == "Event":
         _event(rec, changed, creating)
     elif sobject == "ContentVersion" and not rec.get("Title"):
         rec["Title"] = (rec.get("PathOnClient") or "").rsplit(".", 1)[0]
+    elif sobject in activities.RELATION_TABLES:
+        activities.on_relation_write(store, sobject, rec, changed, creating=creating)
     if sobject in ("Task", "Event"):
-        rec["AccountId"] = _account_of(store, rec)
+        activities.check_activity_write(store, sobject, rec, changed)
+        rec["AccountId"] = account_of(store, rec)
+
+
+def _time_zone(rec: Record) -> None:
+    """TimeZoneSidKey is a restricted picklist of IANA zone ids."""
+    try:
+        ZoneInfo(rec["TimeZoneSidKey"] or "")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            f"Time Zone: bad value for restricted picklist field: {rec['TimeZoneSidKey']}",
+            ["TimeZoneSidKey"],
+        ) from None
 
 
 def _task(store: Store, rec: Record) -> None:
@@ -74,10 +94,14 @@ def _task(store: Store, rec: Record) -> None:
     rec["IsClosed"] = closed
 
 
-def _account_of(store: Store, rec: Record) -> str | None:
+def account_of(store: Store, rec: Record) -> str | None:
+    """Event/Task.AccountId: the What's account, else the contact Who's account."""
     what = rec.get("WhatId")
     if what and what.startswith("001"):
         return what
+    if what and what.startswith("006"):
+        opportunity = store.records["Opportunity"].get(what)
+        return opportunity.get("AccountId") if opportunity else None
     who = rec.get("WhoId")
     if who and who.startswith("003"):
         contact = store.records["Contact"].get(who)
@@ -163,6 +187,10 @@ def after_create(
         _content_version(store, rec, actor)
     elif sobject == "EventRelation":
         _invite(store, rec, actor)
+    if sobject in activities.RELATION_TABLES:
+        activities.after_relation_change(store, sobject, rec)
+    elif sobject in ("Event", "Task"):
+        activities.after_activity_write(store, sobject, rec, None)
 
 
 def _email(store: Store, rec: Record, junctions: dict[str, list[str]], actor: str) -> None:
@@ -276,8 +304,10 @@ _CHILD_FIELDS = (
 def _invite(store: Store, rel: Record, actor: str) -> None:
     """A User invitee gets a child copy of the event on their calendar (IsChild = true)."""
     parent = store.records["Event"][rel["EventId"]]
+    if not rel["IsInvitee"]:
+        return
     parent["IsGroupEvent"] = True
-    if not rel["RelationId"].startswith("005") or not rel["IsInvitee"]:
+    if not rel["RelationId"].startswith("005"):
         return
     now = store._tick()
     child_id = store.new_id("Event")
@@ -295,7 +325,16 @@ def _invite(store: Store, rel: Record, actor: str) -> None:
     parent["SystemModstamp"] = now
 
 
-def after_update(store: Store, sobject: str, rec: Record) -> None:
+def after_update(store: Store, sobject: str, rec: Record, before: Record) -> None:
+    if sobject in activities.RELATION_TABLES:
+        activities.after_relation_change(store, sobject, rec)
+        if sobject == "EventRelation" and before["IsInvitee"] != rec["IsInvitee"]:
+            if rec["IsInvitee"]:
+                _invite(store, rec, rec["LastModifiedById"])
+            else:
+                _uninvite(store, rec, rec["LastModifiedById"])
+    elif sobject in ("Event", "Task"):
+        activities.after_activity_write(store, sobject, rec, before)
     if sobject == "Event" and not rec["IsChild"]:
         for child in store.records["Event"].values():
             if child.get("_parent") == rec["Id"] and not child["IsDeleted"]:
@@ -304,10 +343,26 @@ def after_update(store: Store, sobject: str, rec: Record) -> None:
 
 
 def after_delete(store: Store, sobject: str, rec: Record, actor: str | None) -> None:
-    if sobject == "Event" and not rec["IsChild"]:
-        for child in list(store.records["Event"].values()):
-            if child.get("_parent") == rec["Id"] and not child["IsDeleted"]:
-                store._soft_delete("Event", child, actor)
-        for rel in store.records["EventRelation"].values():
-            if rel["EventId"] == rec["Id"] and not rel["IsDeleted"]:
-                store._soft_delete("EventRelation", rel, actor)
+    if sobject in ("Event", "Task") and not rec.get("IsChild"):
+        if sobject == "Event":
+            for child in list(store.records["Event"].values()):
+                if child.get("_parent") == rec["Id"] and not child["IsDeleted"]:
+                    store._soft_delete("Event", child, actor)
+        activities.after_activity_delete(store, sobject, rec, actor)
+    elif sobject in activities.RELATION_TABLES:
+        if sobject == "EventRelation" and rec["IsInvitee"]:
+            _uninvite(store, rec, actor)
+        activities.after_relation_change(store, sobject, rec)
+    elif sobject in ("Contact", "Lead", "Account", "Opportunity"):
+        activities.after_person_delete(store, rec["Id"], actor)
+
+
+def _uninvite(store: Store, rel: Record, actor: str | None) -> None:
+    """A User no longer invited loses the child copy of the event on their calendar."""
+    for child in list(store.records["Event"].values()):
+        if (
+            child.get("_parent") == rel["EventId"]
+            and child["OwnerId"] == rel["RelationId"]
+            and not child["IsDeleted"]
+        ):
+            store._soft_delete("Event", child, actor)

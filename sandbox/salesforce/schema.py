@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+WHO_TYPES = ("Contact", "Lead")
+WHAT_TYPES = ("Account", "Opportunity")
+
 
 @dataclass(frozen=True)
 class Field:
@@ -121,8 +124,49 @@ def _obj(name: str, prefix: str, label: str, fields: list[Field], **kw: bool) ->
     return SObject(name, prefix, label, {f.name: f for f in _audit() + fields}, **kw)
 
 
+def _relation(parent: str, *, invitees: bool) -> SObject:
+    """EventRelation / TaskRelation: one row per person or record related to an activity."""
+    key = f"{parent}Id"
+    targets = ("User", "Contact", "Lead", *WHAT_TYPES) if invitees else (*WHO_TYPES, *WHAT_TYPES)
+    fields = [
+        _ref(key, (parent,), parent, nillable=False, updateable=False),
+        _ref("RelationId", targets, "Relation", nillable=False, updateable=False),
+        Field("IsWhat", "boolean", defaulted=True, updateable=False),
+        _ref("AccountId", ("Account",), "Account", createable=False, updateable=False),
+    ]
+    if invitees:
+        fields += [
+            Field("IsInvitee", "boolean", defaulted=True),
+            Field("IsParent", "boolean", defaulted=True),
+            Field("Status", "picklist", 255, defaulted=True),
+            _s("Response", 255),
+            Field("RespondedDate", "datetime"),
+        ]
+    prefix, label = ("0RE", "Event Relation") if invitees else ("0RT", "Task Relation")
+    # TaskRelation supports create/delete/query/retrieve, but no update (Object Reference).
+    return _obj(f"{parent}Relation", prefix, label, fields, updateable=invitees)
+
+
+def _who_relation(parent: str) -> SObject:
+    """EventWhoRelation / TaskWhoRelation: read-only, derived (IsParent and not IsWhat)."""
+    return _obj(
+        f"{parent}WhoRelation",
+        "0RW" if parent == "Event" else "0RX",
+        f"{parent} Who Relation",
+        [
+            _ro(f"{parent}Id", "reference", reference_to=(parent,), relationship=parent),
+            _ro("RelationId", "reference", reference_to=WHO_TYPES, relationship="Relation"),
+            _ro("Type", "string", length=50),
+            _ro("AccountId", "reference", reference_to=("Account",), relationship="Account"),
+        ],
+        createable=False,
+        updateable=False,
+        deletable=False,
+    )
+
+
 def build_schema() -> dict[str, SObject]:
-    who = ("Contact", "Lead")
+    who = WHO_TYPES
     objects = [
         _obj(
             "User",
@@ -212,7 +256,7 @@ def build_schema() -> dict[str, SObject]:
             [
                 _owner(),
                 _ref("WhoId", who, "Who"),
-                _ref("WhatId", ("Account",), "What"),
+                _ref("WhatId", WHAT_TYPES, "What"),
                 _s("Subject", 255),
                 Field("Description", "textarea", 32000),
                 Field("ActivityDate", "date"),
@@ -235,7 +279,7 @@ def build_schema() -> dict[str, SObject]:
             [
                 _owner(),
                 _ref("WhoId", who, "Who"),
-                _ref("WhatId", ("Account",), "What"),
+                _ref("WhatId", WHAT_TYPES, "What"),
                 _s("Subject", 255),
                 Field("Description", "textarea", 32000),
                 _s("Location", 255),
@@ -257,26 +301,23 @@ def build_schema() -> dict[str, SObject]:
             ],
         ),
         _obj(
-            "EventRelation",
-            "0RE",
-            "Event Relation",
+            "Opportunity",
+            "006",
+            "Opportunity",
             [
-                _ref("EventId", ("Event",), "Event", nillable=False, updateable=False),
-                _ref(
-                    "RelationId",
-                    ("User", "Contact", "Lead"),
-                    "Relation",
-                    nillable=False,
-                    updateable=False,
-                ),
-                Field("IsInvitee", "boolean", defaulted=True),
-                Field("IsParent", "boolean", defaulted=True),
-                Field("IsWhat", "boolean", defaulted=True),
-                Field("Status", "picklist", 255, defaulted=True),
-                _s("Response", 255),
-                Field("RespondedDate", "datetime"),
+                _owner(),
+                _s("Name", 120, nillable=False),
+                _ref("AccountId", ("Account",), "Account"),
+                Field("StageName", "picklist", 255, nillable=False),
+                Field("CloseDate", "date", nillable=False),
+                Field("Amount", "double"),
+                Field("Description", "textarea", 32000),
             ],
         ),
+        _relation("Event", invitees=True),
+        _who_relation("Event"),
+        _relation("Task", invitees=False),
+        _who_relation("Task"),
         _obj(
             "EmailMessage",
             "02s",
@@ -400,3 +441,5 @@ LIST_VIEW_PREFIX = "00B"
 QUERY_LOCATOR_PREFIX = "01g"
 
 TASK_CLOSED_STATUSES = frozenset({"Completed"})
+# Objects that exist only in an org with Shared Activities enabled (Object Reference).
+SHARED_ACTIVITIES_ONLY = frozenset({"TaskRelation", "EventWhoRelation", "TaskWhoRelation"})

@@ -1,8 +1,8 @@
 """`seed(data)` and the Salesforce-specific `/_sandbox/…` controls (clock, budget, tokens).
 
 Seed format: {"users": [{"Username", "LastName", …, "ref"?}], "records": {"Contact": [{…}]},
-"demo": bool}. A value "@{ref}" is replaced by the id of the user or record seeded with
-that "ref", so one JSON document can wire owners and relations.
+"demo": bool, "shared_activities": bool}. A value "@{ref}" is replaced by the id of the user
+or record seeded with that "ref", so one JSON document can wire owners and relations.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ def _resolve(value: Any, refs: dict[str, str]) -> Any:
 def seed(emu: SalesforceEmulator, data: dict[str, Any]) -> dict[str, Any]:
     refs: dict[str, str] = {}
     out: dict[str, Any] = {"org_id": emu.org_id, "users": [], "records": {}}
+    if "shared_activities" in data:
+        emu.shared_activities = bool(data["shared_activities"])
     if data.get("demo"):
         out["demo"] = _demo(emu)
     for user in data.get("users") or []:
@@ -103,9 +105,16 @@ def control(emu: SalesforceEmulator, request: Request) -> Response | None:
             elif action == "settings":
                 if "enhanced_email" in body:
                     emu.enhanced_email = bool(body["enhanced_email"])
+                if "shared_activities" in body:
+                    emu.store.set_shared_activities(bool(body["shared_activities"]))
+                if "long_running" in body:
+                    emu.hold_long_running(int(body["long_running"]), body.get("long_running_max"))
                 result["enhanced_email"] = emu.enhanced_email
+                result["shared_activities"] = emu.store.shared_activities
             elif action == "purge":
-                result["purged"] = emu.purge_deleted()
+                age = body.get("older_than_days")
+                age = timedelta(days=float(age)) if age is not None else None
+                result["purged"] = emu.store.purge_deleted(age)
     except (KeyError, ValueError, TypeError) as err:
         result = {"error": str(err)}
         return Response(json.dumps(result), status=400, content_type="application/json")

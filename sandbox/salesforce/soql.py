@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -143,7 +144,7 @@ def _value(tree: Tree) -> tuple[str, Any]:
 
 
 def literal_range(name: str, n: int, today: date) -> tuple[date, date]:
-    """[first day, day after last) of a date literal, in UTC days as Salesforce documents."""
+    """[first day, day after last) of a date literal, in days of the querying user's zone."""
     one = timedelta(days=1)
     if name == "TODAY":
         return today, today + one
@@ -169,10 +170,14 @@ class Planner:
         find: Callable[[str], tuple[str, dict[str, Any]] | None],
         now: datetime,
         principal: str | None,
+        zone: tzinfo = UTC,
     ) -> None:
         self.lookup = lookup
         self.find = find
-        self.today = now.astimezone(UTC).date()
+        # Date literals are evaluated in the time zone of the user running the query (SOQL
+        # "Date Formats and Date Literals"), so TODAY starts at that user's local midnight.
+        self.zone = zone
+        self.today = now.astimezone(zone).date()
         self.principal = principal
 
     def root(self, name: str) -> SObject:
@@ -306,7 +311,7 @@ class Planner:
         lo_v: Any = lo
         hi_v: Any = hi
         if fld.type == "datetime":
-            lo_v, hi_v = (datetime.combine(d, time(), UTC) for d in (lo, hi))
+            lo_v, hi_v = (datetime.combine(d, time(), self.zone).astimezone(UTC) for d in (lo, hi))
 
         def test(r: dict[str, Any]) -> bool:
             v = get(r)
@@ -361,12 +366,24 @@ def _like(pattern: str) -> re.Pattern[str]:
 # -- running -------------------------------------------------------------------------------
 
 
+def user_zone(store: Any, principal: str | None) -> tzinfo:
+    """The querying user's TimeZoneSidKey (the first user's for a test-side query)."""
+    user = store.records["User"].get(principal or "")
+    if user is None:
+        users = store.users()
+        user = users[0] if users else None
+    key = user.get("TimeZoneSidKey") if user else None
+    return ZoneInfo(key) if key else UTC
+
+
 def run(
     store: Any, text: str, principal: str | None, *, include_deleted: bool
 ) -> tuple[int, list[dict[str, Any]]]:
     """(totalSize, rendered records) for a SOQL string."""
     q = parse(text)
-    planner = Planner(store.sobject, store.find, store.now(), principal)
+    planner = Planner(
+        store.sobject, store.find, store.now(), principal, user_zone(store, principal)
+    )
     obj = planner.root(q.sobject)
     selected = [planner.field(obj, p) for p in q.select]
     seen = set()

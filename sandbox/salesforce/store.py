@@ -11,12 +11,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import rules
-from .schema import PREFIX_TO_TYPE, SObject, build_schema
+from . import activities, rules
+from .schema import PREFIX_TO_TYPE, SHARED_ACTIVITIES_ONLY, SObject, build_schema
 from .values import ValidationError, coerce, make_id, render, to_18
 
 Record = dict[str, Any]
 AUDIT = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp")
+RECYCLE_BIN_DAYS = 15  # deleted records are purged after 15 days (Recycle Bin help)
+REPLICATION_DAYS = 30  # getUpdated / getDeleted reach back at most 30 days
 
 
 class Store:
@@ -30,6 +32,11 @@ class Store:
         self.org_id = make_id("00D", 1)
         self.created_at = self._tick()
         self.enhanced_email = True
+        self.shared_activities = True
+        # activity id -> ids of its relation rows (an index, rebuilt on rollback)
+        self.relation_index: dict[str, set[str]] = {}
+        # sObject -> deletion time of the last record physically purged from the bin
+        self.purged_through: dict[str, datetime] = {}
 
     # -- ids and lookups -----------------------------------------------------------------
 
@@ -52,6 +59,8 @@ class Store:
         for key, obj in self.schema.items():
             if key.lower() == name.lower():
                 if not self.enhanced_email and key in ("EmailMessage", "EmailMessageRelation"):
+                    return None
+                if not self.shared_activities and key in SHARED_ACTIVITIES_ONLY:
                     return None
                 return obj
         return None
@@ -153,7 +162,7 @@ class Store:
     ) -> str:
         obj = self.schema[sobject]
         if not obj.createable:
-            raise ValidationError("INVALID_TYPE", f"sObject type '{sobject}' cannot be created")
+            raise _refused("inserted", obj)
         clean = self._coerce_all(obj, values, creating=True, system=system)
         actor = actor if actor is not None else self.default_user()
         now = self._tick()
@@ -188,8 +197,11 @@ class Store:
         system: bool = False,
     ) -> None:
         obj = self.schema[sobject]
+        if not obj.updateable:
+            raise _refused("updated", obj)
         rec = self.live(sobject, rid)
         clean = self._coerce_all(obj, values, creating=False, system=system)
+        before = dict(rec)
         draft = dict(rec)
         draft.update({k: v for k, v in clean.items() if obj.fields[k].type != "junctionidlist"})
         rules.on_write(self, sobject, draft, set(clean), creating=False)
@@ -200,7 +212,7 @@ class Store:
         draft["LastModifiedById"] = actor or self.default_user()
         rec.clear()
         rec.update(draft)
-        rules.after_update(self, sobject, rec)
+        rules.after_update(self, sobject, rec, before)
 
     def live(self, sobject: str, rid: str) -> Record:
         """The non-deleted record, or the 404 Salesforce answers for it."""
@@ -211,9 +223,28 @@ class Store:
             raise ValidationError("ENTITY_IS_DELETED", "entity is deleted", status=404)
         return rec
 
+    def insert_raw(self, sobject: str, values: dict[str, Any], actor: str | None) -> Record:
+        """A row the platform itself makes (no validation, no hooks): relations, copies."""
+        obj = self.schema[sobject]
+        now = self._tick()
+        actor = actor or self.default_user()
+        rec: Record = {f: None for f, fd in obj.fields.items() if fd.type != "junctionidlist"}
+        rec.update(
+            Id=self.new_id(sobject),
+            IsDeleted=False,
+            CreatedDate=now,
+            LastModifiedDate=now,
+            SystemModstamp=now,
+            CreatedById=actor,
+            LastModifiedById=actor,
+        )
+        rec.update(values)
+        self.records[sobject][rec["Id"]] = rec
+        return rec
+
     def delete(self, sobject: str, rid: str, actor: str | None = None) -> None:
         if not self.schema[sobject].deletable:
-            raise ValidationError("INVALID_TYPE", f"{sobject} records cannot be deleted")
+            raise _refused("deleted", self.schema[sobject])
         rec = self.live(sobject, rid)
         self._soft_delete(sobject, rec, actor)
         rules.after_delete(self, sobject, rec, actor)
@@ -245,15 +276,37 @@ class Store:
             self._soft_delete("Contact", loser, actor)
         master["SystemModstamp"] = master["LastModifiedDate"] = self._tick()
 
-    def purge_deleted(self) -> int:
-        """Empty the Recycle Bin: queryAll stops seeing them, getDeleted's horizon moves."""
-        gone = 0
-        for table in self.records.values():
-            for rid in [k for k, r in table.items() if r["IsDeleted"]]:
-                del table[rid]
-                gone += 1
-        self.created_at = self._tick()
-        return gone
+    def purge_deleted(self, older_than: timedelta | None = None) -> int:
+        """Empty the Recycle Bin (of records deleted more than `older_than` ago): queryAll and
+        getDeleted stop seeing them, a GET answers NOT_FOUND, and getDeleted's
+        earliestDateAvailable moves to the deletion time of the last record purged."""
+        horizon = self._tick() - older_than if older_than is not None else None
+        due = [r for r, when in self.deleted_at.items() if horizon is None or when <= horizon]
+        for rid in due:
+            when = self.deleted_at.pop(rid)
+            for name, table in self.records.items():  # derived views share their row's id
+                if rid in table and table[rid]["IsDeleted"]:
+                    del table[rid]
+                    last = self.purged_through.get(name)
+                    self.purged_through[name] = max(last, when) if last else when
+        return len(due)
+
+    def purge_expired(self) -> int:
+        """What Salesforce does on its own: records leave the bin after 15 days."""
+        if not self.deleted_at:
+            return 0
+        return self.purge_deleted(timedelta(days=RECYCLE_BIN_DAYS))
+
+    def earliest_date_available(self, sobject: str) -> datetime:
+        return max(self.created_at, self.purged_through.get(sobject, self.created_at))
+
+    def set_shared_activities(self, on: bool) -> None:
+        if on and not self.shared_activities:
+            self.shared_activities = True
+            activities.backfill(self)
+        elif not on and self.shared_activities:
+            activities.strip(self)
+            self.shared_activities = False
 
     # -- transactions (allOrNone) --------------------------------------------------------
 
@@ -267,6 +320,10 @@ class Store:
     def restore(self, snap: Any) -> None:
         records, deleted, seq = copy.copy(snap)
         self.records, self.deleted_at, self.seq = records, deleted, seq
+        self.relation_index = {}
+        for table, key, _ in activities.TABLES.values():
+            for rid, row in self.records[table].items():
+                self.relation_index.setdefault(row[key], set()).add(rid)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -305,7 +362,7 @@ class Store:
             raise ValidationError(
                 "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate"
             )
-        if s < self._tick() - timedelta(days=30):
+        if s < self._tick() - timedelta(days=REPLICATION_DAYS):
             raise ValidationError(
                 "INVALID_REPLICATION_DATE",
                 "startDate cannot be more than 30 days ago",
@@ -331,3 +388,10 @@ class Store:
 
     def resolve_id(self, raw: str) -> str | None:
         return to_18(raw)
+
+
+def _refused(what: str, obj: SObject) -> ValidationError:
+    """The refusal for an object that does not support the call (e.g. EventWhoRelation)."""
+    return ValidationError(
+        "INVALID_TYPE_FOR_OPERATION", f"entity type cannot be {what}: {obj.label}"
+    )
