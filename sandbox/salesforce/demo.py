@@ -107,7 +107,12 @@ COMPANIES = [
 STATUSES = ["Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"]
 
 
+STAGES = ["Prospecting", "Qualification", "Proposal/Price Quote", "Negotiation/Review"]
+
+
 def seed_demo_org(emulator: SalesforceEmulator, now: datetime | None = None) -> dict[str, Any]:
+    # The demo org has Shared Activities, so its meetings carry several people and a What.
+    emulator.shared_activities = True
     rnd = random.Random(20240501)
     now = (now or emulator.clock()).astimezone(UTC)
     today = now.date()
@@ -196,16 +201,39 @@ def seed_demo_org(emulator: SalesforceEmulator, now: datetime | None = None) -> 
                 demo if i % 2 == 0 else rnd.choice(others),
             )
         )
+    opportunities = [
+        emulator.create(
+            "Opportunity",
+            {
+                "Name": f"{COMPANIES[i]} renewal",
+                "AccountId": accounts[i],
+                "StageName": STAGES[i % len(STAGES)],
+                "CloseDate": (today + timedelta(days=30 + 7 * i)).isoformat(),
+                "Amount": 5000.0 * (i + 1),
+            },
+            user_ids[i % len(user_ids)],
+        )
+        for i in range(10)
+    ]
     events = []
     for i in range(40):
         day = today + timedelta(days=rnd.randint(-30, 90))
         owner = demo if i % 2 == 0 else rnd.choice(others)
+        who = rnd.randrange(len(contacts))
         fields: dict[str, Any] = {
             "Subject": rnd.choice(["Meeting", "Lunch", "Review", "Kickoff"])
             + f" with {rnd.choice(COMPANIES)}",
-            "WhoId": rnd.choice(contacts),
+            "WhoId": leads[i % len(leads)] if i % 10 == 5 else contacts[who],
             "Location": rnd.choice(["Zoom", "HQ", "Client office"]),
         }
+        # Related to the Who's account, or to that account's open opportunity.
+        account_index = who % len(accounts)
+        if i % 10 != 5 and i % 4 != 3:
+            fields["WhatId"] = (
+                opportunities[account_index]
+                if account_index < len(opportunities) and i % 2 == 0
+                else accounts[account_index]
+            )
         if i % 8 == 0:
             fields.update(IsAllDayEvent=True, ActivityDate=day.isoformat())
         else:
@@ -215,6 +243,22 @@ def seed_demo_org(emulator: SalesforceEmulator, now: datetime | None = None) -> 
             )
         event_id = emulator.create("Event", fields, owner)
         events.append(event_id)
+        if i % 10 != 5:
+            # Colleagues of the Who at the same account: related, and some invited too.
+            for k, other in enumerate(range(who + len(accounts), len(contacts), len(accounts))):
+                if k >= i % 3:
+                    break
+                emulator.create(
+                    "EventRelation",
+                    {
+                        "EventId": event_id,
+                        "RelationId": contacts[other],
+                        "IsParent": True,
+                        "IsInvitee": k == 0,
+                        "Status": "Accepted" if k == 0 else "New",
+                    },
+                    owner,
+                )
         if owner != demo and i % 3 == 1:  # the demo user is invited to others' meetings
             emulator.create("EventRelation", {"EventId": event_id, "RelationId": demo}, owner)
     return {
@@ -228,6 +272,7 @@ def seed_demo_org(emulator: SalesforceEmulator, now: datetime | None = None) -> 
             "Lead": len(leads),
             "Task": len(tasks),
             "Event": len(events),
+            "Opportunity": len(opportunities),
         },
         "list_views": {v.developer_name: v.id for v in emulator.list_views.values()},
     }

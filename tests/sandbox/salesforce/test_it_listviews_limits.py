@@ -63,6 +63,18 @@ def test_it_seeds_the_demo_org_deterministically(org):
         f"SELECT COUNT() FROM EventRelation WHERE RelationId = '{summary['demo_user_id']}'"
     )
     assert invited["totalSize"] > 0
+    # Meetings carry their people and a What, as in an org with Shared Activities.
+    assert org.emu.shared_activities is True
+    many = sf.query("SELECT EventId FROM EventWhoRelation")["records"]
+    per_event = {}
+    for row in many:
+        per_event[row["EventId"]] = per_event.get(row["EventId"], 0) + 1
+    assert max(per_event.values()) >= 3
+    assert sf.query("SELECT COUNT() FROM Event WHERE WhatId != null")["totalSize"] > 0
+    whats = sf.query("SELECT RelationId FROM EventRelation WHERE IsWhat = true")["records"]
+    assert {r["RelationId"][:3] for r in whats} == {"001", "006"}  # accounts, opportunities
+    lead_whos = sf.query("SELECT COUNT() FROM EventWhoRelation WHERE Type = 'Lead'")
+    assert lead_whos["totalSize"] > 0
     key = summary["list_views"]["MyKeyContacts"]
     q = sf.restful(f"sobjects/Contact/listviews/{key}/describe")["query"]
     assert 0 < sf.query(q)["totalSize"] < 100
