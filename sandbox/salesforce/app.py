@@ -31,6 +31,8 @@ DEFAULT_BUDGET = 15000
 # Long-running (>= 20 s) requests an org may have in flight: 25 in production, 5 in a
 # Developer Edition or trial org (API request limits cheatsheet).
 DEFAULT_LONG_RUNNING_MAX = 25
+MAX_OPEN_CURSORS = 10
+CURSOR_IDLE = timedelta(minutes=15)
 
 
 def _utcnow() -> datetime:
@@ -47,7 +49,10 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
 
     def _fresh_state(self) -> None:
         self.store = Store(lambda: self.clock())
-        self.cursors: dict[str, tuple[list[dict[str, Any]], int]] = {}
+        # locator -> [records, batch size, owner, last use, use order]: a user keeps at most 10 open
+        # and one dies after 15 minutes unused (query() / queryMore() reference).
+        self.cursors: dict[str, list[Any]] = {}
+        self._cursor_seq = 0  # orders uses that share one frozen instant
         self.budget_max = DEFAULT_BUDGET
         self.budget_used = 0
         self.long_running = 0  # long-running requests the test says are in flight
@@ -305,11 +310,17 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
         if m:
             batch = min(2000, max(200, int(m[1])))
         locator = QUERY_LOCATOR_PREFIX + secrets.token_hex(8)[:15]
-        self.cursors[locator] = (records, batch)
+        mine = sorted((c[3], c[4], key) for key, c in self.cursors.items() if c[2] == principal)
+        for _, _, oldest in mine[: max(0, len(mine) - MAX_OPEN_CURSORS + 1)]:
+            del self.cursors[oldest]
+        self._cursor_seq += 1
+        self.cursors[locator] = [records, batch, principal, self.clock(), self._cursor_seq]
         return self._page(locator, 0, total, version, "queryAll" if include_deleted else "query")
 
     def _page(self, locator: str, offset: int, total: int, version: str, kind: str) -> Any:
-        records, batch = self.cursors[locator]
+        records, batch = self.cursors[locator][:2]
+        self._cursor_seq += 1
+        self.cursors[locator][3:] = [self.clock(), self._cursor_seq]
         page = records[offset : offset + batch]
         done = offset + batch >= len(records)
         body: dict[str, Any] = {"totalSize": total, "done": done}
@@ -333,9 +344,13 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
     def _more(self, version: str, cursor: str, kind: str) -> Any:
         self._version(version)
         locator, _, offset = cursor.rpartition("-")
-        if locator not in self.cursors or not offset.isdigit():
+        cursor = self.cursors.get(locator)
+        if cursor is not None and self.clock() - cursor[3] > CURSOR_IDLE:
+            del self.cursors[locator]
+            cursor = None
+        if cursor is None or not offset.isdigit():
             raise HttpError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
-        records, _ = self.cursors[locator]
+        records = cursor[0]
         return self._page(locator, int(offset), len(records), version, kind)
 
     # -- sObjects ------------------------------------------------------------------------

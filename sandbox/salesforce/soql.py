@@ -397,7 +397,7 @@ def run(
         raise _malformed(f"unsupported scope: {q.scope}")
     rows = []
     for rec in store.records[obj.name].values():
-        if rec["IsDeleted"] and not include_deleted:
+        if rec["IsDeleted"] and (not include_deleted or rec.get("_no_bin")):
             continue
         if q.scope == "mine" and rec.get("OwnerId") != principal:
             continue

@@ -217,7 +217,7 @@ class Store:
     def live(self, sobject: str, rid: str) -> Record:
         """The non-deleted record, or the 404 Salesforce answers for it."""
         rec = self.records[sobject].get(rid)
-        if rec is None:
+        if rec is None or rec.get("_no_bin"):
             raise ValidationError("NOT_FOUND", "The requested resource does not exist", status=404)
         if rec["IsDeleted"]:
             raise ValidationError("ENTITY_IS_DELETED", "entity is deleted", status=404)
@@ -247,6 +247,10 @@ class Store:
             raise _refused("deleted", self.schema[sobject])
         rec = self.live(sobject, rid)
         self._soft_delete(sobject, rec, actor)
+        if sobject == "TaskRelation":
+            # A directly deleted TaskRelation skips the Recycle Bin: gone from queryAll and
+            # GET at once, still reported by getDeleted (Object Reference, IsDeleted).
+            rec["_no_bin"] = True
         rules.after_delete(self, sobject, rec, actor)
 
     def _soft_delete(self, sobject: str, rec: Record, actor: str | None) -> None:

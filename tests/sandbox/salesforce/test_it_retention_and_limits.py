@@ -163,3 +163,42 @@ def test_it_refuses_blob_get_inside_composite(org):
         },
     )
     assert answer["compositeResponse"][0]["httpStatusCode"] == 400
+
+
+def test_it_expires_query_locators_idle_fifteen_minutes_and_keeps_ten_per_user(org):
+    sf, emu = org.sf(), org.emu
+    for i in range(450):
+        emu.create("Contact", {"LastName": f"C{i}"})
+    headers = {"Sforce-Query-Options": "batchSize=200"}
+
+    def first_page():
+        return sf.restful("query", params={"q": "SELECT Id FROM Contact"}, headers=headers)
+
+    page = first_page()
+    emu.advance(minutes=14)
+    page = sf.query_more(page["nextRecordsUrl"], identifier_is_url=True)  # used: timer restarts
+    emu.advance(minutes=15, seconds=1)
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.query_more(page["nextRecordsUrl"], identifier_is_url=True)
+    assert exc.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+    pages = [first_page() for _ in range(11)]  # the 11th releases the oldest
+    with pytest.raises(SalesforceMalformedRequest):
+        sf.query_more(pages[0]["nextRecordsUrl"], identifier_is_url=True)
+    assert sf.query_more(pages[1]["nextRecordsUrl"], identifier_is_url=True)["records"]
+
+
+def test_it_skips_the_recycle_bin_for_a_directly_deleted_task_relation(org):
+    sf, emu = org.sf(), org.emu
+    c1, c2 = (emu.create("Contact", {"LastName": n}) for n in ("One", "Two"))
+    task = sf.Task.create({"Subject": "Call", "WhoId": c1})["id"]
+    rel = sf.TaskRelation.create({"TaskId": task, "RelationId": c2})["id"]
+    emu.advance(minutes=1)
+    sf.TaskRelation.delete(rel)
+    emu.advance(minutes=2)
+    assert rel not in _all_ids(sf, "TaskRelation")
+    with pytest.raises(SalesforceResourceNotFound) as exc:
+        sf.TaskRelation.get(rel)
+    assert exc.value.content[0]["errorCode"] == "NOT_FOUND"
+    deleted = sf.TaskRelation.deleted(NOW, NOW + timedelta(minutes=5))
+    assert [d["id"] for d in deleted["deletedRecords"]] == [rel]
