@@ -335,7 +335,8 @@ def after_update(store: Store, sobject: str, rec: Record, before: Record) -> Non
                 _uninvite(store, rec, rec["LastModifiedById"])
     elif sobject in ("Event", "Task"):
         activities.after_activity_write(store, sobject, rec, before)
-    if sobject == "Event" and not rec["IsChild"]:
+    if sobject == "Event" and not rec["IsChild"] and rec["IsGroupEvent"]:
+        # Only a group event (one with invitees) has child copies to keep in step.
         for child in store.records["Event"].values():
             if child.get("_parent") == rec["Id"] and not child["IsDeleted"]:
                 child.update({k: rec[k] for k in _CHILD_FIELDS})
