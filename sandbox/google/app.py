@@ -185,8 +185,45 @@ class GoogleEmulator(OAuthApi, PeopleApi, CalendarApi, TasksApi, GmailApi, Batch
     # -- Calendar, as the user -----------------------------------------------------------
 
     def create_event(self, email: str, event: dict[str, Any]) -> dict[str, Any]:
+        """As the user in Google Calendar. `organizer` ({"email": someone else}) makes it an
+        invitee's copy of another person's meeting; `iCalUID` gives it a known meeting UID
+        (the same meeting in two calendars). Emails the user's own edits send are not
+        recorded: `sent_invitations` is about API writes."""
         with self.lock:
-            return self.render_event(self.event_insert(self.account(email), event))
+            acct = self.account(email)
+            stored = self.event_insert(acct, {k: v for k, v in event.items() if k != "iCalUID"})
+            if event.get("iCalUID"):
+                stored["iCalUID"] = event["iCalUID"]
+            if (stored.get("organizer") or {}).get("email", "").lower() != acct.email:
+                stored["organizer"].pop("self", None)
+            return self.render_event(stored)
+
+    def respond_to_event(
+        self, email: str, event_id: str, attendee: str, response: str
+    ) -> dict[str, Any]:
+        """An attendee's reply (accepted, declined, tentative, needsAction) reaching this
+        calendar's copy: a new version of the event, as in Google Calendar."""
+        if response not in ("needsAction", "declined", "tentative", "accepted"):
+            raise ValueError(f"unknown responseStatus {response!r}")
+        with self.lock:
+            acct = self.account(email)
+            event = acct.events.get(event_id)
+            if event is None:
+                raise KeyError(event_id)
+            guests = [dict(a) for a in event.get("attendees") or []]
+            for guest in guests:
+                if guest.get("email", "").lower() == attendee.lower():
+                    guest["responseStatus"] = response
+                    break
+            else:
+                raise KeyError(f"{attendee} is not an attendee")
+            return self.render_event(self.event_change(acct, event_id, {"attendees": guests}))
+
+    def sent_invitations(self, email: str) -> list[dict[str, Any]]:
+        """Every invitation, update and cancellation Google Calendar would have emailed for
+        the account's API writes (anything not sent with sendUpdates=none), oldest first."""
+        with self.lock:
+            return [m.as_dict() for m in self.account(email).sent_updates]
 
     def update_event(self, email: str, event_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Patch semantics; an instance id (`<series>_<stamp>`) makes an exception."""

@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from sandbox.common import route
+from sandbox.common.meetings import MeetingMessage, messages_for
 
 from .errors import HttpError, bad_request, bool_param, conflict, int_param, invalid, not_found
 from .recurrence import Span, instance_suffix, occurrences, span_of, zone
@@ -32,6 +33,22 @@ SYNC_RESTRICTED = (
     "updatedMin",
 )
 DAY = timedelta(days=1)
+SEND_UPDATES = ("all", "externalOnly", "none")
+# Addresses Google Calendar delivers to itself (not "external" for sendUpdates=externalOnly).
+GOOGLE_DOMAINS = ("gmail.com", "googlemail.com")
+# What a listed cancelled event still carries. "Cancelled exceptions are only guaranteed to
+# have values for the id, recurringEventId and originalStartTime fields populated ...
+# Deleted events are only guaranteed to have the id field populated."
+# (https://developers.google.com/calendar/api/v3/reference/events, `status`)
+CANCELLED_INSTANCE_FIELDS = (
+    "kind",
+    "etag",
+    "id",
+    "status",
+    "recurringEventId",
+    "originalStartTime",
+)
+DELETED_FIELDS = ("kind", "etag", "id", "status")
 SERVER_FIELDS = {"kind", "etag", "htmlLink", "created", "updated", "iCalUID", "creator"}
 
 
@@ -104,6 +121,48 @@ class CalendarApi(Service):
                 a["self"] = True
             if a.get("email", "").lower() == organizer:
                 a["organizer"] = True
+
+    def notify(
+        self,
+        acct: Account,
+        request: Request,
+        event: dict[str, Any],
+        before: list[dict[str, Any]] | None,
+        deleted: bool = False,
+    ) -> None:
+        """Record the emails Calendar sends for an API write of an event the account
+        organizes. Only `sendUpdates=none` is silent: the default ("false") and the
+        deprecated `sendNotifications=false` both come with "Note that some emails might
+        still be sent" (events.insert/patch/update/delete reference), so they are recorded."""
+        policy = _send_updates(request)
+        if policy == "none":
+            return
+        organizer = event.get("organizer") or {}
+        if not (organizer.get("self") or organizer.get("email", "").lower() == acct.email):
+            return
+        skip = {acct.email, str(organizer.get("email", "")).lower()}
+
+        def guests(attendees: list[dict[str, Any]] | None) -> list[str]:
+            out = [str(a.get("email", "")).lower() for a in attendees or []]
+            out = [a for a in out if a and a not in skip]
+            if policy == "externalOnly":
+                out = [a for a in out if a.rpartition("@")[2] not in GOOGLE_DOMAINS]
+            return out
+
+        old = None if before is None else guests(before)
+        for kind, recipients in messages_for(old, guests(event.get("attendees")), deleted=deleted):
+            acct.sent_updates.append(
+                MeetingMessage(
+                    acct.email,
+                    kind,
+                    str(event["id"]),
+                    str(event.get("iCalUID", "")),
+                    str(event.get("summary", "")),
+                    tuple(recipients),
+                    rfc3339(self.now()),
+                    policy,
+                )
+            )
 
     def event_change(
         self, acct: Account, eid: str, changes: dict[str, Any], replace: bool = False
@@ -183,6 +242,21 @@ class CalendarApi(Service):
 
     def render_event(self, event: dict[str, Any]) -> dict[str, Any]:
         return {k: copy.deepcopy(v) for k, v in event.items() if not k.startswith("_")}
+
+    def render_listed(self, acct: Account, event: dict[str, Any]) -> dict[str, Any]:
+        """An event as a listing shows it: a cancelled one keeps only the few fields Google
+        guarantees, so a client cannot lean on summary, start or extendedProperties."""
+        if event.get("status") != "cancelled":
+            return self.render_event(event)
+        keep = DELETED_FIELDS
+        if event.get("recurringEventId") and self._live_master(acct, event):
+            keep = CANCELLED_INSTANCE_FIELDS
+        return {k: copy.deepcopy(event[k]) for k in keep if k in event}
+
+    @staticmethod
+    def _live_master(acct: Account, event: dict[str, Any]) -> bool:
+        master = acct.events.get(str(event.get("recurringEventId")))
+        return bool(master) and master.get("status") != "cancelled"  # type: ignore[union-attr]
 
     # -- routes --------------------------------------------------------------------------
 
@@ -299,7 +373,14 @@ class CalendarApi(Service):
             e
             for e in acct.events.values()
             if (since is None or e["_seq"] > since)
-            and (show_deleted or e.get("status") != "cancelled")
+            and (
+                show_deleted
+                or e.get("status") != "cancelled"
+                # "Cancelled instances of recurring events (but not the underlying recurring
+                # event) will still be included if showDeleted and singleEvents are both
+                # False." (events.list reference)
+                or (not single and e.get("recurringEventId") and self._live_master(acct, e))
+            )
             and (updated_min is None or parse_time(e["updated"]) >= updated_min)
             and _matches(e, args)
         ]
@@ -317,7 +398,7 @@ class CalendarApi(Service):
             items.sort(key=lambda e: (self._bounds(acct, e)[0], e["id"]))
         else:
             items.sort(key=lambda e: (e["_seq"], e["id"]))
-        return [self.render_event(e) for e in items]
+        return [self.render_listed(acct, e) for e in items]
 
     def _overlaps(
         self, acct: Account, e: dict[str, Any], lo: datetime | None, hi: datetime | None
@@ -334,7 +415,10 @@ class CalendarApi(Service):
     @route("/calendar/v3/calendars/<cid>/events", ("POST",))
     def events_insert(self, request: Request, principal: str, cid: str) -> dict[str, Any]:
         acct = self._calendar(principal, cid)
-        return self.render_event(self.event_insert(acct, self.body(request)))
+        _send_updates(request)  # refuse a bad value before writing anything
+        event = self.event_insert(acct, self.body(request))
+        self.notify(acct, request, event, None)
+        return self.render_event(event)
 
     @route("/calendar/v3/calendars/<cid>/events/<eid>")
     def events_get(self, request: Request, principal: str, cid: str, eid: str) -> dict[str, Any]:
@@ -345,11 +429,19 @@ class CalendarApi(Service):
     def events_patch(self, request: Request, principal: str, cid: str, eid: str) -> dict[str, Any]:
         acct = self._calendar(principal, cid)
         body = self.body(request)
-        return self.render_event(self.event_change(acct, eid, body, request.method == "PUT"))
+        _send_updates(request)
+        before = copy.deepcopy(self._event_or_instance(acct, eid).get("attendees") or [])
+        event = self.event_change(acct, eid, body, request.method == "PUT")
+        self.notify(acct, request, event, before)
+        return self.render_event(event)
 
     @route("/calendar/v3/calendars/<cid>/events/<eid>", ("DELETE",))
     def events_delete(self, request: Request, principal: str, cid: str, eid: str) -> Response:
-        self.event_delete(self._calendar(principal, cid), eid)
+        acct = self._calendar(principal, cid)
+        _send_updates(request)
+        self.event_delete(acct, eid)
+        event = acct.events.get(eid) or {"id": eid}
+        self.notify(acct, request, event, event.get("attendees") or [], deleted=True)
         return Response(status=204)
 
     @route("/calendar/v3/calendars/<cid>/events/<eid>/instances")
@@ -368,7 +460,7 @@ class CalendarApi(Service):
         for inst in self._instances(acct, master, (lo, hi)):
             inst = acct.events.get(inst["id"], inst)
             if show_deleted or inst.get("status") != "cancelled":
-                items.append(self.render_event(inst))
+                items.append(self.render_listed(acct, inst))
         size = min(int_param(args.get("maxResults"), "maxResults", 250), 2500)
         fingerprint = (eid, args.get("timeMin"), args.get("timeMax"), show_deleted)
         page, nxt, _ = paginate(
@@ -384,6 +476,20 @@ class CalendarApi(Service):
         if nxt:
             out["nextPageToken"] = nxt
         return out
+
+
+def _send_updates(request: Request) -> str:
+    """The notification policy of a write: `sendUpdates`, else what the deprecated
+    `sendNotifications` means ("true" → all), else "default"."""
+    value = request.args.get("sendUpdates")
+    if value is not None:
+        if value not in SEND_UPDATES:
+            raise invalid(f"Invalid value for sendUpdates: {value}")
+        return value
+    legacy = request.args.get("sendNotifications")
+    if legacy is not None and bool_param(legacy):
+        return "all"
+    return "default"
 
 
 def _matches(event: dict[str, Any], args: Any) -> bool:
