@@ -153,6 +153,10 @@ class Emulator:
         """What in-flight requests are counted per (a mailbox, a user); None: not counted."""
         return principal
 
+    def concurrency_limit(self, key: str) -> int | None:
+        """In-flight requests `key` may have (default: `max_in_flight` for every key)."""
+        return self.max_in_flight
+
     def concurrency_cost(self, request: Request) -> int:
         """Slots this request holds while in flight (a batch may hold several)."""
         return 1
@@ -299,7 +303,10 @@ class Emulator:
                 )
             if fault:
                 raise HttpError(fault.status, "ServiceUnavailable", "Injected fault")
-            grant = self._enter_flight(request, principal) if counted else None
+            # An inner call replayed by a batch handler (record=False) runs inside its outer
+            # call: that one holds the slots and takes the time.
+            outer = counted and record
+            grant = self._enter_flight(request, principal) if outer else None
             try:
                 with self.lock:
                     if counted:
@@ -307,7 +314,7 @@ class Emulator:
                     result = handler(request, principal, **args)
                 # The wait happens outside the lock, so concurrent calls overlap in time
                 # as they do against the real service, and count as in flight meanwhile.
-                if counted and not self.latency.off:
+                if outer and not self.latency.off:
                     subs = int(request.environ.get("sandbox.units", 0))
                     time.sleep(self.latency.seconds(subs))
             finally:
@@ -340,7 +347,8 @@ class Emulator:
             return None
         key = self.normalize_key(key)
         wanted = max(1, self.concurrency_cost(request))
-        grant = self.in_flight.enter(key, wanted, self.max_in_flight, self.long_running_after)
+        limit = self.concurrency_limit(key)
+        grant = self.in_flight.enter(key, wanted, limit, self.long_running_after)
         if grant.short and not self.concurrency_partial_ok(request):
             self.in_flight.leave(grant)
             raise self.concurrency_refusal(key)
