@@ -11,9 +11,9 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from sandbox.common import route
-from sandbox.common.meetings import MeetingMessage, messages_for
 
 from .errors import HttpError, bad_request, bool_param, conflict, int_param, invalid, not_found
+from .meetings import MeetingsMixin, send_updates
 from .recurrence import Span, instance_suffix, occurrences, span_of, zone
 from .service import Service
 from .store import Account, SyncState, paginate, parse_time, rfc3339
@@ -33,9 +33,6 @@ SYNC_RESTRICTED = (
     "updatedMin",
 )
 DAY = timedelta(days=1)
-SEND_UPDATES = ("all", "externalOnly", "none")
-# Addresses Google Calendar delivers to itself (not "external" for sendUpdates=externalOnly).
-GOOGLE_DOMAINS = ("gmail.com", "googlemail.com")
 # What a listed cancelled event still carries. "Cancelled exceptions are only guaranteed to
 # have values for the id, recurringEventId and originalStartTime fields populated ...
 # Deleted events are only guaranteed to have the id field populated."
@@ -67,7 +64,7 @@ def _window_param(value: str | None, name: str) -> datetime | None:
     return dt
 
 
-class CalendarApi(Service):
+class CalendarApi(MeetingsMixin, Service):
     # -- model ---------------------------------------------------------------------------
 
     def _calendar(self, principal: str, calendar_id: str) -> Account:
@@ -121,48 +118,6 @@ class CalendarApi(Service):
                 a["self"] = True
             if a.get("email", "").lower() == organizer:
                 a["organizer"] = True
-
-    def notify(
-        self,
-        acct: Account,
-        request: Request,
-        event: dict[str, Any],
-        before: list[dict[str, Any]] | None,
-        deleted: bool = False,
-    ) -> None:
-        """Record the emails Calendar sends for an API write of an event the account
-        organizes. Only `sendUpdates=none` is silent: the default ("false") and the
-        deprecated `sendNotifications=false` both come with "Note that some emails might
-        still be sent" (events.insert/patch/update/delete reference), so they are recorded."""
-        policy = _send_updates(request)
-        if policy == "none":
-            return
-        organizer = event.get("organizer") or {}
-        if not (organizer.get("self") or organizer.get("email", "").lower() == acct.email):
-            return
-        skip = {acct.email, str(organizer.get("email", "")).lower()}
-
-        def guests(attendees: list[dict[str, Any]] | None) -> list[str]:
-            out = [str(a.get("email", "")).lower() for a in attendees or []]
-            out = [a for a in out if a and a not in skip]
-            if policy == "externalOnly":
-                out = [a for a in out if a.rpartition("@")[2] not in GOOGLE_DOMAINS]
-            return out
-
-        old = None if before is None else guests(before)
-        for kind, recipients in messages_for(old, guests(event.get("attendees")), deleted=deleted):
-            acct.sent_updates.append(
-                MeetingMessage(
-                    acct.email,
-                    kind,
-                    str(event["id"]),
-                    str(event.get("iCalUID", "")),
-                    str(event.get("summary", "")),
-                    tuple(recipients),
-                    rfc3339(self.now()),
-                    policy,
-                )
-            )
 
     def event_change(
         self, acct: Account, eid: str, changes: dict[str, Any], replace: bool = False
@@ -415,7 +370,7 @@ class CalendarApi(Service):
     @route("/calendar/v3/calendars/<cid>/events", ("POST",))
     def events_insert(self, request: Request, principal: str, cid: str) -> dict[str, Any]:
         acct = self._calendar(principal, cid)
-        _send_updates(request)  # refuse a bad value before writing anything
+        send_updates(request)  # refuse a bad value before writing anything
         event = self.event_insert(acct, self.body(request))
         self.notify(acct, request, event, None)
         return self.render_event(event)
@@ -429,7 +384,7 @@ class CalendarApi(Service):
     def events_patch(self, request: Request, principal: str, cid: str, eid: str) -> dict[str, Any]:
         acct = self._calendar(principal, cid)
         body = self.body(request)
-        _send_updates(request)
+        send_updates(request)
         before = copy.deepcopy(self._event_or_instance(acct, eid).get("attendees") or [])
         event = self.event_change(acct, eid, body, request.method == "PUT")
         self.notify(acct, request, event, before)
@@ -438,7 +393,7 @@ class CalendarApi(Service):
     @route("/calendar/v3/calendars/<cid>/events/<eid>", ("DELETE",))
     def events_delete(self, request: Request, principal: str, cid: str, eid: str) -> Response:
         acct = self._calendar(principal, cid)
-        _send_updates(request)
+        send_updates(request)
         self.event_delete(acct, eid)
         event = acct.events.get(eid) or {"id": eid}
         self.notify(acct, request, event, event.get("attendees") or [], deleted=True)
@@ -476,20 +431,6 @@ class CalendarApi(Service):
         if nxt:
             out["nextPageToken"] = nxt
         return out
-
-
-def _send_updates(request: Request) -> str:
-    """The notification policy of a write: `sendUpdates`, else what the deprecated
-    `sendNotifications` means ("true" → all), else "default"."""
-    value = request.args.get("sendUpdates")
-    if value is not None:
-        if value not in SEND_UPDATES:
-            raise invalid(f"Invalid value for sendUpdates: {value}")
-        return value
-    legacy = request.args.get("sendNotifications")
-    if legacy is not None and bool_param(legacy):
-        return "all"
-    return "default"
 
 
 def _matches(event: dict[str, Any], args: Any) -> bool:
