@@ -20,9 +20,15 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .limits import Grant, InFlight, Latency
 from .tokens import TokenStore
 
 Handler = Callable[..., Any]
+
+# APIs documented never to answer 429, by emulator name (so the rule holds even for an
+# emulator class that does not set `answers_429 = False` itself). Salesforce: "Salesforce
+# never sends 429"; its API-limit refusal is 403 REQUEST_LIMIT_EXCEEDED (API-NOTES §A8, §K).
+NEVER_429 = frozenset({"salesforce"})
 
 
 class HttpError(Exception):
@@ -99,6 +105,13 @@ class Emulator:
     """A WSGI application emulating one provider's API."""
 
     name = "emulator"
+    #: Whether the real API ever answers 429. Salesforce never does (its refusal is 403
+    #: REQUEST_LIMIT_EXCEEDED), so the fault injector refuses to fake one for it.
+    answers_429: bool = True
+    #: Requests one concurrency key may have in flight (None: unlimited, only counted).
+    max_in_flight: int | None = None
+    #: Count only requests running at least this long against `max_in_flight` (0: all).
+    long_running_after: float = 0.0
 
     def __init__(self) -> None:
         self.base_url = "http://127.0.0.1"  # set by EmulatorServer to where it listens
@@ -108,6 +121,8 @@ class Emulator:
         self.lock = threading.RLock()
         self.calls: list[CallRecord] = []
         self.faults = FaultPlan()
+        self.latency = Latency()
+        self.in_flight = InFlight()
         self._seq = 0
         rules = []
         self._handlers: dict[str, tuple[Handler, bool, bool]] = {}
@@ -134,6 +149,33 @@ class Emulator:
     def decorate(self, response: Response, principal: str | None) -> None:
         """Hook to add headers every response carries (e.g. Sforce-Limit-Info)."""
 
+    def concurrency_key(self, request: Request, principal: str | None) -> str | None:
+        """What in-flight requests are counted per (a mailbox, a user); None: not counted."""
+        return principal
+
+    def concurrency_limit(self, key: str) -> int | None:
+        """In-flight requests `key` may have (default: `max_in_flight` for every key)."""
+        return self.max_in_flight
+
+    def concurrency_cost(self, request: Request) -> int:
+        """Slots this request holds while in flight (a batch may hold several)."""
+        return 1
+
+    def concurrency_partial_ok(self, request: Request) -> bool:
+        """Whether the handler can run with fewer slots than it asked for (it then finds
+        the shortfall in `request.environ["sandbox.concurrency_short"]`, e.g. to answer some
+        inner requests of a batch with 429); otherwise a short grant refuses the call."""
+        return False
+
+    def concurrency_refusal(self, key: str) -> HttpError:
+        """The error for a request over `max_in_flight` (each API words it its own way)."""
+        return HttpError(
+            429,
+            "TooManyRequests",
+            "Too many concurrent requests.",
+            headers={"Retry-After": "1"},
+        )
+
     def reset(self) -> None:
         """Forget all state (subclasses clear their data and call super)."""
         self.tokens = TokenStore(access_lifetime=self.tokens.access_lifetime)
@@ -145,11 +187,21 @@ class Emulator:
 
     # -- Python control API (tests) ------------------------------------------------------
 
+    def _refuse_fake_429(self, status: int) -> None:
+        if status == 429 and (not self.answers_429 or self.name in NEVER_429):
+            raise ValueError(
+                f"the real {self.name} API never answers 429, so the sandbox will not fake one; "
+                "use its own refusal instead (Salesforce: set_budget/exhaust_budget → 403 "
+                "REQUEST_LIMIT_EXCEEDED)"
+            )
+
     def fail_next(self, n: int = 1, status: int = 503, match: str = "") -> None:
+        self._refuse_fake_429(status)
         with self.lock:
             self.faults.faults.append(Fault("error", n, status=status, match=match))
 
     def throttle_next(self, n: int = 1, retry_after: float = 1, match: str = "") -> None:
+        self._refuse_fake_429(429)
         with self.lock:
             self.faults.faults.append(Fault("throttle", n, 429, retry_after, match=match))
 
@@ -175,6 +227,22 @@ class Emulator:
     def clear_calls(self) -> None:
         with self.lock:
             self.calls.clear()
+
+    def set_latency(self, base: float = 0.0, per_sub_request: float = 0.0) -> None:
+        """Make every call take `base` s (+ `per_sub_request` s per inner request of a
+        batch); `set_latency()` switches the model off again."""
+        self.latency = Latency(float(base), float(per_sub_request))
+
+    def peak_in_flight(self, key: str) -> int:
+        """The most requests `key` (a mailbox, a user) ever had in flight at once."""
+        return self.in_flight.peak(self.normalize_key(key))
+
+    def reset_peak_in_flight(self) -> None:
+        self.in_flight.reset_peaks()
+
+    @staticmethod
+    def normalize_key(key: str) -> str:
+        return key
 
     # -- WSGI ----------------------------------------------------------------------------
 
@@ -235,10 +303,23 @@ class Emulator:
                 )
             if fault:
                 raise HttpError(fault.status, "ServiceUnavailable", "Injected fault")
-            with self.lock:
-                if counted:
-                    self.before_call(request, principal)
-                result = handler(request, principal, **args)
+            # An inner call replayed by a batch handler (record=False) runs inside its outer
+            # call: that one holds the slots and takes the time.
+            outer = counted and record
+            grant = self._enter_flight(request, principal) if outer else None
+            try:
+                with self.lock:
+                    if counted:
+                        self.before_call(request, principal)
+                    result = handler(request, principal, **args)
+                # The wait happens outside the lock, so concurrent calls overlap in time
+                # as they do against the real service, and count as in flight meanwhile.
+                if outer and not self.latency.off:
+                    subs = int(request.environ.get("sandbox.units", 0))
+                    time.sleep(self.latency.seconds(subs))
+            finally:
+                if grant is not None:
+                    self.in_flight.leave(grant)
             response = result if isinstance(result, Response) else self.json_response(result)
         except HttpError as err:
             response = self._error_response(err)
@@ -259,6 +340,21 @@ class Emulator:
                 )
                 self.decorate(response, principal)
         return response
+
+    def _enter_flight(self, request: Request, principal: str | None) -> Grant | None:
+        key = self.concurrency_key(request, principal)
+        if key is None:
+            return None
+        key = self.normalize_key(key)
+        wanted = max(1, self.concurrency_cost(request))
+        limit = self.concurrency_limit(key)
+        grant = self.in_flight.enter(key, wanted, limit, self.long_running_after)
+        if grant.short and not self.concurrency_partial_ok(request):
+            self.in_flight.leave(grant)
+            raise self.concurrency_refusal(key)
+        request.environ["sandbox.concurrency_short"] = grant.short
+        request.environ["sandbox.concurrency_granted"] = grant.granted
+        return grant
 
     def _control(self, request: Request) -> Response:
         """`/_sandbox/…`: the same controls as the Python API, for the demo and shell use."""
@@ -285,6 +381,8 @@ class Emulator:
             if action == "faults" and request.method == "DELETE":
                 self.clear_faults()
                 return self.json_response({"ok": True})
+            if action == "in_flight" and request.method == "GET":
+                return self.json_response({"peaks": self.in_flight.peaks()})
         except HttpError as err:
             return self.json_response({"error": err.message}, err.status)
         except (TypeError, ValueError) as err:
@@ -299,6 +397,11 @@ class Emulator:
             self.throttle_next(int(body["throttle_next"]), float(body.get("retry_after", 1)), match)
         if "delay_next" in body:
             self.delay_next(int(body["delay_next"]), float(body.get("seconds", 1)), match)
+        if "latency" in body:
+            latency = body["latency"] or {}
+            self.set_latency(
+                float(latency.get("base", 0)), float(latency.get("per_sub_request", 0))
+            )
         expired = 0
         if body.get("expire_tokens"):
             expired = self.expire_tokens(body.get("principal"))

@@ -42,6 +42,13 @@ def _api_of(path: str) -> str | None:
     return next((api for prefix, api in PREFIXES if path.startswith(prefix)), None)
 
 
+def api_of_request(path: str) -> str | None:
+    """The API a top-level request is for; a batch URL names it (`/batch/gmail/v1`)."""
+    if path.startswith("/batch/"):
+        return BATCH_PATHS.get(path[len("/batch/") :].strip("/"))
+    return _api_of(path)
+
+
 def _parse_part(text: str) -> tuple[str, str, dict[str, str], bytes]:
     """`GET /path?q HTTP/1.1` + headers + body, as googleapiclient serialises a request."""
     text = text.replace("\r\n", "\n")

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.common import route
 
 from .errors import HttpError, bad_request, bool_param, conflict, int_param, invalid, not_found
+from .meetings import MeetingsMixin, send_updates
 from .recurrence import Span, instance_suffix, occurrences, span_of, zone
 from .service import Service
 from .store import Account, SyncState, paginate, parse_time, rfc3339
@@ -32,6 +33,19 @@ SYNC_RESTRICTED = (
     "updatedMin",
 )
 DAY = timedelta(days=1)
+# What a listed cancelled event still carries. "Cancelled exceptions are only guaranteed to
+# have values for the id, recurringEventId and originalStartTime fields populated ...
+# Deleted events are only guaranteed to have the id field populated."
+# (https://developers.google.com/calendar/api/v3/reference/events, `status`)
+CANCELLED_INSTANCE_FIELDS = (
+    "kind",
+    "etag",
+    "id",
+    "status",
+    "recurringEventId",
+    "originalStartTime",
+)
+DELETED_FIELDS = ("kind", "etag", "id", "status")
 SERVER_FIELDS = {"kind", "etag", "htmlLink", "created", "updated", "iCalUID", "creator"}
 
 
@@ -50,7 +64,7 @@ def _window_param(value: str | None, name: str) -> datetime | None:
     return dt
 
 
-class CalendarApi(Service):
+class CalendarApi(MeetingsMixin, Service):
     # -- model ---------------------------------------------------------------------------
 
     def _calendar(self, principal: str, calendar_id: str) -> Account:
@@ -184,6 +198,21 @@ class CalendarApi(Service):
     def render_event(self, event: dict[str, Any]) -> dict[str, Any]:
         return {k: copy.deepcopy(v) for k, v in event.items() if not k.startswith("_")}
 
+    def render_listed(self, acct: Account, event: dict[str, Any]) -> dict[str, Any]:
+        """An event as a listing shows it: a cancelled one keeps only the few fields Google
+        guarantees, so a client cannot lean on summary, start or extendedProperties."""
+        if event.get("status") != "cancelled":
+            return self.render_event(event)
+        keep = DELETED_FIELDS
+        if event.get("recurringEventId") and self._live_master(acct, event):
+            keep = CANCELLED_INSTANCE_FIELDS
+        return {k: copy.deepcopy(event[k]) for k in keep if k in event}
+
+    @staticmethod
+    def _live_master(acct: Account, event: dict[str, Any]) -> bool:
+        master = acct.events.get(str(event.get("recurringEventId")))
+        return bool(master) and master.get("status") != "cancelled"  # type: ignore[union-attr]
+
     # -- routes --------------------------------------------------------------------------
 
     @route("/calendar/v3/users/me/calendarList")
@@ -299,7 +328,14 @@ class CalendarApi(Service):
             e
             for e in acct.events.values()
             if (since is None or e["_seq"] > since)
-            and (show_deleted or e.get("status") != "cancelled")
+            and (
+                show_deleted
+                or e.get("status") != "cancelled"
+                # "Cancelled instances of recurring events (but not the underlying recurring
+                # event) will still be included if showDeleted and singleEvents are both
+                # False." (events.list reference)
+                or (not single and e.get("recurringEventId") and self._live_master(acct, e))
+            )
             and (updated_min is None or parse_time(e["updated"]) >= updated_min)
             and _matches(e, args)
         ]
@@ -317,7 +353,7 @@ class CalendarApi(Service):
             items.sort(key=lambda e: (self._bounds(acct, e)[0], e["id"]))
         else:
             items.sort(key=lambda e: (e["_seq"], e["id"]))
-        return [self.render_event(e) for e in items]
+        return [self.render_listed(acct, e) for e in items]
 
     def _overlaps(
         self, acct: Account, e: dict[str, Any], lo: datetime | None, hi: datetime | None
@@ -334,7 +370,10 @@ class CalendarApi(Service):
     @route("/calendar/v3/calendars/<cid>/events", ("POST",))
     def events_insert(self, request: Request, principal: str, cid: str) -> dict[str, Any]:
         acct = self._calendar(principal, cid)
-        return self.render_event(self.event_insert(acct, self.body(request)))
+        send_updates(request)  # refuse a bad value before writing anything
+        event = self.event_insert(acct, self.body(request))
+        self.notify(acct, request, event, None)
+        return self.render_event(event)
 
     @route("/calendar/v3/calendars/<cid>/events/<eid>")
     def events_get(self, request: Request, principal: str, cid: str, eid: str) -> dict[str, Any]:
@@ -345,11 +384,19 @@ class CalendarApi(Service):
     def events_patch(self, request: Request, principal: str, cid: str, eid: str) -> dict[str, Any]:
         acct = self._calendar(principal, cid)
         body = self.body(request)
-        return self.render_event(self.event_change(acct, eid, body, request.method == "PUT"))
+        send_updates(request)
+        before = copy.deepcopy(self._event_or_instance(acct, eid).get("attendees") or [])
+        event = self.event_change(acct, eid, body, request.method == "PUT")
+        self.notify(acct, request, event, before)
+        return self.render_event(event)
 
     @route("/calendar/v3/calendars/<cid>/events/<eid>", ("DELETE",))
     def events_delete(self, request: Request, principal: str, cid: str, eid: str) -> Response:
-        self.event_delete(self._calendar(principal, cid), eid)
+        acct = self._calendar(principal, cid)
+        send_updates(request)
+        self.event_delete(acct, eid)
+        event = acct.events.get(eid) or {"id": eid}
+        self.notify(acct, request, event, event.get("attendees") or [], deleted=True)
         return Response(status=204)
 
     @route("/calendar/v3/calendars/<cid>/events/<eid>/instances")
@@ -368,7 +415,7 @@ class CalendarApi(Service):
         for inst in self._instances(acct, master, (lo, hi)):
             inst = acct.events.get(inst["id"], inst)
             if show_deleted or inst.get("status") != "cancelled":
-                items.append(self.render_event(inst))
+                items.append(self.render_listed(acct, inst))
         size = min(int_param(args.get("maxResults"), "maxResults", 250), 2500)
         fingerprint = (eid, args.get("timeMin"), args.get("timeMax"), show_deleted)
         page, nxt, _ = paginate(

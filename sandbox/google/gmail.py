@@ -34,6 +34,10 @@ SYSTEM_LABELS = (
     "CATEGORY_UPDATES",
     "CATEGORY_FORUMS",
 )
+# "History records are typically available for at least one week and often longer"
+# (https://developers.google.com/gmail/api/guides/sync): the emulator keeps exactly the
+# guaranteed week, so a client must survive the 404 after a longer absence.
+HISTORY_RETENTION = timedelta(days=7)
 HISTORY_TYPES = ("messageAdded", "messageDeleted", "labelAdded", "labelRemoved")
 
 
@@ -72,7 +76,16 @@ class GmailApi(Service):
         ref = {"id": msg["id"], "threadId": msg["threadId"], "labelIds": list(msg["labelIds"])}
         entry: dict[str, Any] = {"id": acct.history_id, "type": kind, "message": ref}
         entry["labels"] = labels
+        entry["_at"] = self.now()
         acct.history.append(entry)
+
+    def _purge_history(self, acct: Account) -> None:
+        """Drop history records older than `HISTORY_RETENTION`; a startHistoryId before a
+        dropped record can no longer be answered (404), as in Gmail."""
+        cutoff = self.now() - HISTORY_RETENTION
+        while acct.history and acct.history[0].get("_at", cutoff) < cutoff:
+            gone = acct.history.pop(0)
+            acct.history_floor = max(acct.history_floor, int(gone["id"]))
 
     def message_add(
         self,
@@ -343,6 +356,7 @@ class GmailApi(Service):
         if not args.get("startHistoryId"):
             raise required("startHistoryId")
         start = int_param(args["startHistoryId"], "startHistoryId", 0)
+        self._purge_history(acct)
         if start < acct.history_floor:
             raise HttpError(404, "notFound", "Requested entity was not found.")
         size = min(int_param(args.get("maxResults"), "maxResults", 100), 500) or 100

@@ -65,6 +65,24 @@ def _group_id(resource: str) -> str:
 
 
 class PeopleApi(Service):
+    #: "You can have up to 25,000 contacts" per Google account
+    #: (https://support.google.com/contacts/answer/7208207). Writes that would pass it are
+    #: refused (the exact API error is not documented; this is FAILED_PRECONDITION).
+    max_contacts_per_account: int | None = 25_000
+
+    def _room_for(self, acct: Account, n: int) -> None:
+        cap = self.max_contacts_per_account
+        if cap is None:
+            return
+        live = sum(1 for rec in acct.contacts.values() if not rec.get("deleted"))
+        if live + n > cap:
+            raise HttpError(
+                400,
+                "failedPrecondition",
+                f"Contact limit reached: an account can hold at most {cap} contacts.",
+                grpc="FAILED_PRECONDITION",
+            )
+
     # -- model ---------------------------------------------------------------------------
 
     def _ensure_groups(self, acct: Account) -> None:
@@ -401,6 +419,7 @@ class PeopleApi(Service):
     def people_create_route(self, request: Request, principal: str) -> dict[str, Any]:
         acct = self.account(principal)
         fields = _mask(request.args.get("personFields"), "personFields", PERSON_FIELDS, False)
+        self._room_for(acct, 1)
         rec = self.people_create(acct, self.body(request))
         return self.render_person(rec, fields)
 
@@ -431,6 +450,7 @@ class PeopleApi(Service):
         # Validate all first: the batch is all-or-nothing.
         for c in contacts:
             self._clean_person(acct, c.get("contactPerson") or {})
+        self._room_for(acct, len(contacts))
         created = [self.people_create(acct, c.get("contactPerson") or {}) for c in contacts]
         return {
             "createdPeople": [

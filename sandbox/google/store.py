@@ -48,6 +48,8 @@ class Account:
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Calendar (the primary calendar only): event id -> stored event (API shape)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Invitations/updates/cancellations Calendar would have emailed (common.meetings)
+    sent_updates: list[Any] = field(default_factory=list)
     # Tasks: list id -> list record; list id -> task id -> task
     tasklists: dict[str, dict[str, Any]] = field(default_factory=dict)
     tasks: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)

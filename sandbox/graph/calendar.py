@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.common import HttpError, route
 
+from . import attendees as att
 from . import recurrence as rec
 from .core import GraphCore
 from .delta import run_delta
@@ -100,9 +101,13 @@ class CalendarMixin(GraphCore):
             out.append(local.replace(tzinfo=resolve(event[key].get("timeZone"))).astimezone(UTC))
         return out[0], out[1]
 
-    def _new_event(self, box: Mailbox, body: dict[str, Any]) -> Item:
+    def _new_event(self, box: Mailbox, body: dict[str, Any], *, via_api: bool = True) -> Item:
         body = dict(body)
         ext = pop_ci(body, "singleValueExtendedProperties")
+        # Only the Python API (a user in Outlook) may make an invitee's copy of someone
+        # else's meeting, or give the same meeting (iCalUId) to a second mailbox.
+        organizer = None if via_api else pop_ci(body, "organizer")
+        ical_uid = None if via_api else pop_ci(body, "iCalUId")
         pop_ci(body, "attachments")  # file attachments on events are not emulated
         event: Item = {
             "subject": "",
@@ -125,9 +130,15 @@ class CalendarMixin(GraphCore):
         }
         merge(event, body, EVENT_FIELDS)
         self._validate_times(event)
-        event["attendees"] = [self._attendee(a) for a in event.get("attendees") or []]
+        event["attendees"] = att.normalize(event.get("attendees"), None)
+        if organizer and att.address_of(organizer) not in ("", box.upn.lower()):
+            event.update(
+                organizer=organizer,
+                isOrganizer=False,
+                responseStatus={"response": "notResponded", "time": att.NEVER},
+            )
         event["id"] = self.ids("event")
-        event["iCalUId"] = (
+        event["iCalUId"] = ical_uid or (
             "040000008200E00074C5B7101A82E00800000000"
             + hashlib.sha1(event["id"].encode(), usedforsecurity=False).hexdigest().upper()
         )
@@ -138,14 +149,37 @@ class CalendarMixin(GraphCore):
         if ext is not None:
             set_ext(event, ext)
         box.events[event["id"]] = self.touch(box, event)
+        if via_api:
+            self._send_messages(box, event, None, event["attendees"])
         return event
 
-    @staticmethod
-    def _attendee(value: dict[str, Any]) -> dict[str, Any]:
-        out = dict(value)
-        out.setdefault("type", "required")
-        out.setdefault("status", {"response": "none", "time": "0001-01-01T00:00:00Z"})
-        return out
+    def _send_messages(
+        self,
+        box: Mailbox,
+        event: Item,
+        before: list[dict[str, Any]] | None,
+        after: list[dict[str, Any]] | None,
+        deleted: bool = False,
+    ) -> None:
+        """Record what Exchange sends for an API write to an event the owner organizes."""
+        if not event.get("isOrganizer", True):
+            return
+        me = box.upn.lower()
+        old = None if before is None else [att.address_of(a) for a in before]
+        old = None if old is None else [a for a in old if a != me]
+        new = [a for a in (att.address_of(x) for x in after or []) if a != me]
+        for kind, recipients in att.messages_for(old, new, deleted=deleted):
+            box.sent_messages.append(
+                att.MeetingMessage(
+                    box.upn.lower(),
+                    kind,
+                    event["id"],
+                    event.get("iCalUId", ""),
+                    event.get("subject", ""),
+                    tuple(recipients),
+                    self.stamp(),
+                )
+            )
 
     def _split_id(self, box: Mailbox, event_id: str) -> tuple[Item, str | None]:
         """(stored event, occurrence key or None) for a single, master or occurrence id."""
@@ -249,7 +283,9 @@ class CalendarMixin(GraphCore):
             out[key] = {"dateTime": fmt_local(local), "timeZone": zone_name}
         return out
 
-    def _update_event(self, box: Mailbox, event_id: str, body: dict[str, Any]) -> Item:
+    def _update_event(
+        self, box: Mailbox, event_id: str, body: dict[str, Any], *, via_api: bool = True
+    ) -> Item:
         event, key = self._split_id(box, event_id)
         body = dict(body)
         ext = pop_ci(body, "singleValueExtendedProperties")
@@ -258,20 +294,26 @@ class CalendarMixin(GraphCore):
             target["type"] = "exception"
         else:
             target = copy.deepcopy(event)
+        before = copy.deepcopy(target.get("attendees") or [])
         merge(target, body, EVENT_FIELDS)
         self._validate_times(target)
         if ext is not None:
             set_ext(target, ext)
-        target["attendees"] = [self._attendee(a) for a in target.get("attendees") or []]
+        target["attendees"] = att.normalize(target.get("attendees"), before)
         if key is not None:
             event["_exceptions"][key] = self.touch(box, target)
         else:
             target["type"] = "seriesMaster" if target.get("recurrence") else "singleInstance"
             box.events[event_id] = self.touch(box, target)
+        if via_api:
+            self._send_messages(box, target, before, target["attendees"])
         return target
 
-    def _delete_event(self, box: Mailbox, event_id: str) -> None:
+    def _delete_event(self, box: Mailbox, event_id: str, *, via_api: bool = True) -> None:
         event, key = self._split_id(box, event_id)
+        if via_api:
+            shown = self._instance_for_key(event, key) if key is not None else event
+            self._send_messages(box, shown, shown.get("attendees") or [], None, deleted=True)
         box.seq += 1
         if key is None:
             del box.events[event_id]
@@ -283,19 +325,49 @@ class CalendarMixin(GraphCore):
     # -- Python API ----------------------------------------------------------------------
 
     def create_event(self, upn: str, fields: dict[str, Any]) -> Item:
-        """Add an event (a series if `recurrence` is given) as if made in Outlook."""
+        """Add an event (a series if `recurrence` is given) as if made in Outlook.
+
+        Beyond the API's fields, `organizer` ({"emailAddress": {...}} of someone else) makes
+        it an invitee's copy of another person's meeting, and `iCalUId` gives it a known
+        meeting UID (the same meeting in two mailboxes). Meeting messages a user sends from
+        Outlook are not recorded: `sent_invitations` is about API writes."""
         with self.lock:
-            return self._render_event(None, self._new_event(self.mailbox(upn), fields))
+            box = self.mailbox(upn)
+            return self._render_event(None, self._new_event(box, fields, via_api=False))
 
     def update_event(self, upn: str, event_id: str, fields: dict[str, Any]) -> Item:
         """Edit an event, a series master, or one occurrence (which becomes an exception)."""
         with self.lock:
-            return self._render_event(None, self._update_event(self.mailbox(upn), event_id, fields))
+            box = self.mailbox(upn)
+            return self._render_event(
+                None, self._update_event(box, event_id, fields, via_api=False)
+            )
 
     def delete_event(self, upn: str, event_id: str) -> None:
         """Delete an event or series; for an occurrence id, cancel just that occurrence."""
         with self.lock:
-            self._delete_event(self.mailbox(upn), event_id)
+            self._delete_event(self.mailbox(upn), event_id, via_api=False)
+
+    def respond_to_event(self, upn: str, event_id: str, attendee: str, response: str) -> Item:
+        """An attendee's reply reaching the organizer's copy (accepted, declined,
+        tentativelyAccepted, …): it changes the event as a new version, as Exchange does."""
+        with self.lock:
+            box = self.mailbox(upn)
+            event, key = self._split_id(box, event_id)
+            target = event if key is None else self._instance_for_key(event, key)
+            att.set_response(target["attendees"], attendee, response, self.stamp())
+            if key is not None:
+                target["type"] = "exception"
+                event["_exceptions"][key] = self.touch(box, target)
+            else:
+                self.touch(box, target)
+            return self._render_event(None, target)
+
+    def sent_invitations(self, upn: str) -> list[dict[str, Any]]:
+        """Every meeting request, update and cancellation Graph would have sent for the
+        mailbox's API writes, oldest first."""
+        with self.lock:
+            return [m.as_dict() for m in self.mailbox(upn).sent_messages]
 
     def calendar_view(self, upn: str, start: dt.datetime, end: dt.datetime) -> list[Item]:
         with self.lock:

@@ -51,8 +51,18 @@ _CANON["microsoft.graph.delta()"] = "delta"
 _CANON["delta()"] = "delta"
 
 
+# Outlook's per-app, per-mailbox concurrency limit: "up to four concurrent requests"
+# (https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits); and
+# "Microsoft Graph sends the Outlook service up to four individual requests from the batch
+# at a time" (https://learn.microsoft.com/en-us/graph/throttling-limits, JSON batching).
+MAILBOX_CONCURRENCY = 4
+
+
 class GraphCore(Emulator):
     name = "graph"
+    max_in_flight: int | None = MAILBOX_CONCURRENCY
+    #: Retry-After (seconds) on a MailboxConcurrency 429.
+    concurrency_retry_after = 1
 
     def __init__(self, tenant: str = "common") -> None:
         super().__init__()
@@ -82,6 +92,36 @@ class GraphCore(Emulator):
                 },
             }
         }
+
+    # -- per-mailbox concurrency (the shared base counts; Graph says what a slot is) --------
+
+    @staticmethod
+    def normalize_key(key: str) -> str:
+        return key.lower()
+
+    def concurrency_cost(self, request: Request) -> int:
+        """A $batch holds as many slots as Graph runs of it at once: its independent
+        requests (those without dependsOn; a chain runs one at a time), at most four."""
+        if not request.path.endswith("/$batch"):
+            return 1
+        payload = request.get_json(silent=True)
+        items = payload.get("requests") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            return 1
+        roots = sum(1 for i in items if isinstance(i, dict) and not i.get("dependsOn"))
+        return max(1, min(MAILBOX_CONCURRENCY, roots))
+
+    def concurrency_partial_ok(self, request: Request) -> bool:
+        # Inner requests over the limit answer 429 inside a 200 batch response.
+        return request.path.endswith("/$batch")
+
+    def concurrency_refusal(self, key: str) -> HttpError:
+        return HttpError(
+            429,
+            "ApplicationThrottled",
+            "Application is over its MailboxConcurrency limit.",
+            headers={"Retry-After": str(self.concurrency_retry_after)},
+        )
 
     def unauthorized(self) -> HttpError:
         return HttpError(

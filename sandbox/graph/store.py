@@ -75,6 +75,8 @@ class Mailbox:
     seq: int = 0
     default_contact_folder: str = ""
     moved_ids: set[str] = field(default_factory=set)  # old ids of items moved to another folder
+    # Meeting requests/updates/cancellations Exchange would have sent (attendees.MeetingMessage).
+    sent_messages: list[Any] = field(default_factory=list)
 
 
 class IdMaker:

@@ -1,60 +1,32 @@
 """Windows time-zone names as Graph uses them, mapped to IANA zones, and Graph's date formats.
 
-Graph speaks Windows zone names ("Pacific Standard Time") in `start/end.timeZone` and in
-`Prefer: outlook.timezone`, and also accepts IANA names. Anything else is refused with the
-error Exchange gives (`TimeZoneNotSupportedException`).
+Graph speaks Windows zone names ("Pacific Standard Time", "Line Islands Standard Time") in
+`start/end.timeZone` and in `Prefer: outlook.timezone`, and also accepts IANA names. Anything
+else is refused with the error Exchange gives (`TimeZoneNotSupportedException`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from tzlocal import windows_tz
 
 from sandbox.common import HttpError
 
 UTC = dt.UTC
 
-# The common names from the CLDR windowsZones table ("001" territory).
-WINDOWS_TO_IANA: dict[str, str] = {
-    "UTC": "UTC",
-    "Coordinated Universal Time": "UTC",
-    "GMT Standard Time": "Europe/London",
-    "Greenwich Standard Time": "Atlantic/Reykjavik",
-    "W. Europe Standard Time": "Europe/Berlin",
-    "Central Europe Standard Time": "Europe/Budapest",
-    "Romance Standard Time": "Europe/Paris",
-    "Central European Standard Time": "Europe/Warsaw",
-    "E. Europe Standard Time": "Europe/Chisinau",
-    "FLE Standard Time": "Europe/Kiev",
-    "GTB Standard Time": "Europe/Bucharest",
-    "Russian Standard Time": "Europe/Moscow",
-    "Turkey Standard Time": "Europe/Istanbul",
-    "Israel Standard Time": "Asia/Jerusalem",
-    "South Africa Standard Time": "Africa/Johannesburg",
-    "Arabian Standard Time": "Asia/Dubai",
-    "India Standard Time": "Asia/Calcutta",
-    "China Standard Time": "Asia/Shanghai",
-    "Singapore Standard Time": "Asia/Singapore",
-    "Tokyo Standard Time": "Asia/Tokyo",
-    "Korea Standard Time": "Asia/Seoul",
-    "AUS Eastern Standard Time": "Australia/Sydney",
-    "E. Australia Standard Time": "Australia/Brisbane",
-    "W. Australia Standard Time": "Australia/Perth",
-    "New Zealand Standard Time": "Pacific/Auckland",
-    "Hawaiian Standard Time": "Pacific/Honolulu",
-    "Alaskan Standard Time": "America/Anchorage",
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Mountain Standard Time": "America/Denver",
-    "US Mountain Standard Time": "America/Phoenix",
-    "Central Standard Time": "America/Chicago",
-    "Eastern Standard Time": "America/New_York",
-    "Atlantic Standard Time": "America/Halifax",
-    "Canada Central Standard Time": "America/Regina",
-    "SA Pacific Standard Time": "America/Bogota",
-    "E. South America Standard Time": "America/Sao_Paulo",
-    "Argentina Standard Time": "America/Buenos_Aires",
-    "Central Standard Time (Mexico)": "America/Mexico_City",
-}
+# Every Windows name of CLDR's windowsZones table (common/supplemental/windowsZones.xml,
+# territory "001" rows), as tzlocal ships it: tzlocal is the well-kept copy of that table
+# (regenerated from CLDR by its maintainers, already installed as a dependency of O365), and
+# syncengine/mappers/timezones.py was generated from the same copy — so the emulator and
+# the engine agree without the sandbox importing the code under test or holding a third
+# copy. Real Graph accepts every one of these names (and IANA names).
+WINDOWS_TO_IANA: dict[str, str] = dict(windows_tz.win_tz)
+# "Coordinated Universal Time" is the display name Graph's supportedTimeZones lists for
+# "UTC"; clients send it back.
+WINDOWS_TO_IANA.setdefault("Coordinated Universal Time", "Etc/UTC")
 _LOWER = {k.lower(): v for k, v in WINDOWS_TO_IANA.items()}
 _IANA = available_timezones()
 
@@ -63,6 +35,11 @@ def resolve(name: str | None) -> ZoneInfo:
     """The zone for a Windows or IANA name; Graph's 400 for anything else."""
     if not name:
         return ZoneInfo("UTC")
+    return _resolve(name)
+
+
+@cache
+def _resolve(name: str) -> ZoneInfo:
     key = name.strip().strip('"')
     iana = _LOWER.get(key.lower()) or (key if key in _IANA else None)
     if iana is None:

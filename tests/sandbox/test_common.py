@@ -1,8 +1,13 @@
 """The shared emulator base: auth, faults, call log, control API — over real HTTPS."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 import requests
 
 from sandbox.common import Emulator, EmulatorServer, HttpError, SandboxCA, route
+from sandbox.common.limits import InFlight, Latency
 
 
 class EchoEmulator(Emulator):
@@ -78,3 +83,74 @@ def test_it_injects_errors_and_throttling_through_the_control_api():
         assert [c["status"] for c in calls["calls"]] == [500, 429, 200, 400]
         assert requests.get(f"{srv.base_url}/open", verify=srv.ca_bundle).json() == {"open": True}
         assert srv.app.call_count() == 4
+
+
+class SalesforceNamedEmulator(EchoEmulator):
+    name = "salesforce"
+
+
+def test_it_refuses_to_make_salesforce_answer_429_with_a_clear_error():
+    """Real Salesforce never answers 429 (its refusal is 403 REQUEST_LIMIT_EXCEEDED), so a
+    test that injects one would prove nothing."""
+    app = SalesforceNamedEmulator()
+    with pytest.raises(ValueError, match="REQUEST_LIMIT_EXCEEDED"):
+        app.throttle_next(1)
+    with pytest.raises(ValueError, match="never answers 429"):
+        app.fail_next(1, status=429)
+    app.fail_next(1, status=503)  # other faults stay available
+    with EmulatorServer(app, SandboxCA()) as srv:
+        r = requests.post(
+            f"{srv.base_url}/_sandbox/faults",
+            json={"throttle_next": 1},
+            verify=srv.ca_bundle,
+            timeout=5,
+        )
+        assert r.status_code == 400 and "REQUEST_LIMIT_EXCEEDED" in r.json()["error"]
+
+
+class LimitedEmulator(EchoEmulator):
+    name = "limited"
+    max_in_flight = 2
+
+
+def test_it_counts_in_flight_per_principal_and_refuses_over_the_limit():
+    app = LimitedEmulator()
+    app.tokens.issue_static("alice", "tok-a")
+    app.tokens.issue_static("bob", "tok-b")
+    app.set_latency(0.3)
+    with EmulatorServer(app, SandboxCA()) as srv:
+
+        def get(tok):
+            return requests.get(
+                f"{srv.base_url}/echo/x",
+                headers={"Authorization": f"Bearer {tok}"},
+                verify=srv.ca_bundle,
+                timeout=10,
+            ).status_code
+
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(get, ["tok-a", "tok-a", "tok-a", "tok-b"]))
+    assert sorted(statuses[:3]) == [200, 200, 429] and statuses[3] == 200
+    assert (app.peak_in_flight("alice"), app.peak_in_flight("bob")) == (2, 1)
+    assert [c.status for c in app.calls].count(429) == 1  # a refusal is a logged call
+
+
+def test_the_in_flight_counter_can_cap_only_long_running_requests():
+    """Salesforce caps concurrent requests of 20 s or more, not short ones: with
+    `long_running_after`, only requests that have run that long count against the limit."""
+    counter = InFlight()
+    first = counter.enter("org", limit=1, long_running_after=0.05)
+    second = counter.enter("org", limit=1, long_running_after=0.05)
+    assert (first.granted, second.granted) == (1, 1)  # both still short
+    time.sleep(0.06)
+    assert counter.enter("org", limit=2, long_running_after=0.05).granted == 0
+    counter.leave(first)
+    assert counter.enter("org", limit=2, long_running_after=0.05).granted == 1
+    assert counter.peak("org") == 2
+
+
+def test_the_latency_model_is_off_by_default_and_refuses_negative_values():
+    assert EchoEmulator().latency.off
+    assert Latency(0.2, 0.05).seconds(20) == pytest.approx(1.2)
+    with pytest.raises(ValueError):
+        Latency(-1)

@@ -3,6 +3,8 @@
 import pytest
 from googleapiclient.errors import HttpError
 
+from sandbox.google import GoogleEmulator
+
 from .conftest import ALICE
 
 
@@ -224,3 +226,25 @@ def test_it_answers_a_long_get_sent_as_post_with_a_method_override(google, api):
     found = request.execute()
     assert [r["person"]["resourceName"] for r in found["responses"]] == names
     assert google.app.calls[-1].method == "GET"
+
+
+def test_it_refuses_contacts_past_the_account_limit(google, api):
+    """Google accounts hold at most 25,000 contacts; a batch that would pass the limit is
+    refused whole (lowered here so the test stays small)."""
+    google.app.max_contacts_per_account = 3
+    people = api("people", "v1").people()
+
+    def create(n):
+        body = {
+            "contacts": [{"contactPerson": {"names": [{"givenName": f"P{i}"}]}} for i in range(n)],
+            "readMask": "names",
+        }
+        return people.batchCreateContacts(body=body).execute()
+
+    assert len(create(2)["createdPeople"]) == 2
+    with pytest.raises(HttpError) as exc:
+        create(2)
+    assert exc.value.resp.status == 400
+    assert len(google.app.contacts(ALICE)) == 2
+    assert len(create(1)["createdPeople"]) == 1
+    assert GoogleEmulator.max_contacts_per_account == 25_000

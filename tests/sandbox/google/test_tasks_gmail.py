@@ -138,3 +138,28 @@ def test_it_serves_gmail_labels_messages_and_history_rounds(google, api):
     with pytest.raises(HttpError) as exc:
         gmail.users().history().list(userId="me", startHistoryId=start).execute()
     assert exc.value.resp.status == 404
+
+
+def test_it_keeps_gmail_history_for_the_guaranteed_week_only(google, api):
+    """History records are "typically available for at least one week": after more than a
+    week, a startHistoryId from before the oldest dropped record answers 404."""
+    from datetime import UTC, datetime
+
+    google.app.set_clock(datetime(2030, 3, 1, 9, 0, tzinfo=UTC))
+    gmail = api("gmail", "v1")
+    start = gmail.users().getProfile(userId="me").execute()["historyId"]
+    google.app.add_message(ALICE, sender="ada@acme.example", to=[ALICE], subject="1", text="x")
+    google.app.advance_clock(days=6)
+    fresh = gmail.users().history().list(userId="me", startHistoryId=start).execute()
+    assert len(fresh["history"]) == 1
+    later = fresh["historyId"]
+    google.app.add_message(ALICE, sender="ada@acme.example", to=[ALICE], subject="2", text="x")
+    google.app.advance_clock(days=2)  # the first record is now 8 days old
+    with pytest.raises(HttpError) as exc:
+        gmail.users().history().list(userId="me", startHistoryId=start).execute()
+    assert exc.value.resp.status == 404
+    # A cursor taken after the dropped record still works.
+    assert (
+        len(gmail.users().history().list(userId="me", startHistoryId=later).execute()["history"])
+        == 1
+    )

@@ -79,6 +79,7 @@ class EngineModel(RuleBasedStateMachine):
         self.keys: dict[str, set[str]] = {"contact": set(), "task": set()}
         self.deleted: dict[str, set[str]] = {"contact": set(), "task": set()}
         self.fault = False
+        self.sf_budget_used: int | None = None
         self.crash_patch: Any = None
         self.view = self.w.sfapp.add_list_view("VIPs", "VIPs", "everything", f"Title = '{VIP}'")
         self.scope = "mine"
@@ -285,7 +286,7 @@ class EngineModel(RuleBasedStateMachine):
 
     @rule(
         fault=st.sampled_from(
-            ["sf_503", "mailbox_503", "sf_429", "mailbox_429", "crash", "expire_cursors"]
+            ["sf_503", "mailbox_503", "sf_limit", "mailbox_429", "crash", "expire_cursors"]
         ),
         n=st.integers(1, 3),
     )
@@ -293,6 +294,12 @@ class EngineModel(RuleBasedStateMachine):
         app = self.w.sfapp if fault.startswith("sf") else self.w.mbapp
         if fault.endswith("503"):
             app.fail_next(n, 503)
+        elif fault == "sf_limit":
+            # Salesforce's throttle is 403 REQUEST_LIMIT_EXCEEDED, never 429: the org's
+            # daily allocation is spent until the session is over.
+            if self.sf_budget_used is None:
+                self.sf_budget_used = self.w.sfapp.budget_used
+            self.w.sfapp.exhaust_budget()
         elif fault.endswith("429"):
             app.throttle_next(1, retry_after=30)
         elif fault == "crash":
@@ -341,6 +348,7 @@ class EngineModel(RuleBasedStateMachine):
         finally:
             self.w.sfapp.clear_faults()
             self.w.mbapp.clear_faults()
+            self._restore_sf_budget()
             if self.crash_patch is not None:
                 executor.write_link = self.crash_patch
                 self.crash_patch = None
@@ -368,11 +376,17 @@ class EngineModel(RuleBasedStateMachine):
         assert not writes and not again.changed, writes
         self.checked = True
 
+    def _restore_sf_budget(self) -> None:
+        if self.sf_budget_used is not None:
+            self.w.sfapp.set_budget(used=self.sf_budget_used)
+            self.sf_budget_used = None
+
     def teardown(self) -> None:
         if self.crash_patch is not None:
             executor.write_link = self.crash_patch
         self.w.sfapp.clear_faults()
         self.w.mbapp.clear_faults()
+        self._restore_sf_budget()
 
     # -- invariants -----------------------------------------------------------------------------
 
