@@ -9,8 +9,8 @@ with EmulatorServer(app, SandboxCA()) as srv:
 
 from __future__ import annotations
 
-from .folders import FoldersMixin
+from .finding import FindingMixin
 
 
-class EwsEmulator(FoldersMixin):
+class EwsEmulator(FindingMixin):
     """All of the emulated EWS surface; see the mixins for each area."""

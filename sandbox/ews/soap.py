@@ -1,7 +1,7 @@
 """SOAP 1.1 envelopes as Exchange Web Services writes and reads them.
 
-Requests are parsed with the standard library's ElementTree (the emulator only listens on
-loopback for tests and the demo). Responses carry the `ServerVersionInfo` header of an
+Requests are parsed with defusedxml (no entity expansion, no DTDs). Responses carry the
+`ServerVersionInfo` header of an
 Exchange 2016 CU23 server, per-item `ResponseMessage`s with ResponseClass/ResponseCode, and
 request-level refusals as SOAP faults whose detail holds `ResponseCode` and `MessageXml`
 (where EWS puts `BackOffMilliseconds`).
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from typing import Any
+
+import defusedxml.ElementTree as SafeET
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 M = "http://schemas.microsoft.com/exchange/services/2006/messages"
@@ -98,9 +100,11 @@ def _text(value: Any) -> str:
 def parse_envelope(body: bytes) -> tuple[ET.Element, ET.Element]:
     """(header, operation element) of a request; an EwsError fault when it is not SOAP."""
     try:
-        root = ET.fromstring(body)
-    except ET.ParseError as exc:
-        raise EwsError("ErrorSchemaValidation", f"The request is not valid XML: {exc}", fault=True)
+        root = SafeET.fromstring(body)  # no entities or DTDs: a client's XML is input
+    except (ET.ParseError, SafeET.DefusedXmlException) as exc:
+        raise EwsError(
+            "ErrorSchemaValidation", f"The request is not valid XML: {exc}", fault=True
+        ) from exc
     if root.tag != f"{{{SOAP}}}Envelope":
         raise EwsError("ErrorSchemaValidation", "The request is not a SOAP envelope.", fault=True)
     header = root.find(f"{{{SOAP}}}Header")

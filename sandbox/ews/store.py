@@ -98,6 +98,10 @@ class Item:
     exceptions: dict[int, Item] = field(default_factory=dict)
     deleted_occurrences: set[int] = field(default_factory=set)
     read_flag_only: bool = False  # the last change only flipped IsRead (ReadFlagChange)
+    # (change key, fields changed by that version): AutoResolve conflict detection
+    history: list[tuple[str, set[str]]] = field(default_factory=list)
+    master_id: str = ""  # an exception: its series master
+    instance_index: int = 0  # an exception: its InstanceIndex
 
     def copy_fields(self) -> dict[str, ET.Element]:
         return {k: copy.deepcopy(v) for k, v in self.fields.items()}
@@ -121,6 +125,7 @@ class Mailbox:
     tombstones: list[Tombstone] = field(default_factory=list)
     seq: int = 0
     sync_generation: int = 0  # bumped to invalidate every SyncState issued so far
+    occurrence_ids: dict[str, tuple[str, int]] = field(default_factory=dict)  # -> (master, index)
 
     def distinguished(self, name: str) -> Folder | None:
         return next((f for f in self.folders.values() if f.distinguished == name), None)
