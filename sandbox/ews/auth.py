@@ -12,7 +12,7 @@ import base64
 import binascii
 import threading
 import weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,7 @@ class Authenticator:
             weakref.WeakKeyDictionary()
         )
         self._challenges: OrderedDict[int, bytes] = OrderedDict()  # id(socket) -> challenge
+        self.logons: Counter[str] = Counter()  # successful logons per scheme ("Basic", "NTLM")
 
     def add(self, account: ServiceAccount) -> ServiceAccount:
         self.accounts[bare_name(account.username)] = account
@@ -79,7 +80,10 @@ class Authenticator:
                 account = self._logged_on.get(sock) if sock is not None else None
             return AuthResult(account)
         if scheme == "basic" and self.allow_basic:
-            return AuthResult(self._basic(value.strip()))
+            account = self._basic(value.strip())
+            if account:
+                self.logons["Basic"] += 1
+            return AuthResult(account)
         if scheme in ("ntlm", "negotiate") and self.allow_ntlm:
             return self._ntlm(value.strip(), sock)
         return AuthResult(None)
@@ -115,8 +119,9 @@ class Authenticator:
         with self._lock:
             server_challenge = self._challenges.pop(id(sock), None)
         if server_challenge and ntlm.verify_ntlmv2(auth, account.password, server_challenge):
-            if sock is not None:
-                with self._lock:
+            with self._lock:
+                self.logons["NTLM"] += 1
+                if sock is not None:
                     self._logged_on[sock] = account
             return AuthResult(account)
         return AuthResult(None)
