@@ -126,13 +126,15 @@ class FindingMixin(ItemsMixin):
             max_changes = int(op.findtext(m("MaxChangesReturned")) or "0")
         except ValueError:
             max_changes = 0
+        if not 1 <= max_changes <= MAX_SYNC_CHANGES:
+            # The schema bounds MaxChangesReturned to 1..512: a schema validation fault.
+            raise EwsError(
+                "ErrorSchemaValidation",
+                "The request failed schema validation: MaxChangesReturned must be between "
+                "1 and 512.",
+                fault=True,
+            )
         try:
-            if not 1 <= max_changes <= MAX_SYNC_CHANGES:
-                raise EwsError(
-                    "ErrorInvalidArgument",
-                    "MaxChangesReturned must be between 1 and 512.",
-                    fault=False,
-                )
             sync_folder = op.find(m("SyncFolderId"))
             if sync_folder is None or not len(sync_folder):
                 raise EwsError("ErrorInvalidRequest", "SyncFolderId is required.")
@@ -140,7 +142,11 @@ class FindingMixin(ItemsMixin):
             state = (op.findtext(m("SyncState")) or "").strip()
             watermark = self.sync_states.read(ctx.box, folder.id, state) if state else 0
         except EwsError as err:
-            return response("SyncFolderItems", [response_message("SyncFolderItems", err)])
+            # Exchange's error message still carries an empty SyncState and the range flag.
+            failed = response_message("SyncFolderItems", err)
+            sub(failed, m("SyncState"))
+            sub(failed, m("IncludesLastItemInRange"), "true")
+            return response("SyncFolderItems", [failed])
         ignored = {ref.get("Id") for ref in op.find(m("Ignore")) or []}
         changes = self._changes_since(ctx.box, folder.id, watermark, ignored)
         page = changes[:max_changes]

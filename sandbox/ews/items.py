@@ -189,14 +189,19 @@ class ItemsMixin(CalendarMixin):
             if part is not None:
                 body_type = "HTML" if part.get_content_subtype() == "html" else "Text"
                 item.fields["Body"] = el(t("Body"), part.get_content(), BodyType=body_type)
-        for header, field in (("from", "From"), ("to", "ToRecipients"), ("cc", "CcRecipients")):
+        headers = (
+            ("from", "From"),
+            ("sender", "Sender"),
+            ("from", "Sender"),  # no Sender header: Exchange shows From as the sender
+            ("to", "ToRecipients"),
+            ("cc", "CcRecipients"),
+        )
+        for header, field in headers:
             if field in item.fields or not msg[header]:
                 continue
-            addresses = getattr(msg[header], "addresses", ())
             holder = el(t(field))
-            for address in addresses:
-                target = holder if field != "From" else None
-                box_el = sub(target if target is not None else holder, t("Mailbox"))
+            for address in getattr(msg[header], "addresses", ()):
+                box_el = sub(holder, t("Mailbox"))
                 sub(box_el, t("Name"), address.display_name or address.addr_spec)
                 sub(box_el, t("EmailAddress"), address.addr_spec)
                 sub(box_el, t("RoutingType"), "SMTP")
