@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from .soap import el, sub, t
 
 FMT = "%Y-%m-%dT%H:%M:%SZ"
-RELAY_PROPERTY_SET = "c11ff724-aa03-4555-9952-8fa248a11c3e"
+RELAY_PROPERTY_SET = "1a3c137e-86df-405b-92f4-4c0a716fc87e"  # as Relay's marker on Graph
 
 
 def _utc(value: dt.datetime) -> str:

@@ -28,7 +28,7 @@ BERLIN = EWSTimeZone("Europe/Berlin")
 
 
 class SalesforceId(ExtendedProperty):
-    property_set_id = "c11ff724-aa03-4555-9952-8fa248a11c3e"
+    property_set_id = "1a3c137e-86df-405b-92f4-4c0a716fc87e"
     property_name = "RelaySalesforceId"
     property_type = "String"
 
