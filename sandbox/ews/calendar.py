@@ -171,6 +171,39 @@ class CalendarMixin(FoldersMixin):
         master.deleted_occurrences.add(occ.index)
         self._written(box, master, {"DeletedOccurrences"})  # type: ignore[attr-defined]
 
+    # -- Python API: a user editing one occurrence in Outlook -----------------------------
+
+    def modify_occurrence(
+        self,
+        smtp: str,
+        master_id: str,
+        index: int,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        subject: str | None = None,
+    ) -> Item:
+        with self.lock:
+            box = self.mailbox(smtp)  # type: ignore[attr-defined]
+            occ = self.occurrence_by_index(box, box.items[master_id], index)
+            exception = self.make_exception(box, occ)
+            changed = set()
+            for name, value in (("Start", start), ("End", end)):
+                if value is not None:
+                    exception.fields[name] = el(t(name), value.astimezone(dt.UTC).strftime(FMT))
+                    changed.add(name)
+            if subject is not None:
+                exception.fields["Subject"] = el(t("Subject"), subject)
+                changed.add("Subject")
+            self._written(box, exception, changed)  # type: ignore[attr-defined]
+            self._written(box, occ.master, {"ModifiedOccurrences"})  # type: ignore[attr-defined]
+            return exception
+
+    def delete_occurrence_as_user(self, smtp: str, master_id: str, index: int) -> None:
+        with self.lock:
+            box = self.mailbox(smtp)  # type: ignore[attr-defined]
+            self.delete_occurrence(box, self.occurrence_by_index(box, box.items[master_id], index))
+
     # -- rendering ----------------------------------------------------------------------
 
     def render_calendar_item(self, box: Mailbox, item: Item, shape: Shape) -> ET.Element:

@@ -273,6 +273,53 @@ class EwsCore(Emulator):
             Invitation(kind, ctx.box.smtp.lower(), item_id, subject, to, setting, self.now())
         )
 
+    def seed(self, data: dict[str, Any]) -> dict[str, Any]:
+        """`POST /_sandbox/seed {"service_accounts":[{"username","password","can_impersonate"}],
+        "mailboxes":[{"smtp","display_name","time_zone","demo":true}]}`."""
+        from .demo import seed_demo_mailbox
+
+        for spec in data.get("service_accounts", []):
+            self.add_service_account(
+                spec["username"],
+                spec["password"],
+                can_impersonate=spec.get("can_impersonate", True),
+            )
+        out = []
+        for spec in data.get("mailboxes", []):
+            smtp = spec["smtp"]
+            if smtp.lower() not in self.mailboxes:
+                self.add_mailbox(smtp, spec.get("display_name", ""), spec.get("time_zone", "UTC"))
+            if spec.get("demo"):
+                seed_demo_mailbox(self, smtp)  # type: ignore[arg-type]
+            out.append({"smtp": smtp})
+        return {"mailboxes": out, "ews_url": f"{self.base_url}/EWS/Exchange.asmx"}
+
+    def _control(self, request: Request) -> Response:
+        """EWS's own controls besides the shared ones: the invitation record, ErrorServerBusy
+        injection and SyncState invalidation."""
+        action = request.path[len("/_sandbox/") :].strip("/")
+        body = request.get_json(silent=True) or {}
+        if action == "invitations" and request.method == "GET":
+            with self.lock:
+                rows = [
+                    {**vars(i), "at": i.at.isoformat()}
+                    for i in self.invitations_sent(body.get("smtp"))
+                ]
+            return self.json_response({"invitations": rows})
+        if action == "server_busy" and request.method == "POST":
+            self.server_busy_next(
+                int(body.get("n", 1)),
+                int(body.get("back_off_ms", 1000)),
+                str(body.get("operation", "")),
+            )
+            return self.json_response({"ok": True})
+        if action == "sync_states" and request.method == "DELETE":
+            self.invalidate_sync_states(body.get("smtp"))
+            return self.json_response({"ok": True})
+        if action == "operations" and request.method == "GET":
+            return self.json_response({"operations": self.operation_counts(body.get("smtp"))})
+        return super()._control(request)
+
     def error_body(self, err: HttpError) -> Any:
         return {"error": err.message}
 
