@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
@@ -322,9 +321,3 @@ class EwsCore(Emulator):
 
     def error_body(self, err: HttpError) -> Any:
         return {"error": err.message}
-
-    def stamp(self) -> str:
-        return self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def since(self, started: float) -> float:
-        return time.monotonic() - started

@@ -13,17 +13,24 @@ import base64
 import binascii
 import copy
 import datetime as dt
-import email
-import email.policy
 import uuid
 import xml.etree.ElementTree as ET
 
-from .calendar import CalendarMixin, OccurrenceRef
+from .calendar import OccurrenceRef
 from .core import Context
 from .folders import FOLDER_NOT_FOUND, resolve_folder
+from .mail import MailMixin
 from .render import Shape, element_for_uri, extended_key, render_item
 from .soap import EwsError, el, local, m, response, response_message, sub, t
-from .store import ITEM_KIND_FOR_FOLDER, Attachment, Folder, Item, Mailbox, Tombstone
+from .store import (
+    ITEM_KIND_FOR_FOLDER,
+    Folder,
+    Item,
+    Mailbox,
+    Tombstone,
+    recipients_of,
+    subject_of,
+)
 
 NOT_FOUND = EwsError("ErrorItemNotFound", "The specified object was not found in the store.")
 MALFORMED = EwsError("ErrorInvalidIdMalformed", "Id is malformed.")
@@ -61,7 +68,7 @@ def attendees_of(item: Item) -> list[str]:
     return out
 
 
-class ItemsMixin(CalendarMixin):
+class ItemsMixin(MailMixin):
     # -- Python API (changes as the user would make them in Outlook) ---------------------
 
     def create_item(
@@ -180,48 +187,6 @@ class ItemsMixin(CalendarMixin):
             else:
                 old.text = entry.text
 
-    def _fields_from_mime(self, item: Item) -> None:
-        msg = email.message_from_bytes(item.mime or b"", policy=email.policy.default)
-        if "Subject" not in item.fields and msg["subject"]:
-            item.fields["Subject"] = el(t("Subject"), str(msg["subject"]))
-        if "Body" not in item.fields:
-            part = msg.get_body(preferencelist=("html", "plain"))  # type: ignore[attr-defined]
-            if part is not None:
-                body_type = "HTML" if part.get_content_subtype() == "html" else "Text"
-                item.fields["Body"] = el(t("Body"), part.get_content(), BodyType=body_type)
-        headers = (
-            ("from", "From"),
-            ("sender", "Sender"),
-            ("from", "Sender"),  # no Sender header: Exchange shows From as the sender
-            ("to", "ToRecipients"),
-            ("cc", "CcRecipients"),
-        )
-        for header, field in headers:
-            if field in item.fields or not msg[header]:
-                continue
-            holder = el(t(field))
-            for address in getattr(msg[header], "addresses", ()):
-                box_el = sub(holder, t("Mailbox"))
-                sub(box_el, t("Name"), address.display_name or address.addr_spec)
-                sub(box_el, t("EmailAddress"), address.addr_spec)
-                sub(box_el, t("RoutingType"), "SMTP")
-            item.fields[field] = holder
-        if "InternetMessageId" not in item.fields and msg["message-id"]:
-            item.fields["InternetMessageId"] = el(t("InternetMessageId"), str(msg["message-id"]))
-        for part in msg.iter_attachments():  # type: ignore[attr-defined]
-            content = part.get_content()
-            data = content if isinstance(content, bytes) else str(content).encode()
-            item.attachments.append(
-                Attachment(
-                    self.ids("attachment"),
-                    part.get_filename() or "attachment",
-                    part.get_content_type(),
-                    data,
-                    is_inline=part.get_content_disposition() == "inline",
-                    content_id=(part["content-id"] or "").strip("<>") or None,
-                )
-            )
-
     def _written(self, box: Mailbox, item: Item, fields: set[str]) -> None:
         item.change_key = self.ids.change_key()
         item.modified = self.now()
@@ -302,11 +267,11 @@ class ItemsMixin(CalendarMixin):
                 continue
             if kind == "CalendarItem" and invitations != "SendToNone" and attendees_of(item):
                 self.record_invitation(
-                    ctx, "request", item.id, _subject(item), attendees_of(item), invitations
+                    ctx, "request", item.id, subject_of(item), attendees_of(item), invitations
                 )
             if kind == "Message" and disposition in ("SendOnly", "SendAndSaveCopy"):
                 self.record_invitation(
-                    ctx, "message", item.id, _subject(item), _recipients(item), disposition
+                    ctx, "message", item.id, subject_of(item), recipients_of(item), disposition
                 )
                 if disposition == "SendOnly":
                     self._remove(ctx.box, item)
@@ -361,7 +326,7 @@ class ItemsMixin(CalendarMixin):
                 and attendees_of(target)
             ):
                 self.record_invitation(
-                    ctx, "update", target.id, _subject(target), attendees_of(target), invitations
+                    ctx, "update", target.id, subject_of(target), attendees_of(target), invitations
                 )
             msg = response_message("UpdateItem")
             items = sub(msg, m("Items"))
@@ -442,11 +407,16 @@ class ItemsMixin(CalendarMixin):
                         "ErrorSendMeetingCancellationsRequired",
                         "SendMeetingCancellations is required for calendar items.",
                     )
-                subject_of = target.master if isinstance(target, OccurrenceRef) else target
-                to = attendees_of(subject_of)
+                owner = target.master if isinstance(target, OccurrenceRef) else target
+                to = attendees_of(owner)
                 if kind == "CalendarItem" and cancellations != "SendToNone" and to:
                     self.record_invitation(
-                        ctx, "cancellation", subject_of.id, _subject(subject_of), to, cancellations
+                        ctx,
+                        "cancellation",
+                        owner.id,
+                        subject_of(owner),
+                        to,
+                        cancellations,
                     )
                 if isinstance(target, OccurrenceRef):
                     self.delete_occurrence(ctx.box, target)
@@ -493,82 +463,6 @@ class ItemsMixin(CalendarMixin):
             msgs.append(msg)
         return response("MoveItem", msgs)
 
-    # -- attachments --------------------------------------------------------------------
-
-    def op_CreateAttachment(self, ctx: Context, op: ET.Element) -> ET.Element:
-        parent = op.find(m("ParentItemId"))
-        msgs = []
-        try:
-            item = ctx.box.items.get(parent.get("Id", "") if parent is not None else "")
-            if item is None:
-                raise NOT_FOUND
-        except EwsError as err:
-            return response("CreateAttachment", [response_message("CreateAttachment", err)])
-        for spec in op.find(m("Attachments")) or []:
-            if local(spec.tag) != "FileAttachment":
-                msgs.append(
-                    response_message(
-                        "CreateAttachment",
-                        EwsError("ErrorInvalidRequest", "Only file attachments are emulated."),
-                    )
-                )
-                continue
-            att = Attachment(
-                self.ids("attachment"),
-                spec.findtext(t("Name")) or "attachment",
-                spec.findtext(t("ContentType")) or "application/octet-stream",
-                base64.b64decode(spec.findtext(t("Content")) or ""),
-                is_inline=(spec.findtext(t("IsInline")) or "false") == "true",
-                content_id=spec.findtext(t("ContentId")),
-            )
-            item.attachments.append(att)
-            self._written(ctx.box, item, {"Attachments"})
-            msg = response_message("CreateAttachment")
-            file_att = sub(sub(msg, m("Attachments")), t("FileAttachment"))
-            sub(
-                file_att,
-                t("AttachmentId"),
-                Id=att.id,
-                RootItemId=item.id,
-                RootItemChangeKey=item.change_key,
-            )
-            msgs.append(msg)
-        return response("CreateAttachment", msgs)
-
-    def op_GetAttachment(self, ctx: Context, op: ET.Element) -> ET.Element:
-        msgs = []
-        for ref in op.find(m("AttachmentIds")) or []:
-            found = next(
-                (
-                    (item, att)
-                    for item in ctx.box.items.values()
-                    for att in item.attachments
-                    if att.id == ref.get("Id")
-                ),
-                None,
-            )
-            if found is None:
-                msgs.append(
-                    response_message(
-                        "GetAttachment",
-                        EwsError("ErrorItemNotFound", "The attachment was not found."),
-                    )
-                )
-                continue
-            _, att = found
-            msg = response_message("GetAttachment")
-            file_att = sub(sub(msg, m("Attachments")), t("FileAttachment"))
-            sub(file_att, t("AttachmentId"), Id=att.id)
-            sub(file_att, t("Name"), att.name)
-            sub(file_att, t("ContentType"), att.content_type)
-            if att.content_id:
-                sub(file_att, t("ContentId"), att.content_id)
-            sub(file_att, t("Size"), len(att.content))
-            sub(file_att, t("IsInline"), att.is_inline)
-            sub(file_att, t("Content"), base64.b64encode(att.content).decode())
-            msgs.append(msg)
-        return response("GetAttachment", msgs)
-
     def render_any(self, box: Mailbox, found: Item | OccurrenceRef, shape: Shape) -> ET.Element:
         if isinstance(found, OccurrenceRef):
             return self.render_occurrence(box, found, shape)
@@ -578,28 +472,6 @@ class ItemsMixin(CalendarMixin):
             found.mime = self.mime_for(box, found)
         return render_item(box, found, shape)
 
-    def mime_for(self, box: Mailbox, item: Item) -> bytes:
-        """RFC 5322 text for a message created without MIME (Exchange converts on read)."""
-        msg = email.message.EmailMessage()
-        msg["Subject"] = _subject(item)
-        sender = item.fields.get("From")
-        addr = sender.findtext(f"{t('Mailbox')}/{t('EmailAddress')}") if sender is not None else ""
-        msg["From"] = addr or box.smtp
-        to = _recipients(item)
-        if to:
-            msg["To"] = ", ".join(to)
-        msg["Date"] = email.utils.format_datetime(item.created)
-        msg["Message-ID"] = f"<{item.id[5:17]}@{box.smtp.split('@')[-1]}>"
-        body = item.fields.get("Body")
-        subtype = "html" if body is not None and body.get("BodyType") == "HTML" else "plain"
-        msg.set_content((body.text or "") if body is not None else "", subtype=subtype)
-        for att in item.attachments:
-            maintype, _, subtype = att.content_type.partition("/")
-            msg.add_attachment(
-                att.content, maintype=maintype, subtype=subtype or "octet-stream", filename=att.name
-            )
-        return msg.as_bytes()
-
 
 def _is_boolean(name: str) -> bool:
     return (name.startswith("Is") and name[2:3].isupper()) or name in (
@@ -607,21 +479,6 @@ def _is_boolean(name: str) -> bool:
         "AllowNewTimeProposal",
         "HasAttachments",
     )
-
-
-def _subject(item: Item) -> str:
-    found = item.fields.get("Subject")
-    return (found.text or "") if found is not None else ""
-
-
-def _recipients(item: Item) -> list[str]:
-    out = []
-    for name in ("ToRecipients", "CcRecipients", "BccRecipients"):
-        for mailbox in item.fields.get(name, ET.Element("x")):
-            addr = mailbox.findtext(t("EmailAddress"))
-            if addr:
-                out.append(addr)
-    return out
 
 
 def _path_name(path: ET.Element) -> str:

@@ -22,8 +22,8 @@ _URI_ELEMENT = {
     "contacts:ImAddress": "ImAddresses",
     "contacts:PhysicalAddress": "PhysicalAddresses",
 }
-# Contact fields that render inside the one <Contact> element in schema order matter not to
-# exchangelib (it finds children by tag), so stored fields are rendered in insertion order.
+# Stored fields render in the order the client wrote them: exchangelib finds children by
+# tag, so the schema's sequence order does not matter to it.
 
 
 def element_for_uri(uri: str) -> str:

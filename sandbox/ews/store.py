@@ -20,7 +20,7 @@ import secrets
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from .soap import EwsError
+from .soap import EwsError, t
 
 FOLDER_KINDS = {
     "IPF.Note": "Folder",
@@ -179,3 +179,18 @@ class SyncStates:
                 "Synchronization state data is corrupt or otherwise invalid.",
             )
         return int(watermark)
+
+
+def subject_of(item: Item) -> str:
+    found = item.fields.get("Subject")
+    return (found.text or "") if found is not None else ""
+
+
+def recipients_of(item: Item) -> list[str]:
+    out = []
+    for name in ("ToRecipients", "CcRecipients", "BccRecipients"):
+        for mailbox in item.fields.get(name, ET.Element("none")):
+            addr = mailbox.findtext(t("EmailAddress"))
+            if addr:
+                out.append(addr)
+    return out

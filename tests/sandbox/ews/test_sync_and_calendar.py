@@ -154,3 +154,26 @@ def test_it_refuses_a_calendar_view_longer_than_two_years(account):
                 end=EWSDateTime(2029, 1, 1, tzinfo=BERLIN),
             )
         )
+
+
+def test_it_costs_one_call_per_folder_for_an_idle_round(ews, account):
+    """The lower bound for an idle Exchange session: SyncFolderItems takes one folder, so
+    four synced folders (contacts, tasks, calendar, emails) cost four calls and nothing
+    else, once the folder ids and SyncStates are stored."""
+    from exchangelib.folders import Calendar, Contacts, Folder, Tasks
+
+    box = ews.app.mailbox(ANN)
+    emails = ews.app.create_folder(ANN, "Salesforce Emails", "IPF.Note")
+    folders = [
+        (Contacts, box.distinguished("contacts").id),
+        (Tasks, box.distinguished("tasks").id),
+        (Calendar, box.distinguished("calendar").id),
+        (Folder, emails.id),
+    ]
+    root = account.root
+    states = [_sync(cls(root=root, id=folder_id), None)[1] for cls, folder_id in folders]
+    ews.app.clear_calls()
+    for (cls, folder_id), state in zip(folders, states, strict=True):
+        changes, _ = _sync(cls(root=root, id=folder_id), state)
+        assert changes == []
+    assert ews.app.operation_counts() == {"SyncFolderItems": 4}
