@@ -44,3 +44,43 @@ def test_it_serves_a_seeded_demo_mailbox_next_to_the_other_emulators(stack):
     assert kinds.count("Exception") == 1
     assert len(kinds) == 7  # 8 occurrences, one deleted
     assert any(o.is_all_day for o in view)
+
+
+def test_it_offers_its_controls_over_http(ews):
+    import requests
+    from exchangelib.errors import ErrorInvalidSyncStateData
+
+    from accounts.providers.exchange import ExchangeServerBusy, translated
+
+    from .conftest import server_settings
+
+    def control(method, action, body=None):
+        url = f"{ews.base_url}/_sandbox/{action}"
+        return requests.request(method, url, json=body, verify=ews.ca_bundle, timeout=10).json()
+
+    seeded = control(
+        "POST",
+        "seed",
+        {
+            "service_accounts": [{"username": "CORP\\svc-two", "password": "pw-two"}],
+            "mailboxes": [{"smtp": "bo@corp.example", "display_name": "Bo"}],
+        },
+    )
+    assert seeded["ews_url"] == f"{ews.base_url}/EWS/Exchange.asmx"
+    settings = server_settings(ews, user="CORP\\svc-two", password="pw-two", auth="Basic")
+    account = open_mailbox(settings, "bo@corp.example")
+    account.contacts.item_sync_state = None
+    list(account.contacts.sync_items())
+    state = account.contacts.item_sync_state
+    assert (
+        control("GET", "operations", {"smtp": "bo@corp.example"})["operations"]["SyncFolderItems"]
+        == 1
+    )
+    control("DELETE", "sync_states", {"smtp": "bo@corp.example"})
+    with pytest.raises(ErrorInvalidSyncStateData):
+        list(account.contacts.sync_items(sync_state=state))
+    control("POST", "server_busy", {"n": 1, "back_off_ms": 250})
+    with pytest.raises(ExchangeServerBusy) as busy, translated():
+        _ = account.tasks
+    assert busy.value.retry_after == 0.25
+    assert control("GET", "invitations") == {"invitations": []}
