@@ -25,7 +25,7 @@ import requests
 import requests.adapters
 from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, Account, Configuration, Credentials
 from exchangelib import errors as ews_errors
-from exchangelib.protocol import BaseProtocol, FailFast
+from exchangelib.protocol import BaseProtocol, FailFast, Protocol
 
 from .errors import ProviderError, ReconnectRequired, TemporaryProviderError
 
@@ -163,12 +163,10 @@ def verify_mailbox(server: ExchangeServer, smtp_address: str) -> str:
 
 
 def check_service_account(server: ExchangeServer) -> str:
-    """ "Test connection" in admin: reach the server over TLS and log on. Returns the server
-    version it reports (exchangelib asks with a ConvertId call)."""
+    """The admin's "Test connection": reach the server over TLS and log on. Returns the
+    server version it reports (exchangelib asks with one ConvertId call)."""
     with translated():
         config = configuration(server)
-        from exchangelib.protocol import Protocol
-
         protocol = Protocol(config=config)
         protocol.TIMEOUT = server.timeout
         return protocol.version.fullname
