@@ -16,6 +16,7 @@ import socket
 import socketserver
 import ssl
 import sys
+import traceback
 from typing import Any
 
 from sandbox.common import EmulatorServer
@@ -65,12 +66,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             headers[:] = response_headers
             return lambda data: None
 
-        chunks = self.server.app(environ, start_response)
         try:
-            payload = b"".join(chunks)
-        finally:
-            if hasattr(chunks, "close"):
-                chunks.close()
+            chunks = self.server.app(environ, start_response)
+            try:
+                payload = b"".join(chunks)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+        except Exception:  # an emulator bug: answer 500 (and say why) instead of hanging up
+            traceback.print_exc()
+            status_line[:] = ["500 Internal Server Error"]
+            headers[:] = [("Content-Type", "text/plain")]
+            payload = b"The emulator failed on this request; see its log."
         code, _, reason = status_line[0].partition(" ")
         self.send_response(int(code), reason)
         for key, value in headers:
