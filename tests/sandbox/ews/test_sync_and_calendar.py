@@ -177,3 +177,26 @@ def test_it_costs_one_call_per_folder_for_an_idle_round(ews, account):
         changes, _ = _sync(cls(root=root, id=folder_id), state)
         assert changes == []
     assert ews.app.operation_counts() == {"SyncFolderItems": 4}
+
+
+def test_it_reports_moves_between_folders_and_read_flag_changes(account, ews):
+    from exchangelib.folders import Folder
+
+    emails = Folder(parent=account.msg_folder_root, name="Salesforce Emails")
+    emails.save()
+    mime = b"From: bob@client.example\r\nTo: ann@corp.example\r\nSubject: Hi\r\n\r\nHello\r\n"
+    made = ews.app.create_item(ANN, builders.el(builders.t("Message")), "inbox", mime=mime)
+    inbox_id = made.id
+    _, inbox_state = _sync(account.inbox, None)
+    _, emails_state = _sync(emails, None)
+
+    ews.app.touch_item(ANN, inbox_id, IsRead="true")
+    read, inbox_state = _sync(account.inbox, inbox_state)
+    assert [kind for kind, _ in read] == ["read_flag_change"]
+
+    [message] = list(account.inbox.all())
+    message.move(emails)  # the user files the mail for Salesforce
+    left, _ = _sync(account.inbox, inbox_state)
+    arrived, _ = _sync(emails, emails_state)
+    assert [(kind, getattr(item, "id", None)) for kind, item in left] == [("delete", inbox_id)]
+    assert [(kind, item.subject) for kind, item in arrived] == [("create", "Hi")]
