@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.common import EmulatorServer, SandboxCA
+from sandbox.ews.app import EwsEmulator
+from sandbox.ews.server import KeepAliveServer
 from sandbox.google.app import GoogleEmulator
 from sandbox.graph.app import GraphEmulator
 from sandbox.salesforce.app import SalesforceEmulator
@@ -21,6 +23,8 @@ class SandboxStack:
     salesforce: EmulatorServer
     graph: EmulatorServer
     google: EmulatorServer
+    # Exchange Server (EWS); on a keep-alive server because NTLM logs connections on.
+    ews: EmulatorServer | None = None
 
     @property
     def salesforce_app(self) -> SalesforceEmulator:
@@ -33,6 +37,15 @@ class SandboxStack:
     @property
     def google_app(self) -> GoogleEmulator:
         return self.google.app  # type: ignore[return-value]
+
+    @property
+    def ews_app(self) -> EwsEmulator:
+        assert self.ews is not None
+        return self.ews.app  # type: ignore[return-value]
+
+    @property
+    def servers(self) -> tuple[EmulatorServer, ...]:
+        return tuple(s for s in (self.salesforce, self.graph, self.google, self.ews) if s)
 
     def settings(self) -> dict[str, str]:
         """Relay's provider settings (config/settings/providers.py) for this stack."""
@@ -48,17 +61,18 @@ class SandboxStack:
             "salesforce": self.salesforce.base_url,
             "graph": self.graph.base_url,
             "google": self.google.base_url,
+            **({"ews": f"{self.ews.base_url}/EWS/Exchange.asmx"} if self.ews else {}),
             "ca_bundle": str(self.ca.ca_bundle),
             "settings": self.settings(),
         }
 
     def start(self) -> SandboxStack:
-        for server in (self.salesforce, self.graph, self.google):
+        for server in self.servers:
             server.start()
         return self
 
     def stop(self) -> None:
-        for server in (self.salesforce, self.graph, self.google):
+        for server in self.servers:
             server.stop()
 
 
@@ -66,14 +80,16 @@ def build_stack(
     host: str = "127.0.0.1",
     ports: tuple[int, int, int] = (0, 0, 0),
     ca_dir: Path | None = None,
+    ews_port: int = 0,
 ) -> SandboxStack:
-    """Create (not start) the three servers sharing one CA; port 0 picks a free port."""
+    """Create (not start) the servers sharing one CA; port 0 picks a free port."""
     ca = SandboxCA(ca_dir)
     return SandboxStack(
         ca=ca,
         salesforce=EmulatorServer(SalesforceEmulator(), ca, host, ports[0]),
         graph=EmulatorServer(GraphEmulator(), ca, host, ports[1]),
         google=EmulatorServer(GoogleEmulator(), ca, host, ports[2]),
+        ews=KeepAliveServer(EwsEmulator(), ca, host, ews_port),
     )
 
 

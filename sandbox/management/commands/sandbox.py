@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from sandbox.demo_users import DEMO_PASSWORD, SandboxAccount, connect_relay_user
+from sandbox.ews.demo import seed_demo_mailbox as seed_ews_mailbox
+from sandbox.ews.demo import seed_service_account
 from sandbox.google.demo import seed_demo_account
 from sandbox.graph.demo import seed_demo_mailbox
 from sandbox.salesforce.demo import seed_demo_org
@@ -19,6 +21,7 @@ from sandbox.stack import SandboxStack, build_stack
 
 # The demo's two people: one on Office 365, one on Gmail, each a Salesforce user too.
 DEMO_PEOPLE = (("demo@relay.example", "office365"), ("pat.rep@relay.example", "gmail"))
+EXCHANGE_DEMO_MAILBOX = "sam.exchange@relay.example"
 
 
 class Command(BaseCommand):
@@ -29,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--salesforce-port", type=int, default=8001)
         parser.add_argument("--graph-port", type=int, default=8002)
         parser.add_argument("--google-port", type=int, default=8003)
+        parser.add_argument("--ews-port", type=int, default=8004)
         parser.add_argument("--state-dir", default=str(Path(settings.BASE_DIR) / "var" / "sandbox"))
         parser.add_argument(
             "--no-demo", action="store_true", help="start empty: no demo org, mailboxes or users"
@@ -40,10 +44,12 @@ class Command(BaseCommand):
             options["host"],
             (options["salesforce_port"], options["graph_port"], options["google_port"]),
             ca_dir=state_dir,
+            ews_port=options["ews_port"],
         ).start()
         description = stack.describe()
         if not options["no_demo"]:
             description["demo_logins"] = seed_demo(stack)
+            description["exchange"] = seed_exchange_demo(stack)
         # `sandbox_user`, `make run` and the benchmarks find the running sandbox here.
         (state_dir / "sandbox.json").write_text(json.dumps(description, indent=2))
         self.stdout.write(json.dumps(description))
@@ -56,6 +62,14 @@ class Command(BaseCommand):
             pass
         finally:
             stack.stop()
+
+
+def seed_exchange_demo(stack: SandboxStack) -> dict[str, str]:
+    """The Exchange Server side of the demo: a service account and one demo mailbox (a Relay
+    user on it comes with the Exchange mailbox kind)."""
+    info = seed_service_account(stack.ews_app)
+    seed_ews_mailbox(stack.ews_app, EXCHANGE_DEMO_MAILBOX, "Sam Exchange")
+    return {**info, "mailbox": EXCHANGE_DEMO_MAILBOX}
 
 
 def seed_demo(stack: SandboxStack) -> list[dict[str, str]]:

@@ -1,0 +1,252 @@
+"""Exchange Server on-premises over EWS (exchangelib): connection building and error outcomes.
+
+Staff configure one Exchange server per organisation: the EWS URL, a service account that
+holds the ApplicationImpersonation role, NTLM or Basic (over TLS), and optionally a CA
+bundle for a private certificate authority. Every user's mailbox is then opened by SMTP
+address through impersonation; no user password is ever asked for.
+
+exchangelib opens its HTTP sessions through one process-wide adapter class
+(`BaseProtocol.HTTP_ADAPTER_CLS`). Relay installs `CaBundleAdapter` once; it verifies each
+server against the CA bundle registered for that server's host:port (or the system store),
+so organisations with different private CAs can share one worker process.
+No engine wiring lives here: the mailbox kind calls `open_mailbox` and `translate`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+import requests
+import requests.adapters
+from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, Account, Configuration, Credentials
+from exchangelib import errors as ews_errors
+from exchangelib.protocol import BaseProtocol, FailFast, Protocol
+
+from .errors import ProviderError, ReconnectRequired, TemporaryProviderError
+
+LABEL = "Exchange Server"
+AuthType = Literal["NTLM", "Basic"]
+_AUTH_TYPES = {"NTLM": NTLM, "Basic": BASIC}
+
+
+# -- typed outcomes ---------------------------------------------------------------------
+
+
+class ExchangeAuthFailed(ReconnectRequired):
+    problem = "auth_failed"
+
+
+class ExchangeImpersonationDenied(ReconnectRequired):
+    problem = "impersonation_denied"
+
+
+class ExchangeUnknownMailbox(ReconnectRequired):
+    problem = "unknown_mailbox"
+
+
+class ExchangeCertificateError(ProviderError):
+    problem = "certificate"
+
+
+class ExchangeUnreachable(TemporaryProviderError):
+    problem = "unreachable"
+
+
+class ExchangeServerBusy(TemporaryProviderError):
+    problem = "server_busy"
+
+
+# -- settings ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExchangeServer:
+    """One organisation's Exchange server, as staff enter it in admin (password decrypted)."""
+
+    ews_url: str
+    username: str  # "CORP\\svc-relay" (NTLM) or "svc-relay@corp.example"
+    password: str = field(repr=False)
+    auth_type: AuthType = "NTLM"
+    ca_bundle: str | None = None  # a PEM file; None: the system's trust store
+    timeout: float = 30.0  # seconds for one HTTP request
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.ews_url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(
+                "The EWS URL must be an https:// address (e.g. https://mail.corp.example/EWS/Exchange.asmx)."
+            )
+        if self.auth_type not in _AUTH_TYPES:
+            raise ValueError(f"The auth type must be NTLM or Basic, not {self.auth_type!r}.")
+        if not self.username or not self.password:
+            raise ValueError("The service account needs a user name and a password.")
+        if self.timeout <= 0:
+            raise ValueError("The timeout must be a positive number of seconds.")
+
+
+class CaBundleAdapter(requests.adapters.HTTPAdapter):
+    """Verifies each server against the CA bundle registered for its host:port."""
+
+    _bundles: ClassVar[dict[str, str]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def register(cls, url: str, ca_bundle: str | None) -> None:
+        key = _netloc(url)
+        with cls._lock:
+            if ca_bundle:
+                cls._bundles[key] = ca_bundle
+            else:
+                cls._bundles.pop(key, None)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        bundle = self._bundles.get(_netloc(url))
+        super().cert_verify(conn, url, bundle if bundle and verify else verify, cert)
+
+
+def _netloc(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{(parts.hostname or '').lower()}:{port}"
+
+
+_install_lock = threading.Lock()
+
+
+def install_adapter() -> None:
+    """Make exchangelib use `CaBundleAdapter` (idempotent; exchangelib reads the class when it
+    opens a session, so this runs before the first connection)."""
+    with _install_lock:
+        if BaseProtocol.HTTP_ADAPTER_CLS is not CaBundleAdapter:
+            BaseProtocol.HTTP_ADAPTER_CLS = CaBundleAdapter
+
+
+def configuration(server: ExchangeServer) -> Configuration:
+    install_adapter()
+    CaBundleAdapter.register(server.ews_url, server.ca_bundle)
+    return Configuration(
+        service_endpoint=server.ews_url,
+        credentials=Credentials(server.username, server.password),
+        auth_type=_AUTH_TYPES[server.auth_type],
+        # Fail fast: a busy server is retried by the next session, not by a sleeping worker.
+        retry_policy=FailFast(),
+    )
+
+
+def open_mailbox(server: ExchangeServer, smtp_address: str, *, impersonate: bool = True) -> Account:
+    """An exchangelib Account for a user's mailbox, opened through impersonation.
+
+    Makes no call by itself; exchangelib talks to the server on first use."""
+    config = configuration(server)
+    account = Account(
+        primary_smtp_address=smtp_address,
+        config=config,
+        autodiscover=False,
+        access_type=IMPERSONATION if impersonate else DELEGATE,
+    )
+    account.protocol.TIMEOUT = server.timeout  # per protocol (exchangelib caches one per server)
+    return account
+
+
+def verify_mailbox(server: ExchangeServer, smtp_address: str) -> str:
+    """Check logon, impersonation and that the address resolves (one GetFolder of the
+    mailbox root once the server version is known). Returns the mailbox's address."""
+    with translated():
+        account = open_mailbox(server, smtp_address)
+        _ = account.root  # GetFolder of the root, through impersonation
+        return account.primary_smtp_address
+
+
+def check_service_account(server: ExchangeServer) -> str:
+    """The admin's "Test connection": reach the server over TLS and log on. Returns the
+    server version it reports (exchangelib asks with one ConvertId call)."""
+    with translated():
+        config = configuration(server)
+        protocol = Protocol(config=config)
+        protocol.TIMEOUT = server.timeout
+        return protocol.version.fullname
+
+
+# -- error translation ------------------------------------------------------------------
+
+_CERT_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "SSLError", "SSL:")
+
+
+def translate(exc: BaseException) -> ProviderError:
+    """The typed outcome of an exchangelib (or requests) failure, with a message for people."""
+    if isinstance(exc, ProviderError):
+        return exc
+    text = str(exc)
+    if isinstance(exc, ews_errors.ErrorServerBusy):
+        back_off = float(exc.back_off) if exc.back_off else None
+        return ExchangeServerBusy(
+            "The Exchange server is busy and asked Relay to wait"
+            + (f" {back_off:g} seconds" if back_off else "")
+            + "; the sync will try again later.",
+            retry_after=back_off,
+        )
+    if isinstance(exc, ews_errors.UnauthorizedError):
+        return ExchangeAuthFailed(
+            "The Exchange server refused the service account's user name or password "
+            "(or the chosen auth type). Check them in admin."
+        )
+    if isinstance(exc, ews_errors.ErrorImpersonateUserDenied):
+        return ExchangeImpersonationDenied(
+            "The service account may not open this mailbox: it needs the "
+            "ApplicationImpersonation role on the Exchange server."
+        )
+    if isinstance(exc, ews_errors.ErrorNonExistentMailbox | ews_errors.ErrorMailRecipientNotFound):
+        return ExchangeUnknownMailbox("The Exchange server has no mailbox with this email address.")
+    if _is_certificate_error(exc):
+        return ExchangeCertificateError(
+            "Relay does not trust the Exchange server's TLS certificate. Add the CA bundle of "
+            "your certificate authority in admin, or fix the server's certificate."
+        )
+    if isinstance(
+        exc,
+        ews_errors.TransportError
+        | ews_errors.ErrorTimeoutExpired
+        | ews_errors.RateLimitError
+        | requests.exceptions.ConnectionError
+        | requests.exceptions.Timeout
+        | ConnectionError
+        | TimeoutError,
+    ):
+        return ExchangeUnreachable(
+            "Relay could not reach the Exchange server at the configured EWS URL "
+            f"({_short(text)}). The sync will try again later."
+        )
+    return ProviderError(f"Exchange answered: {_short(text)}")
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, requests.exceptions.SSLError):
+            return True
+        if any(marker in str(seen) for marker in _CERT_MARKERS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Run exchangelib calls; re-raise their failures as Relay's typed provider errors."""
+    try:
+        yield
+    except ProviderError:
+        raise
+    except Exception as exc:  # exchangelib raises many unrelated classes; all are mapped
+        raise translate(exc) from exc
