@@ -23,9 +23,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from .adapters.mailbox import ContainerRef, MailboxAdapter, WriteResult
-from .adapters.salesforce import SalesforceAdapter
 from .link_store import encode_facts, encode_fields
+from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxCodec, WriteResult
 from .models import SyncLink, SyncLogEntry, SyncSession
 from .planner import (
     Conflict,
@@ -53,15 +52,10 @@ from .planner import (
     content_hash,
 )
 from .planner.plan import _order
-from .records_io import ROLE, SOBJECT, MailboxCodec, sf_payload, sf_written
+from .records_io import ROLE, SOBJECT, sf_payload, sf_written
+from .salesforce.adapter import SalesforceAdapter
 
 DOWN, UP = "down", "up"
-# Graph PATCH leaves a property it is not sent as it is: an item not read this session is
-# patched without these, so the user's other addresses, phones and categories survive.
-GRAPH_KEPT_UNREAD = {
-    ItemType.CONTACT: ("emailAddresses", "businessPhones"),
-    ItemType.EVENT: ("categories",),
-}
 COUNTER_KEYS = ("created", "updated", "deleted", "restored", "skipped", "conflicts", "errors")
 
 
@@ -312,16 +306,10 @@ class Executor:
                 )
 
     def _needs_current(self, sf_id: str, fields: Mapping[str, Any]) -> bool:
-        """Whether updating an unread contact must read it first: a People update replaces
-        whole lists (and needs the etag anyway); a Graph one only when the first address
-        or phone changes (else those collections are left out of the PATCH)."""
-        if self.item_type != ItemType.CONTACT:
-            return False
-        if self.codec.google:
-            return True
+        """Whether updating an unread item must read it first (the kind's codec knows)."""
         link = self.links.get(sf_id)
         before = link.snapshot if link else {}
-        return any((fields.get(k) or None) != (before.get(k) or None) for k in ("email", "phone"))
+        return self.codec.update_needs_current(self.item_type, fields, before)
 
     def _update_payloads(
         self, items: Sequence[tuple[str, str, Mapping[str, Any]]]
@@ -343,8 +331,9 @@ class Executor:
         for mailbox_id, sf_id, fields in items:
             existing = self.raw_items.get(mailbox_id)
             payload = self.codec.payload(self.item_type, fields, sf_id, existing)
-            if existing is None and not self.codec.google:
-                for key in GRAPH_KEPT_UNREAD.get(self.item_type, ()):
+            if existing is None:
+                # What the API keeps when not sent (Graph PATCH): the user's extras survive.
+                for key in self.codec.kept_unread(self.item_type):
                     payload.pop(key, None)
             out.append((mailbox_id, payload))
         return out

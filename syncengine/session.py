@@ -22,6 +22,7 @@ A type's cursors advance only after that type's actions ran.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,10 +34,10 @@ from django.utils import timezone
 
 from accounts.models import Connection
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
+from accounts.providers.salesforce import SalesforceClient
 from syncsettings.models import SyncSettings
 
-from .adapters.mailbox import ContainerRef, MailboxAdapter
-from .adapters.salesforce import SalesforceAdapter
+from . import mailboxes
 from .email_session import EmailStep
 from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
 from .link_store import (
@@ -46,6 +47,7 @@ from .link_store import (
     link_state,
     load_links,
 )
+from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxCodec, MailboxKind
 from .models import MailboxContainer, SyncCursor, SyncLink, SyncSession
 from .planner import (
     ContactScope,
@@ -60,7 +62,8 @@ from .planner import (
     plan,
 )
 from .reads import Reader, echo_feed, mailbox_feed, sf_cursor_values
-from .records_io import MailboxCodec
+from .records_io import ROLE
+from .salesforce.adapter import SalesforceAdapter
 
 logger = logging.getLogger(__name__)
 ITEM_TYPES = (ItemType.CONTACT, ItemType.TASK, ItemType.EVENT)
@@ -82,6 +85,7 @@ class Stack:
     mailbox_connection: Connection
     settings: SyncSettings
     sf: SalesforceAdapter
+    kind: MailboxKind
     mailbox: MailboxAdapter
     containers: dict[str, ContainerRef]
     codec: MailboxCodec
@@ -114,8 +118,6 @@ def build_stack(user: Any, now: dt.datetime | None = None) -> Stack:
     tz = sync_settings.time_zone or "UTC"
     clock = (lambda: now) if now is not None else None
 
-    from accounts.providers.salesforce import SalesforceClient
-
     sf_kwargs: dict[str, Any] = {"clock": clock} if clock else {}
     sf = SalesforceAdapter(
         SalesforceClient(sf_conn).call,
@@ -123,24 +125,8 @@ def build_stack(user: Any, now: dt.datetime | None = None) -> Stack:
         settings.SALESFORCE_API_VERSION,
         **sf_kwargs,
     )
-    mailbox: MailboxAdapter
-    if mb_conn.provider == Connection.Provider.OFFICE365:
-        from accounts.providers.o365_client import build_o365_account
-
-        from .adapters.office365 import Office365Adapter
-
-        mailbox = Office365Adapter(build_o365_account(mb_conn, tz), tz, clock=clock)
-    else:
-        from accounts.providers.google_client import authorized_http
-
-        from .adapters.gmail import GmailAdapter, build_google_services
-
-        services = build_google_services(
-            authorized_http(mb_conn),
-            settings.GOOGLE_API_BASE_URL or None,
-            settings.GOOGLE_CA_BUNDLE or None,
-        )
-        mailbox = GmailAdapter(services, tz, clock=clock)
+    kind = mailboxes.for_connection(mb_conn)  # the one place the kind is decided
+    mailbox = kind.adapter(mb_conn, tz, clock)
 
     known = {
         c.role: c.external_id
@@ -148,8 +134,8 @@ def build_stack(user: Any, now: dt.datetime | None = None) -> Stack:
     }
     containers = mailbox.ensure_containers(known)
     store_containers(user, mb_conn.provider, containers, known)
-    codec = MailboxCodec(mailbox.kind, tz, containers, sf_conn.instance_url)
-    return Stack(sf_conn, mb_conn, sync_settings, sf, mailbox, containers, codec)
+    codec = kind.codec(tz, containers, sf_conn.instance_url)
+    return Stack(sf_conn, mb_conn, sync_settings, sf, kind, mailbox, containers, codec)
 
 
 def store_containers(
@@ -230,16 +216,17 @@ class _Run:
         emails = EmailStep(self.user, self.session, self.now, stack, cursors, self.counters)
         reader = Reader(
             stack.sf,
-            emails.reading(stack.mailbox),  # the email feeds ride the item read
+            stack.mailbox,
             stack.codec,
             stack.containers,
             cursors,
             rules_for(stack, None),
             self.now,
             _fingerprints(s),
+            stack.kind.name,
             view_id,
         )
-        batch, changes = reader.read_feeds()
+        batch, changes = reader.read_feeds(emails.read_with_items)  # emails ride the read
         members = None
         if s.contact_scope == SyncSettings.ContactScope.VIEW and view_id:
             members = reader.view_members(bool(batch.contacts))
@@ -260,7 +247,7 @@ class _Run:
     def _run_type(self, stack: Stack, reader: Reader, item_type: ItemType, batch, changes) -> None:
         if reader.quiet(item_type, batch, changes) and not has_pending_links(self.user, item_type):
             cursor_values = sf_cursor_values(batch, item_type)
-            cursor_values[mailbox_feed(stack.codec.kind, item_type)] = changes.cursor
+            cursor_values[mailbox_feed(stack.kind.name, item_type)] = changes.cursor
             _store_cursors(self.user, cursor_values)
             return
         rows = load_links(self.user, item_type)
@@ -280,8 +267,8 @@ class _Run:
         executor.run(result)
         self._collect(executor)
         cursor_values = sf_cursor_values(batch, item_type)
-        cursor_values[mailbox_feed(stack.codec.kind, item_type)] = inputs.mailbox_cursor
-        cursor_values[echo_feed(stack.codec.kind, item_type)] = _json(executor.created_mailbox_ids)
+        cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
+        cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
         if inputs.scope_cursor is not None:
             cursor_values[f"scope:{item_type}"] = _json(inputs.scope_cursor)
         _store_cursors(self.user, cursor_values)
@@ -289,7 +276,7 @@ class _Run:
         store_containers(
             self.user,
             stack.mailbox_connection.provider,
-            dict(getattr(stack.mailbox, "containers", {}) or {}),
+            dict(stack.mailbox.containers),
             {r: c.external_id for r, c in stack.containers.items()},
         )
 
@@ -342,14 +329,10 @@ class _Run:
 
 
 def codec_role(item_type: ItemType) -> str:
-    from .records_io import ROLE
-
     return ROLE[item_type]
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value)
 
 

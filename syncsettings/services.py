@@ -33,7 +33,7 @@ def contact_view_choices(user: AbstractBaseUser) -> ContactViewChoices:
     from accounts.models import Connection
     from accounts.providers.errors import ProviderError
     from accounts.providers.salesforce import SalesforceClient
-    from syncengine.adapters.salesforce import SalesforceAdapter
+    from syncengine.salesforce.adapter import SalesforceAdapter
 
     stored = SyncSettings.for_user(user)
     stored_views = (

@@ -66,24 +66,14 @@ from googleapiclient.http import HttpRequest
 
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
 from syncengine.emails.feed import EmailFeed
+from syncengine.emails.records import EmailRecord
 from syncengine.mappers.google import (
     PERSON_FIELDS,
     SF_ID_KEY,
     UPDATE_PERSON_FIELDS,
 )
 
-from .gmail_client import (
-    TRANSPORT_ERRORS,
-    GoogleFailure,
-    GoogleServices,
-    PartResult,
-    build_google_services,
-    failure_of,
-    provider_error,
-    send_batch,
-    translate,
-)
-from .mailbox import (
+from ..base import (
     CONTACTS,
     CONTAINER_NAMES,
     EMAILS,
@@ -94,6 +84,18 @@ from .mailbox import (
     MailboxChanges,
     WriteResult,
 )
+from .client import (
+    TRANSPORT_ERRORS,
+    GoogleFailure,
+    GoogleServices,
+    PartResult,
+    build_google_services,
+    failure_of,
+    provider_error,
+    send_batch,
+    translate,
+)
+from .mail import GmailMail
 
 __all__ = ["GmailAdapter", "GoogleServices", "build_google_services", "in_salesforce_group"]
 
@@ -140,8 +142,6 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 class GmailAdapter:
-    kind = "gmail"
-
     def __init__(
         self,
         services: GoogleServices,
@@ -165,7 +165,7 @@ class GmailAdapter:
 
     # --- plumbing --------------------------------------------------------------------
 
-    def _execute(self, request: HttpRequest, expired: Callable[[Any], bool] | None = None) -> Any:
+    def execute(self, request: HttpRequest, expired: Callable[[Any], bool] | None = None) -> Any:
         self.api_calls += 1
         self.quota_units += 1
         try:
@@ -175,7 +175,7 @@ class GmailAdapter:
                 raise CursorExpired(f"Google refused the cursor: {translate(exc)}") from exc
             raise translate(exc) from exc
 
-    def _batch(self, api: str, factories: Sequence[Callable[[], HttpRequest]]) -> list[PartResult]:
+    def batch(self, api: str, factories: Sequence[Callable[[], HttpRequest]]) -> list[PartResult]:
         """Run the calls in multipart batches of ≤ BATCH_CHUNK, retrying throttled parts.
 
         Raises only if the first batch fails outright; a later outright failure marks the
@@ -224,7 +224,7 @@ class GmailAdapter:
         except TRANSPORT_ERRORS as exc:
             raise translate(exc) from exc
 
-    def _container(self, role: str, containers: Mapping[str, ContainerRef] | None) -> str:
+    def container_id(self, role: str, containers: Mapping[str, ContainerRef] | None) -> str:
         if containers and role in containers:
             self.containers[role] = containers[role]
         ref = self.containers.get(role)
@@ -268,7 +268,7 @@ class GmailAdapter:
         groups = self.services.people.contactGroups()
         token = None
         while True:
-            page = self._execute(
+            page = self.execute(
                 groups.list(pageSize=1000, groupFields="name,groupType", pageToken=token)
             )
             for g in page.get("contactGroups") or ():
@@ -283,13 +283,13 @@ class GmailAdapter:
 
     def _create_group(self, name: str) -> str:
         body = {"contactGroup": {"name": name}}
-        return self._execute(self.services.people.contactGroups().create(body=body))["resourceName"]
+        return self.execute(self.services.people.contactGroups().create(body=body))["resourceName"]
 
     def _find_tasklist(self, name: str) -> str | None:
         lists = self.services.tasks.tasklists()
         token = None
         while True:
-            page = self._execute(lists.list(maxResults=1000, pageToken=token))
+            page = self.execute(lists.list(maxResults=1000, pageToken=token))
             for tl in page.get("items") or ():
                 if tl.get("title") == name:
                     return tl["id"]
@@ -298,15 +298,15 @@ class GmailAdapter:
                 return None
 
     def _create_tasklist(self, name: str) -> str:
-        return self._execute(self.services.tasks.tasklists().insert(body={"title": name}))["id"]
+        return self.execute(self.services.tasks.tasklists().insert(body={"title": name}))["id"]
 
     def _find_label(self, name: str) -> str | None:
-        page = self._execute(self.services.gmail.users().labels().list(userId="me"))
+        page = self.execute(self.services.gmail.users().labels().list(userId="me"))
         return next((lab["id"] for lab in page.get("labels") or () if lab["name"] == name), None)
 
     def _create_label(self, name: str) -> str:
         body = {"name": name, "labelListVisibility": "labelShow", "messageListVisibility": "show"}
-        return self._execute(self.services.gmail.users().labels().create(userId="me", body=body))[
+        return self.execute(self.services.gmail.users().labels().create(userId="me", body=body))[
             "id"
         ]
 
@@ -316,11 +316,11 @@ class GmailAdapter:
         self, item_type: str, cursor: str | None, containers: Mapping[str, ContainerRef]
     ) -> MailboxChanges:
         if item_type == CONTACTS:
-            return self._read_people(cursor, self._container(CONTACTS, containers))
+            return self._read_people(cursor, self.container_id(CONTACTS, containers))
         if item_type == EVENTS:
             return self._read_events(cursor)
         if item_type == TASKS:
-            return self._read_tasks(cursor, self._container(TASKS, containers))
+            return self._read_tasks(cursor, self.container_id(TASKS, containers))
         raise NotImplementedError(f"Gmail adapter cannot read {item_type!r} yet")
 
     def read_all_changes(
@@ -345,8 +345,6 @@ class GmailAdapter:
         owner: str | None = None,  # not needed: Gmail's SENT label tells the direction
     ) -> EmailFeed:
         """The "Salesforce Emails" label (and INBOX + SENT with auto-save): see gmail_mail."""
-        from .gmail_mail import GmailMail
-
         return GmailMail(self, containers).read(cursors, auto_save)
 
     def read_all_with_emails(
@@ -362,6 +360,12 @@ class GmailAdapter:
         changes = self.read_all_changes(cursors, containers)
         return changes, self.read_email_changes(email_cursors, containers, auto_save=auto_save)
 
+    def fetch_emails(
+        self, ids: Sequence[str], containers: Mapping[str, ContainerRef], *, owner: str = ""
+    ) -> dict[str, EmailRecord | None]:
+        """Messages by id with their attachments' bytes (see `mail.GmailMail.fetch_emails`)."""
+        return GmailMail(self, containers).fetch_emails(list(ids))
+
     def _read_people(self, cursor: str | None, group: str) -> MailboxChanges:
         connections = self.services.people.people().connections()
         params: dict[str, Any] = {
@@ -375,7 +379,7 @@ class GmailAdapter:
         changes = MailboxChanges(full=not cursor)
         token = None
         while True:
-            page = self._execute(
+            page = self.execute(
                 connections.list(**params, pageToken=token), expired=_people_token_refused
             )
             for person in page.get("connections") or ():
@@ -408,7 +412,7 @@ class GmailAdapter:
         changes = MailboxChanges(full=not cursor)
         token = None
         while True:
-            page = self._execute(events.list(**params, pageToken=token), expired=_gone)
+            page = self.execute(events.list(**params, pageToken=token), expired=_gone)
             for event in page.get("items") or ():
                 if event.get("status") == "cancelled":
                     if cursor:
@@ -433,7 +437,7 @@ class GmailAdapter:
         changes = MailboxChanges(full=not cursor)
         token = None
         while True:
-            page = self._execute(tasks.list(**params, pageToken=token))
+            page = self.execute(tasks.list(**params, pageToken=token))
             for task in page.get("items") or ():
                 if task.get("deleted"):
                     changes.removed_ids.append(task["id"])
@@ -457,13 +461,13 @@ class GmailAdapter:
             factories = [_bind(events.get, calendarId="primary", eventId=i) for i in ids]
             gone = ("cancelled",)
         elif item_type == TASKS:
-            tasks, tasklist = self.services.tasks.tasks(), self._container(TASKS, None)
+            tasks, tasklist = self.services.tasks.tasks(), self.container_id(TASKS, None)
             factories = [_bind(tasks.get, tasklist=tasklist, task=i) for i in ids]
             gone = ()
         else:
             raise NotImplementedError(f"Gmail adapter cannot fetch {item_type!r} yet")
         out: dict[str, dict[str, Any] | None] = {}
-        for item_id, part in zip(ids, self._batch(_api(item_type), factories), strict=True):
+        for item_id, part in zip(ids, self.batch(_api(item_type), factories), strict=True):
             if part.failure is None:
                 body = part.body or {}
                 dead = body.get("status") in gone or body.get("deleted")
@@ -477,7 +481,7 @@ class GmailAdapter:
     def _fetch_people(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
         out: dict[str, dict[str, Any] | None] = {}
         for chunk in _chunks(ids, PEOPLE_GET_CHUNK):
-            reply = self._execute(
+            reply = self.execute(
                 self.services.people.people().getBatchGet(
                     resourceNames=list(chunk), personFields=PERSON_FIELDS
                 )
@@ -499,18 +503,18 @@ class GmailAdapter:
         if not payloads:
             return []
         if item_type == CONTACTS:
-            group = self._container(CONTACTS, containers)
+            group = self.container_id(CONTACTS, containers)
             people = [_with_membership(p, group) for p in payloads]
             return self._people_write(people, PEOPLE_WRITE_CHUNK, self._create_people)
         if item_type == EVENTS:
             events = self.services.calendar.events()
             factories = [_bind(events.insert, calendarId="primary", body=p) for p in payloads]
         elif item_type == TASKS:
-            tasks, tasklist = self.services.tasks.tasks(), self._container(TASKS, containers)
+            tasks, tasklist = self.services.tasks.tasks(), self.container_id(TASKS, containers)
             factories = [_bind(tasks.insert, tasklist=tasklist, body=p) for p in payloads]
         else:
             raise NotImplementedError(f"Gmail adapter cannot create {item_type!r}")
-        return [_write_result(part) for part in self._batch(_api(item_type), factories)]
+        return [_write_result(part) for part in self.batch(_api(item_type), factories)]
 
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]
@@ -525,11 +529,11 @@ class GmailAdapter:
                 _bind(events.patch, calendarId="primary", eventId=i, body=p) for i, p in changes
             ]
         elif item_type == TASKS:
-            tasks, tasklist = self.services.tasks.tasks(), self._container(TASKS, None)
+            tasks, tasklist = self.services.tasks.tasks(), self.container_id(TASKS, None)
             factories = [_bind(tasks.patch, tasklist=tasklist, task=i, body=p) for i, p in changes]
         else:
             raise NotImplementedError(f"Gmail adapter cannot update {item_type!r}")
-        results = self._batch(_api(item_type), factories)
+        results = self.batch(_api(item_type), factories)
         return [_write_result(part, i) for (i, _), part in zip(changes, results, strict=True)]
 
     def delete(self, item_type: str, ids: Sequence[str]) -> list[WriteResult]:
@@ -541,12 +545,12 @@ class GmailAdapter:
             events = self.services.calendar.events()
             factories = [_bind(events.delete, calendarId="primary", eventId=i) for i in ids]
         elif item_type == TASKS:
-            tasks, tasklist = self.services.tasks.tasks(), self._container(TASKS, None)
+            tasks, tasklist = self.services.tasks.tasks(), self.container_id(TASKS, None)
             factories = [_bind(tasks.delete, tasklist=tasklist, task=i) for i in ids]
         else:
             raise NotImplementedError(f"Gmail adapter cannot delete {item_type!r}")
         out = []
-        for item_id, part in zip(ids, self._batch(_api(item_type), factories), strict=True):
+        for item_id, part in zip(ids, self.batch(_api(item_type), factories), strict=True):
             gone = part.failure is not None and part.failure.status in (404, 410)
             if part.failure is None or gone:
                 status = part.failure.status if part.failure else 204
@@ -600,7 +604,7 @@ class GmailAdapter:
 
     def _create_people(self, people: list[dict[str, Any]]) -> list[WriteResult]:
         body = {"contacts": [{"contactPerson": p} for p in people], "readMask": PERSON_FIELDS}
-        reply = self._execute(self.services.people.people().batchCreateContacts(body=body))
+        reply = self.execute(self.services.people.people().batchCreateContacts(body=body))
         return [_person_result(r) for r in reply.get("createdPeople") or ()]
 
     def _update_people(self, changes: Sequence[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
@@ -632,7 +636,7 @@ class GmailAdapter:
             "updateMask": UPDATE_PERSON_FIELDS,
             "readMask": PERSON_FIELDS,
         }
-        reply = self._execute(self.services.people.people().batchUpdateContacts(body=body))
+        reply = self.execute(self.services.people.people().batchUpdateContacts(body=body))
         updated = reply.get("updateResult") or {}
         out = []
         for name, _ in pairs:
@@ -645,7 +649,7 @@ class GmailAdapter:
 
     def _delete_people(self, names: list[str]) -> list[WriteResult]:
         try:
-            self._execute(
+            self.execute(
                 self.services.people.people().batchDeleteContacts(body={"resourceNames": names})
             )
         except ProviderError as err:

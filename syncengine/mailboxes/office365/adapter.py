@@ -41,18 +41,18 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from O365 import Account
 
 from accounts.providers.errors import ProviderError
+from syncengine.emails.feed import EmailFeed
+from syncengine.emails.records import EmailRecord
+from syncengine.mappers.graph import SALESFORCE_CATEGORY, SF_ID_EXPAND
+from syncengine.mappers.timezones import iana_to_windows
 
-from ..emails.feed import EmailFeed
-from ..mappers.graph import SALESFORCE_CATEGORY, SF_ID_EXPAND
-from ..mappers.timezones import iana_to_windows
-from .mailbox import (
+from ..base import (
     CONTACTS,
     CONTAINER_NAMES,
     EMAILS,
@@ -63,7 +63,18 @@ from .mailbox import (
     MailboxChanges,
     WriteResult,
 )
-from .office365_http import (
+from .feeds import (
+    CONTACT,
+    EMAIL,
+    EVENT,
+    ROLE_OF,
+    TASK,
+    DeltaFeed,
+    graph_stamp,
+    item_type_of,
+    quote_id,
+)
+from .http import (
     RETRY_TRIES,
     GraphHttp,
     GraphRequest,
@@ -71,10 +82,8 @@ from .office365_http import (
     error_for,
     is_expired_cursor,
 )
+from .mail import OutlookMail
 
-CONTACT, TASK, EVENT, EMAIL = "contact", "task", "event", "email"
-ROLE_OF = {CONTACT: CONTACTS, TASK: TASKS, EVENT: EVENTS, EMAIL: EMAILS}
-_ALIASES = {**{t: t for t in ROLE_OF}, **{role: t for t, role in ROLE_OF.items()}}
 CATEGORY_COLOR = "preset7"  # blue, as the Salesforce brand
 WINDOW_BACK = dt.timedelta(days=14)
 WINDOW_AHEAD = dt.timedelta(days=60)
@@ -83,70 +92,12 @@ PAGE_SIZE = 200  # Outlook caps delta pages at about 200 whatever is asked
 MAX_RESTARTS = 2  # full re-reads of one feed within one call before giving up
 
 
-def item_type_of(name: str) -> str:
-    """ "contact" | "task" | "event" | "email" (container role names are accepted too)."""
-    try:
-        return _ALIASES[str(name).lower()]
-    except KeyError:
-        raise ValueError(f"Office 365 has no feed for item type {name!r}") from None
-
-
-def _q(graph_id: str) -> str:
-    return quote(graph_id, safe="")
-
-
 def _odata_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _stamp(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class _Feed:
-    """One delta round in progress."""
-
-    item_type: str
-    url: str  # the next page to read (absolute link or relative path)
-    full: bool
-    window_start: dt.datetime | None = None
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
-    removed: dict[str, None] = field(default_factory=dict)
-    cursor: str = ""
-    restarts: int = 0
-    refound: bool = False
-    prefer: str = ""  # more Prefer values for this feed (the mail feeds')
-    reopen: Callable[[], _Feed] | None = None  # a new round, when not `_initial(item_type)`
-
-    @property
-    def done(self) -> bool:
-        return bool(self.cursor)
-
-    def take(self, page: Mapping[str, Any]) -> None:
-        # Later rows win: Graph may replay an item within a round.
-        for row in page.get("value") or ():
-            item_id = str(row.get("id", ""))
-            if "@removed" in row:
-                self.rows.pop(item_id, None)
-                self.removed[item_id] = None
-            else:
-                self.removed.pop(item_id, None)
-                self.rows[item_id] = row
-
-    def changes(self) -> MailboxChanges:
-        return MailboxChanges(
-            items=list(self.rows.values()),
-            removed_ids=list(self.removed),
-            cursor=self.cursor,
-            full=self.full,
-        )
-
-
 class Office365Adapter:
     """MailboxAdapter over Microsoft Graph (see the module docstring)."""
-
-    kind = "office365"
 
     def __init__(
         self,
@@ -253,7 +204,7 @@ class Office365Adapter:
             EMAILS: GraphRequest("POST", "/me/mailFolders", {"displayName": name}),
         }[role]
 
-    def _container(self, role: str) -> str:
+    def container_id(self, role: str) -> str:
         ref = self.containers.get(role)
         if ref is None:
             raise ProviderError(f"no {CONTAINER_NAMES[role]!r} container: ensure_containers first")
@@ -294,7 +245,7 @@ class Office365Adapter:
         containers: Mapping[str, ContainerRef],
         *,
         restart: bool,
-        extra: Mapping[str, _Feed] | None = None,
+        extra: Mapping[str, DeltaFeed] | None = None,
     ) -> dict[str, MailboxChanges]:
         """Run the feeds' rounds; `extra` feeds (the mail feeds) ride the same batches."""
         self._adopt(containers)
@@ -310,38 +261,39 @@ class Office365Adapter:
                 self._advance(feed, answer, restart=restart)
         return {t: f.changes() for t, f in feeds.items()}
 
-    def _open(self, item_type: str, cursor: str | None) -> _Feed:
+    def _open(self, item_type: str, cursor: str | None) -> DeltaFeed:
         if cursor:
             link, _, fragment = cursor.partition("#")
             start = _window_start(fragment)
             if item_type != EVENT or start is None:
-                return _Feed(item_type, link, full=False)
+                return DeltaFeed(item_type, link, full=False)
             if self._window()[0] - start < self.rebase_after:
-                return _Feed(item_type, link, full=False, window_start=start)
+                return DeltaFeed(item_type, link, full=False, window_start=start)
             # The window slid: a new round over the current window (nothing is deleted for
             # it; events that left the window are the planner's to freeze).
         return self._initial(item_type)
 
-    def _initial(self, item_type: str) -> _Feed:
+    def _initial(self, item_type: str) -> DeltaFeed:
         if item_type == CONTACT:
-            folder = _q(self._container(CONTACTS))
-            return _Feed(item_type, f"/me/contactFolders/{folder}/contacts/delta", full=True)
+            folder = quote_id(self.container_id(CONTACTS))
+            return DeltaFeed(item_type, f"/me/contactFolders/{folder}/contacts/delta", full=True)
         if item_type == TASK:
-            todo_list = _q(self._container(TASKS))
+            todo_list = quote_id(self.container_id(TASKS))
             url = f"/me/todo/lists/{todo_list}/tasks/delta?$expand=linkedResources"
-            return _Feed(item_type, url, full=True)
+            return DeltaFeed(item_type, url, full=True)
         if item_type == EMAIL:
-            folder = _q(self._container(EMAILS))
-            return _Feed(item_type, f"/me/mailFolders/{folder}/messages/delta", full=True)
+            folder = quote_id(self.container_id(EMAILS))
+            return DeltaFeed(item_type, f"/me/mailFolders/{folder}/messages/delta", full=True)
         start, end = self._window()
-        url = f"/me/calendarView/delta?startDateTime={_stamp(start)}&endDateTime={_stamp(end)}"
-        return _Feed(item_type, url, full=True, window_start=start)
+        window = f"startDateTime={graph_stamp(start)}&endDateTime={graph_stamp(end)}"
+        url = f"/me/calendarView/delta?{window}"
+        return DeltaFeed(item_type, url, full=True, window_start=start)
 
     def _window(self) -> tuple[dt.datetime, dt.datetime]:
         now = self.clock().astimezone(dt.UTC).replace(microsecond=0)
         return now - WINDOW_BACK, now + WINDOW_AHEAD
 
-    def _headers(self, feed: _Feed) -> dict[str, str]:
+    def _headers(self, feed: DeltaFeed) -> dict[str, str]:
         prefer = f"odata.maxpagesize={self.page_size}"
         if feed.item_type == EVENT:
             prefer += f', outlook.timezone="{iana_to_windows(self.time_zone)}"'
@@ -349,14 +301,14 @@ class Office365Adapter:
             prefer = feed.prefer
         return {"Prefer": prefer}
 
-    def _advance(self, feed: _Feed, answer: GraphResponse, *, restart: bool) -> None:
+    def _advance(self, feed: DeltaFeed, answer: GraphResponse, *, restart: bool) -> None:
         if answer.ok:
             feed.take(answer.body or {})
             if next_link := answer.body.get("@odata.nextLink"):
                 feed.url = next_link
             elif delta_link := answer.body.get("@odata.deltaLink"):
                 window = feed.window_start
-                feed.cursor = delta_link + (f"#window={_stamp(window)}" if window else "")
+                feed.cursor = delta_link + (f"#window={graph_stamp(window)}" if window else "")
             else:
                 raise ProviderError(f"{feed.item_type} delta page carried no link")
             return
@@ -372,7 +324,7 @@ class Office365Adapter:
         else:
             raise error_for(answer, f"{feed.item_type} delta")
 
-    def _restart(self, feed: _Feed) -> None:
+    def _restart(self, feed: DeltaFeed) -> None:
         fresh = feed.reopen() if feed.reopen else self._initial(feed.item_type)
         feed.url, feed.full, feed.window_start = fresh.url, True, fresh.window_start
         feed.rows.clear()
@@ -403,11 +355,21 @@ class Office365Adapter:
         owner: str | None = None,
     ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
         """`read_all_changes` and `read_email_changes` in the same `$batch`es."""
-        from .office365_mail import read_all_with_emails
+        before = self.api_calls
+        self._adopt(containers)
+        mail = OutlookMail(self, owner)
+        feeds = mail.open(email_cursors, auto_save)
+        wanted = {item_type_of(t): c for t, c in cursors.items()}
+        changes = self._read(wanted, containers, restart=True, extra=feeds)
+        out = mail.finish(feeds)
+        out.api_calls = self.api_calls - before
+        return {t: changes[item_type_of(t)] for t in cursors}, out
 
-        return read_all_with_emails(
-            self, cursors, email_cursors, containers, auto_save=auto_save, owner=owner
-        )
+    def fetch_emails(
+        self, ids: Sequence[str], containers: Mapping[str, ContainerRef], *, owner: str = ""
+    ) -> dict[str, EmailRecord | None]:
+        """Messages by id with their attachments' contents (see `mail.fetch_emails`)."""
+        return OutlookMail(self, owner).fetch_emails(list(ids))
 
     def fetch(self, item_type: str, ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """Current items by id, the Salesforce-id marker expanded; None for those gone."""
@@ -438,12 +400,12 @@ class Office365Adapter:
 
     def _item_url(self, item_type: str, item_id: str) -> str:
         if item_type == CONTACT:
-            return f"/me/contacts/{_q(item_id)}"
+            return f"/me/contacts/{quote_id(item_id)}"
         if item_type == EVENT:
-            return f"/me/events/{_q(item_id)}"
+            return f"/me/events/{quote_id(item_id)}"
         if item_type == EMAIL:
-            return f"/me/messages/{_q(item_id)}"
-        return f"/me/todo/lists/{_q(self._container(TASKS))}/tasks/{_q(item_id)}"
+            return f"/me/messages/{quote_id(item_id)}"
+        return f"/me/todo/lists/{quote_id(self.container_id(TASKS))}/tasks/{quote_id(item_id)}"
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -483,10 +445,10 @@ class Office365Adapter:
 
     def _create_request_for(self, item_type: str, body: dict[str, Any]) -> GraphRequest:
         if item_type == CONTACT:
-            folder = _q(self._container(CONTACTS))
+            folder = quote_id(self.container_id(CONTACTS))
             return GraphRequest("POST", f"/me/contactFolders/{folder}/contacts", body)
         if item_type == TASK:
-            todo_list = _q(self._container(TASKS))
+            todo_list = quote_id(self.container_id(TASKS))
             return GraphRequest("POST", f"/me/todo/lists/{todo_list}/tasks", body)
         return GraphRequest("POST", "/me/events", body)
 

@@ -29,7 +29,7 @@ from O365.connection import TokenExpiredError
 
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
 
-from .mailbox import CursorExpired
+from ..base import CursorExpired
 
 MAX_BATCH = 20  # Graph's JSON batching limit
 RETRY_TRIES = 3  # attempts for a throttled inner request (the first one included)
