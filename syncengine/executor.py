@@ -51,7 +51,7 @@ from .planner import (
     UpdateSalesforce,
     content_hash,
 )
-from .planner.plan import _order
+from .planner.actions import EXECUTION_STAGES, stage_of
 from .records_io import ROLE, SOBJECT, sf_payload, sf_written
 from .salesforce.adapter import SalesforceAdapter
 
@@ -62,6 +62,8 @@ COUNTER_KEYS = ("created", "updated", "deleted", "restored", "skipped", "conflic
 def write_link(user: Any, item_type: ItemType, sf_id: str, **values: Any) -> None:
     """Create or update the link of `sf_id` (`values["match_sf_id"]`: the row to move)."""
     match = values.pop("match_sf_id", None) or sf_id
+    if values.get("state", SyncLink.State.HELD_DELETION) != SyncLink.State.HELD_DELETION:
+        values.setdefault("held_decision", "")  # resolved: a decision no longer applies
     with transaction.atomic():
         updated = SyncLink.objects.filter(user=user, item_type=item_type, sf_id=match).update(
             sf_id=sf_id, **values
@@ -124,36 +126,36 @@ class Executor:
     def run(self, plan: Plan) -> None:
         for problem in plan.problems:
             self.log(SyncLogEntry.Kind.PROBLEM, problem)
-        for _, group in groupby(plan.actions, key=_order):
-            actions = list(group)
+        handlers = self._handlers()
+        for stage, group in groupby(plan.actions, key=stage_of):
             by_kind: dict[type, list[Any]] = defaultdict(list)
-            for action in actions:
+            for action in group:
                 by_kind[type(action)].append(action)
-            for kind, handler in self._handlers():
+            for kind in EXECUTION_STAGES[stage]:
                 if by_kind.get(kind):
                     if self.check_lease is not None:
                         self.check_lease()
-                    handler(by_kind[kind])
+                    handlers[kind](by_kind[kind])
 
-    def _handlers(self) -> list[tuple[type, Callable[[list[Any]], None]]]:
-        return [
-            (RefreshLink, self._refresh),
-            (Relink, self._relink),
-            (Forget, self._forget),
-            (Unfreeze, lambda acts: self._set_state(acts, SyncLink.State.LINKED)),
-            (LinkPair, self._link_pairs),
-            (UpdateSalesforce, self._update_salesforce),
-            (UpdateMailbox, self._update_mailbox),
-            (Conflict, self._conflicts),
-            (RestoreMailbox, self._create_mailbox),
-            (CreateMailbox, self._create_mailbox),
-            (CreateSalesforce, self._create_salesforce),
-            (Freeze, lambda acts: self._set_state(acts, SyncLink.State.FROZEN)),
-            (DeleteMailbox, self._delete_mailbox),
-            (DeleteSalesforce, self._delete_salesforce),
-            (HoldDeletions, self._hold),
-            (Skip, self._skips),
-        ]
+    def _handlers(self) -> dict[type, Callable[[list[Any]], None]]:
+        return {
+            RefreshLink: self._refresh,
+            Relink: self._relink,
+            Forget: self._forget,
+            Unfreeze: lambda acts: self._set_state(acts, SyncLink.State.LINKED),
+            LinkPair: self._link_pairs,
+            UpdateSalesforce: self._update_salesforce,
+            UpdateMailbox: self._update_mailbox,
+            Conflict: self._conflicts,
+            RestoreMailbox: self._create_mailbox,
+            CreateMailbox: self._create_mailbox,
+            CreateSalesforce: self._create_salesforce,
+            Freeze: lambda acts: self._set_state(acts, SyncLink.State.FROZEN),
+            DeleteMailbox: self._delete_mailbox,
+            DeleteSalesforce: self._delete_salesforce,
+            HoldDeletions: self._hold,
+            Skip: self._skips,
+        }
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -273,7 +275,9 @@ class Executor:
             for d in hold.deletions:
                 SyncLink.objects.filter(
                     user=self.user, item_type=self.item_type, sf_id=d.sf_id
-                ).update(state=SyncLink.State.HELD_DELETION, held_side=str(hold.side))
+                ).update(
+                    state=SyncLink.State.HELD_DELETION, held_side=str(hold.side), held_decision=""
+                )
                 self.log(
                     SyncLogEntry.Kind.HELD_DELETION,
                     f"Deletion in {hold.side} held for confirmation: {d.reason}",

@@ -69,6 +69,30 @@ def heartbeat(user_id: int, owner: str, session: SyncSession | None = None) -> b
     return True
 
 
+def is_busy(user_id: int, now: datetime | None = None) -> bool:
+    """Whether a worker holds a live lease on the user (a session is running)."""
+    now = now or timezone.now()
+    return UserSyncState.objects.filter(user_id=user_id, claimed_until__gte=now).exists()
+
+
+def mark_queued(user_id: int, now: datetime | None = None) -> bool:
+    """Note that a session task is being queued for the user, unless one is queued (and not
+    lost: younger than a lease) or running. True when the caller should queue it."""
+    now = now or timezone.now()
+    state_for(user_id)
+    return bool(
+        UserSyncState.objects.filter(user_id=user_id)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - LEASE))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(queued_at=now)
+    )
+
+
+def clear_queued(user_id: int) -> None:
+    """A worker took the user's queued task off the queue."""
+    UserSyncState.objects.filter(user_id=user_id).exclude(queued_at=None).update(queued_at=None)
+
+
 def release(user_id: int, owner: str) -> None:
     UserSyncState.objects.filter(user_id=user_id, claimed_by=owner).update(
         claimed_by="", claimed_until=None

@@ -48,7 +48,7 @@ from .link_store import (
     load_links,
 )
 from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxCodec, MailboxKind
-from .models import MailboxContainer, SyncCursor, SyncLink, SyncSession
+from .models import HeldDecision, MailboxContainer, SyncCursor, SyncLink, SyncSession
 from .planner import (
     ContactScope,
     CreateSalesforce,
@@ -399,10 +399,14 @@ def run_session(
 # --- held deletions ------------------------------------------------------------------------
 
 
-def _held_links(user: Any, item_type: ItemType | str | None) -> dict[ItemType, list[SyncLink]]:
+def _held_links(
+    user: Any, item_type: ItemType | str | None, decision: str | None = None
+) -> dict[ItemType, list[SyncLink]]:
     rows = SyncLink.objects.filter(user=user, state=SyncLink.State.HELD_DELETION)
     if item_type:
         rows = rows.filter(item_type=str(item_type))
+    if decision:
+        rows = rows.filter(held_decision=decision)
     out: dict[ItemType, list[SyncLink]] = {}
     for row in rows.order_by("sf_id"):
         out.setdefault(ItemType(row.item_type), []).append(row)
@@ -410,19 +414,29 @@ def _held_links(user: Any, item_type: ItemType | str | None) -> dict[ItemType, l
 
 
 def _run_held(
-    user: Any, item_type: ItemType | str | None, confirm: bool, now: dt.datetime | None
+    user: Any,
+    item_type: ItemType | str | None,
+    confirm: bool,
+    now: dt.datetime | None,
+    *,
+    heartbeat: Callable[[], bool] | None = None,
+    decided_only: bool = False,
 ) -> SyncSession:
     explicit = now is not None
     now = now or timezone.now()
-    session = SyncSession.objects.create(user=user, trigger=SyncSession.Trigger.MANUAL)
-    run = _Run(user, session, now, explicit)
+    session = SyncSession.objects.create(
+        user=user, trigger=SyncSession.Trigger.MANUAL, heartbeat_at=timezone.now()
+    )
+    run = _Run(user, session, now, explicit, heartbeat)
+    decision = (HeldDecision.CONFIRM if confirm else HeldDecision.DISCARD) if decided_only else None
 
     def action() -> None:
-        held = _held_links(user, item_type)
+        held = _held_links(user, item_type, decision)
         if not held:
             return
         stack = run.stack = build_stack(user, now if explicit else None)
         for kind, rows in held.items():
+            run.check_lease()
             actions = _confirm_actions(rows) if confirm else _discard_actions(rows)
             links = {row.sf_id: link_state(row) for row in rows}
             executor = run._executor(stack, kind, links, {})
@@ -430,6 +444,29 @@ def _run_held(
             run._collect(executor)
 
     return _outcome(run, action)
+
+
+def resolve_decided_held(
+    user: Any, *, heartbeat: Callable[[], bool] | None = None
+) -> list[SyncSession]:
+    """Carry out the Confirm / Discard decisions recorded on held deletions (by the
+    dashboard or support, syncengine.services.decide_held_deletions): one session each.
+    The caller holds the user's lease."""
+    done = []
+    for decision in (HeldDecision.CONFIRM, HeldDecision.DISCARD):
+        pending = SyncLink.objects.filter(
+            user=user, state=SyncLink.State.HELD_DELETION, held_decision=decision
+        )
+        if not pending.exists():
+            continue
+        confirm = decision == HeldDecision.CONFIRM
+        ran = _run_held(user, None, confirm, None, heartbeat=heartbeat, decided_only=True)
+        done.append(ran)
+        if ran.status != SyncSession.Status.ABANDONED:
+            # What is still held was refused (logged): it waits for the user again rather
+            # than being retried by every session.
+            pending.update(held_decision="")
+    return done
 
 
 def _confirm_actions(rows: Iterable[SyncLink]) -> list[Any]:

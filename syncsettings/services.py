@@ -69,7 +69,7 @@ def contact_view_choices(user: AbstractBaseUser) -> ContactViewChoices:
 
 def last_sync_summary(user: AbstractBaseUser) -> str | None:
     """A one-line description of the user's last sync session; None if there was none."""
-    from syncengine.services import last_sync_summary
+    from syncengine.history import last_sync_summary
 
     return last_sync_summary(user)
 
