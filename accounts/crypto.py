@@ -79,9 +79,7 @@ def encrypted_fields() -> Iterator[tuple[type[models.Model], list[str]]]:
     sits below the field module, which imports it to encrypt."""
     for model in apps.get_models():
         names = [
-            f.attname
-            for f in model._meta.concrete_fields
-            if getattr(f, "encrypted_at_rest", False)
+            f.attname for f in model._meta.concrete_fields if getattr(f, "encrypted_at_rest", False)
         ]
         if names:
             yield model, names
