@@ -17,6 +17,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from accounts.models import Connection
 
 from .models import SyncSession, UserSyncState
 
@@ -134,8 +137,6 @@ DISPATCH_TASK = "relay.dispatch_due_sessions"
 
 def base_interval() -> timedelta:
     """The beat interval staff set on the dispatch task in admin (30 minutes by default)."""
-    from django_celery_beat.models import PeriodicTask
-
     task = PeriodicTask.objects.filter(task=DISPATCH_TASK, enabled=True).first()
     if task is None or task.interval is None:
         return BASE_INTERVAL
@@ -184,8 +185,6 @@ def due_user_ids(now: datetime | None = None, slack: timedelta = timedelta(minut
     `slack` lets a user due a minute after the beat tick go now rather than a whole
     interval later.
     """
-    from accounts.models import Connection
-
     now = now or timezone.now()
     sf_users = set(
         Connection.objects.filter(

@@ -263,9 +263,9 @@ class _Run:
             full_pass=inputs.full_pass,
             sf_current=inputs.sf_current,
         )
-        executor = self._executor(stack, item_type, links, inputs.raw_items)
+        executor = self.executor_for(stack, item_type, links, inputs.raw_items)
         executor.run(result)
-        self._collect(executor)
+        self.collect(executor)
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
@@ -280,7 +280,7 @@ class _Run:
             {r: c.external_id for r, c in stack.containers.items()},
         )
 
-    def _executor(self, stack: Stack, item_type: ItemType, links, raw_items) -> Executor:
+    def executor_for(self, stack: Stack, item_type: ItemType, links, raw_items) -> Executor:
         return Executor(
             user=self.user,
             session=self.session,
@@ -297,7 +297,7 @@ class _Run:
             check_lease=self.check_lease,
         )
 
-    def _collect(self, executor: Executor) -> None:
+    def collect(self, executor: Executor) -> None:
         self.changed |= executor.changed
         self.held |= executor.held
         self.item_errors += executor.item_errors
@@ -346,10 +346,10 @@ def _outcome(run: _Run, action: Any) -> SyncSession:
     except SessionStop as exc:
         run.finish(Status.FAILED, str(exc))
     except ReconnectRequired as exc:
-        _mark_reconnect(run, str(exc))
+        _mark_reconnect(run, exc)
         run.finish(Status.FAILED, str(exc))
     except TemporaryProviderError as exc:
-        run.finish(Status.RETRY_LATER, str(exc), getattr(exc, "retry_after", None))
+        run.finish(Status.RETRY_LATER, str(exc), exc.retry_after)
     except ProviderError as exc:
         run.finish(Status.FAILED, str(exc))
     except Exception as exc:  # a bug or a crash: the next session heals (markers, cursors)
@@ -365,16 +365,17 @@ def _outcome(run: _Run, action: Any) -> SyncSession:
     return run.session
 
 
-def _mark_reconnect(run: _Run, message: str) -> None:
-    """The clients mark the connection whose refresh was refused; make sure one is."""
+def _mark_reconnect(run: _Run, error: ReconnectRequired) -> None:
+    """The clients mark the connection whose refresh was refused; make sure one is (the
+    error says which side refused; one that does not say is taken for the mailbox's)."""
     conns = [Connection.objects.salesforce_for(run.user), Connection.objects.mailbox_for(run.user)]
     live = [c for c in conns if c is not None]
     if any(not c.is_active for c in live):
         return
-    is_sf = message.lower().startswith("salesforce")
+    side = error.side or Connection.Side.MAILBOX
     for conn in live:
-        if (conn.side == Connection.Side.SALESFORCE) == is_sf:
-            conn.mark_needs_reconnect(message)
+        if conn.side == side:
+            conn.mark_needs_reconnect(str(error))
 
 
 def run_session(
@@ -439,9 +440,9 @@ def _run_held(
             run.check_lease()
             actions = _confirm_actions(rows) if confirm else _discard_actions(rows)
             links = {row.sf_id: link_state(row) for row in rows}
-            executor = run._executor(stack, kind, links, {})
+            executor = run.executor_for(stack, kind, links, {})
             executor.run(Plan(kind, tuple(actions)))
-            run._collect(executor)
+            run.collect(executor)
 
     return _outcome(run, action)
 

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import Connection
+from accounts.oauth.services import disconnect
 
 from . import scheduling, services
 from .models import SyncCursor, SyncSession, UserSyncState
@@ -49,8 +50,6 @@ def do_set_paused(user: Any, paused: bool) -> bool:
 def do_disconnect(user: Any) -> list[Connection]:
     """Disconnect every live connection of the user (revoke at the provider where possible,
     forget the tokens). Returns the connections disconnected."""
-    from accounts.oauth.services import disconnect
-
     done = []
     for connection in Connection.objects.filter(user=user).exclude(
         status=Connection.Status.DISCONNECTED

@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any, Literal, TypedDict
 
+from .timezones import parse_aware
+
 ItemType = Literal["contact", "task", "event"]
 TaskStatus = Literal["not_started", "in_progress", "completed", "waiting", "deferred"]
 TaskPriority = Literal["low", "normal", "high"]
@@ -121,8 +123,6 @@ def as_utc(value: Any) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        from .timezones import parse_aware
-
         value = parse_aware(value)
     if not isinstance(value, dt.datetime):
         raise TypeError(f"expected a datetime, got {type(value).__name__}")

@@ -195,7 +195,7 @@ class GmailAdapter:
                 except ProviderError as err:
                     if not any(r is not None and r.ok for r in results):
                         raise
-                    failure = GoogleFailure(getattr(err, "status", 0), str(err))
+                    failure = GoogleFailure((err.status or 0), str(err))
                     for i in pending:
                         if i not in answered:
                             results[i] = PartResult(failure=failure)
@@ -255,7 +255,7 @@ class GmailAdapter:
             try:
                 refs[role] = ContainerRef(role, create(name), name, created=True)
             except ProviderError as err:
-                if getattr(err, "status", 0) != 409:
+                if (err.status or 0) != 409:
                     raise
                 found = find(name)  # created meanwhile by a concurrent session
                 if not found:
@@ -576,12 +576,10 @@ class GmailAdapter:
                 results.extend(send(chunk))
             except ProviderError as err:
                 refused = not isinstance(err, (TemporaryProviderError, ReconnectRequired))
-                if not refused or not hasattr(err, "status"):
+                if not refused or err.status is None:
                     raise
                 if len(chunk) == 1:
-                    results.append(
-                        WriteResult(ok=False, status=getattr(err, "status", 0), error=str(err))
-                    )
+                    results.append(WriteResult(ok=False, status=(err.status or 0), error=str(err)))
                     return
                 half = len(chunk) // 2
                 run(chunk[:half])
@@ -593,7 +591,7 @@ class GmailAdapter:
             except ProviderError as err:
                 if n == 0 and not results:
                     raise
-                status = getattr(err, "status", 0)
+                status = err.status or 0
                 done = len(results)
                 results.extend(
                     WriteResult(ok=False, status=status, error=str(err))
@@ -653,7 +651,7 @@ class GmailAdapter:
                 self.services.people.people().batchDeleteContacts(body={"resourceNames": names})
             )
         except ProviderError as err:
-            if getattr(err, "status", 0) == 404 and len(names) == 1:
+            if (err.status or 0) == 404 and len(names) == 1:
                 return [WriteResult(ok=True, id=names[0], status=404)]  # already gone
             raise
         return [WriteResult(ok=True, id=n, status=200) for n in names]
