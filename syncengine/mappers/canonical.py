@@ -24,12 +24,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from enum import StrEnum
 from html.parser import HTMLParser
 from typing import Any, Literal, TypedDict
 
 from .timezones import parse_aware
 
-ItemType = Literal["contact", "task", "event"]
+
+class ItemType(StrEnum):
+    """The synced item types: the one enum the mappers, the planner and the engine share."""
+
+    CONTACT = "contact"
+    TASK = "task"
+    EVENT = "event"
+
+
 TaskStatus = Literal["not_started", "in_progress", "completed", "waiting", "deferred"]
 TaskPriority = Literal["low", "normal", "high"]
 ShowAs = Literal["free", "tentative", "busy", "oof", "working_elsewhere", "unknown"]

@@ -58,20 +58,15 @@ Returns and accepts the JSON `syncengine.mappers.google` reads and writes. Decis
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from googleapiclient.http import HttpRequest
 
-from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
+from accounts.providers.errors import ProviderError
 from syncengine.emails.feed import EmailFeed
 from syncengine.emails.records import EmailRecord
-from syncengine.mappers.google import (
-    PERSON_FIELDS,
-    SF_ID_KEY,
-    UPDATE_PERSON_FIELDS,
-)
 
 from ..base import (
     CONTACTS,
@@ -90,55 +85,20 @@ from .client import (
     GoogleServices,
     PartResult,
     build_google_services,
-    failure_of,
-    provider_error,
     send_batch,
     translate,
 )
+from .common import chunks, in_salesforce_group
+from .items import CalendarEvents, GoogleTasks
 from .mail import GmailMail
+from .people import People
 
 __all__ = ["GmailAdapter", "GoogleServices", "build_google_services", "in_salesforce_group"]
 
-PEOPLE_PAGE = 1000
-EVENTS_PAGE = 2500
-TASKS_PAGE = 100
-PEOPLE_WRITE_CHUNK = 200
-PEOPLE_DELETE_CHUNK = 500
-PEOPLE_GET_CHUNK = 200
 BATCH_CHUNK = 1000
 # Gmail takes at most 100 calls a batch and advises 50 (larger ones get rate-limited).
 GMAIL_BATCH_CHUNK = 50
-WINDOW_PAST = timedelta(days=14)
-WINDOW_FUTURE = timedelta(days=60)
-WINDOW_SLACK = timedelta(days=1)
-TASKS_OVERLAP = timedelta(minutes=2)
 FEEDS = (CONTACTS, EVENTS, TASKS)
-
-
-def in_salesforce_group(person: Mapping[str, Any], group_resource_name: str) -> bool:
-    """Whether a People person is a member of the contact group (by resource name)."""
-    gid = group_resource_name.removeprefix("contactGroups/")
-    for m in person.get("memberships") or ():
-        ref = m.get("contactGroupMembership") or {}
-        if ref.get("contactGroupResourceName") == group_resource_name:
-            return True
-        if ref.get("contactGroupId") == gid:
-            return True
-    return False
-
-
-def _marked(person: Mapping[str, Any]) -> bool:
-    return any(e.get("key") == SF_ID_KEY for e in person.get("clientData") or ())
-
-
-def _rfc3339(instant: datetime) -> str:
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class GmailAdapter:
@@ -162,6 +122,13 @@ class GmailAdapter:
         self.containers: dict[str, ContainerRef] = dict(containers or {})
         self.api_calls = 0
         self.quota_units = 0
+        # One small class per item type (people.py, items.py); the adapter keeps the
+        # plumbing they share: execute, batch, containers.
+        self.resources = {
+            CONTACTS: People(self),
+            EVENTS: CalendarEvents(self),
+            TASKS: GoogleTasks(self),
+        }
 
     # --- plumbing --------------------------------------------------------------------
 
@@ -189,7 +156,7 @@ class GmailAdapter:
             answered: set[int] = set()
             delay = 0.0
             size = GMAIL_BATCH_CHUNK if api == "gmail" else BATCH_CHUNK
-            for chunk in _chunks(pending, size):
+            for chunk in chunks(pending, size):
                 try:
                     answers = self._send(api, [factories[i]() for i in chunk])
                 except ProviderError as err:
@@ -315,13 +282,13 @@ class GmailAdapter:
     def read_changes(
         self, item_type: str, cursor: str | None, containers: Mapping[str, ContainerRef]
     ) -> MailboxChanges:
-        if item_type == CONTACTS:
-            return self._read_people(cursor, self.container_id(CONTACTS, containers))
-        if item_type == EVENTS:
-            return self._read_events(cursor)
-        if item_type == TASKS:
-            return self._read_tasks(cursor, self.container_id(TASKS, containers))
-        raise NotImplementedError(f"Gmail adapter cannot read {item_type!r} yet")
+        return self._resource(item_type, "read").read(cursor, containers)
+
+    def _resource(self, item_type: str, verb: str) -> People | CalendarEvents | GoogleTasks:
+        try:
+            return self.resources[item_type]
+        except KeyError:
+            raise NotImplementedError(f"Gmail adapter cannot {verb} {item_type!r}") from None
 
     def read_all_changes(
         self, cursors: Mapping[str, str | None], containers: Mapping[str, ContainerRef]
@@ -366,133 +333,13 @@ class GmailAdapter:
         """Messages by id with their attachments' bytes (see `mail.GmailMail.fetch_emails`)."""
         return GmailMail(self, containers).fetch_emails(list(ids))
 
-    def _read_people(self, cursor: str | None, group: str) -> MailboxChanges:
-        connections = self.services.people.people().connections()
-        params: dict[str, Any] = {
-            "resourceName": "people/me",
-            "personFields": PERSON_FIELDS,
-            "pageSize": PEOPLE_PAGE,
-            "requestSyncToken": True,
-        }
-        if cursor:
-            params["syncToken"] = cursor
-        changes = MailboxChanges(full=not cursor)
-        token = None
-        while True:
-            page = self.execute(
-                connections.list(**params, pageToken=token), expired=_people_token_refused
-            )
-            for person in page.get("connections") or ():
-                name = person["resourceName"]
-                if (person.get("metadata") or {}).get("deleted"):
-                    if cursor:
-                        changes.removed_ids.append(name)
-                elif in_salesforce_group(person, group) or _marked(person):
-                    changes.items.append(person)
-                elif cursor:
-                    changes.removed_ids.append(name)
-            token = page.get("nextPageToken")
-            if not token:
-                changes.cursor = page.get("nextSyncToken") or ""
-                return changes
-
-    def _read_events(self, cursor: str | None) -> MailboxChanges:
-        events = self.services.calendar.events()
-        params: dict[str, Any] = {
-            "calendarId": "primary",
-            "singleEvents": True,
-            "maxResults": EVENTS_PAGE,
-        }
-        if cursor:
-            params["syncToken"] = cursor
-        else:
-            now = self.clock()
-            params["timeMin"] = _rfc3339(now - WINDOW_PAST - WINDOW_SLACK)
-            params["timeMax"] = _rfc3339(now + WINDOW_FUTURE + WINDOW_SLACK)
-        changes = MailboxChanges(full=not cursor)
-        token = None
-        while True:
-            page = self.execute(events.list(**params, pageToken=token), expired=_gone)
-            for event in page.get("items") or ():
-                if event.get("status") == "cancelled":
-                    if cursor:
-                        changes.removed_ids.append(event["id"])
-                else:
-                    changes.items.append(event)
-            token = page.get("nextPageToken")
-            if not token:
-                changes.cursor = page.get("nextSyncToken") or ""
-                return changes
-
-    def _read_tasks(self, cursor: str | None, tasklist: str) -> MailboxChanges:
-        started = self.clock()
-        tasks = self.services.tasks.tasks()
-        params: dict[str, Any] = {
-            "tasklist": tasklist,
-            "showHidden": True,  # completed in the Tasks UI = hidden
-            "maxResults": TASKS_PAGE,
-        }
-        if cursor:
-            params.update(updatedMin=cursor, showDeleted=True)
-        changes = MailboxChanges(full=not cursor)
-        token = None
-        while True:
-            page = self.execute(tasks.list(**params, pageToken=token))
-            for task in page.get("items") or ():
-                if task.get("deleted"):
-                    changes.removed_ids.append(task["id"])
-                else:
-                    changes.items.append(task)
-            token = page.get("nextPageToken")
-            if not token:
-                changes.cursor = _rfc3339(started - TASKS_OVERLAP)
-                return changes
-
-    # --- fetch -----------------------------------------------------------------------
+    # --- fetch and writes: by item type ----------------------------------------------
 
     def fetch(self, item_type: str, ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
-        if item_type == CONTACTS:
-            return self._fetch_people(ids)
-        if item_type == EVENTS:
-            events = self.services.calendar.events()
-            factories = [_bind(events.get, calendarId="primary", eventId=i) for i in ids]
-            gone = ("cancelled",)
-        elif item_type == TASKS:
-            tasks, tasklist = self.services.tasks.tasks(), self.container_id(TASKS, None)
-            factories = [_bind(tasks.get, tasklist=tasklist, task=i) for i in ids]
-            gone = ()
-        else:
-            raise NotImplementedError(f"Gmail adapter cannot fetch {item_type!r} yet")
-        out: dict[str, dict[str, Any] | None] = {}
-        for item_id, part in zip(ids, self.batch(_api(item_type), factories), strict=True):
-            if part.failure is None:
-                body = part.body or {}
-                dead = body.get("status") in gone or body.get("deleted")
-                out[item_id] = None if dead else body
-            elif part.failure.status in (404, 410):
-                out[item_id] = None
-            else:
-                raise provider_error(part.failure)
-        return out
-
-    def _fetch_people(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
-        out: dict[str, dict[str, Any] | None] = {}
-        for chunk in _chunks(ids, PEOPLE_GET_CHUNK):
-            reply = self.execute(
-                self.services.people.people().getBatchGet(
-                    resourceNames=list(chunk), personFields=PERSON_FIELDS
-                )
-            )
-            for response in reply.get("responses") or ():
-                person = response.get("person")
-                alive = person and not (person.get("metadata") or {}).get("deleted")
-                out[response.get("requestedResourceName", "")] = person if alive else None
-        return {i: out.get(i) for i in ids}
-
-    # --- writes ----------------------------------------------------------------------
+        return self._resource(item_type, "fetch").fetch(ids)
 
     def create(
         self,
@@ -502,229 +349,16 @@ class GmailAdapter:
     ) -> list[WriteResult]:
         if not payloads:
             return []
-        if item_type == CONTACTS:
-            group = self.container_id(CONTACTS, containers)
-            people = [_with_membership(p, group) for p in payloads]
-            return self._people_write(people, PEOPLE_WRITE_CHUNK, self._create_people)
-        if item_type == EVENTS:
-            events = self.services.calendar.events()
-            factories = [_bind(events.insert, calendarId="primary", body=p) for p in payloads]
-        elif item_type == TASKS:
-            tasks, tasklist = self.services.tasks.tasks(), self.container_id(TASKS, containers)
-            factories = [_bind(tasks.insert, tasklist=tasklist, body=p) for p in payloads]
-        else:
-            raise NotImplementedError(f"Gmail adapter cannot create {item_type!r}")
-        return [_write_result(part) for part in self.batch(_api(item_type), factories)]
+        return self._resource(item_type, "create").create(payloads, containers)
 
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:
         if not changes:
             return []
-        if item_type == CONTACTS:
-            return self._update_people(changes)
-        if item_type == EVENTS:
-            events = self.services.calendar.events()
-            factories = [
-                _bind(events.patch, calendarId="primary", eventId=i, body=p) for i, p in changes
-            ]
-        elif item_type == TASKS:
-            tasks, tasklist = self.services.tasks.tasks(), self.container_id(TASKS, None)
-            factories = [_bind(tasks.patch, tasklist=tasklist, task=i, body=p) for i, p in changes]
-        else:
-            raise NotImplementedError(f"Gmail adapter cannot update {item_type!r}")
-        results = self.batch(_api(item_type), factories)
-        return [_write_result(part, i) for (i, _), part in zip(changes, results, strict=True)]
+        return self._resource(item_type, "update").update(changes)
 
     def delete(self, item_type: str, ids: Sequence[str]) -> list[WriteResult]:
         if not ids:
             return []
-        if item_type == CONTACTS:
-            return self._people_write(list(ids), PEOPLE_DELETE_CHUNK, self._delete_people)
-        if item_type == EVENTS:
-            events = self.services.calendar.events()
-            factories = [_bind(events.delete, calendarId="primary", eventId=i) for i in ids]
-        elif item_type == TASKS:
-            tasks, tasklist = self.services.tasks.tasks(), self.container_id(TASKS, None)
-            factories = [_bind(tasks.delete, tasklist=tasklist, task=i) for i in ids]
-        else:
-            raise NotImplementedError(f"Gmail adapter cannot delete {item_type!r}")
-        out = []
-        for item_id, part in zip(ids, self.batch(_api(item_type), factories), strict=True):
-            gone = part.failure is not None and part.failure.status in (404, 410)
-            if part.failure is None or gone:
-                status = part.failure.status if part.failure else 204
-                out.append(WriteResult(ok=True, id=item_id, status=status))
-            else:
-                out.append(_write_result(part, item_id))
-        return out
-
-    # --- People batch writes ---------------------------------------------------------
-
-    def _people_write(
-        self,
-        items: list[Any],
-        size: int,
-        send: Callable[[list[Any]], list[WriteResult]],
-    ) -> list[WriteResult]:
-        """Chunks of `size`; a refused chunk is halved until the refused items stand
-        alone (People batch calls are all-or-nothing)."""
-        results: list[WriteResult] = []
-
-        def run(chunk: list[Any]) -> None:
-            try:
-                results.extend(send(chunk))
-            except ProviderError as err:
-                refused = not isinstance(err, (TemporaryProviderError, ReconnectRequired))
-                if not refused or err.status is None:
-                    raise
-                if len(chunk) == 1:
-                    results.append(WriteResult(ok=False, status=(err.status or 0), error=str(err)))
-                    return
-                half = len(chunk) // 2
-                run(chunk[:half])
-                run(chunk[half:])
-
-        for n, chunk in enumerate(_chunks(items, size)):
-            try:
-                run(list(chunk))
-            except ProviderError as err:
-                if n == 0 and not results:
-                    raise
-                status = err.status or 0
-                done = len(results)
-                results.extend(
-                    WriteResult(ok=False, status=status, error=str(err))
-                    for _ in range(len(items) - done)
-                )
-                break
-        return results
-
-    def _create_people(self, people: list[dict[str, Any]]) -> list[WriteResult]:
-        body = {"contacts": [{"contactPerson": p} for p in people], "readMask": PERSON_FIELDS}
-        reply = self.execute(self.services.people.people().batchCreateContacts(body=body))
-        return [_person_result(r) for r in reply.get("createdPeople") or ()]
-
-    def _update_people(self, changes: Sequence[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
-        missing = [name for name, person in changes if not _etag_of(person)]
-        current = self._fetch_people(missing) if missing else {}
-        pairs: list[tuple[str, dict[str, Any]]] = []
-        early: dict[int, WriteResult] = {}
-        for n, (name, person) in enumerate(changes):
-            person = {k: v for k, v in person.items() if k != "resourceName"}
-            if not _etag_of(person):
-                found = current.get(name)
-                if found is None:
-                    early[n] = WriteResult(ok=False, id=name, status=404, error="Contact not found")
-                    continue
-                person["etag"] = found["etag"]
-            pairs.append((name, person))
-        done = iter(self._people_write(pairs, PEOPLE_WRITE_CHUNK, self._send_people_update))
-        results = []
-        for n, (name, _) in enumerate(changes):
-            result = early.get(n) or next(done)
-            if not result.id:
-                result = WriteResult(False, name, status=result.status, error=result.error)
-            results.append(result)
-        return results
-
-    def _send_people_update(self, pairs: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
-        body = {
-            "contacts": dict(pairs),
-            "updateMask": UPDATE_PERSON_FIELDS,
-            "readMask": PERSON_FIELDS,
-        }
-        reply = self.execute(self.services.people.people().batchUpdateContacts(body=body))
-        updated = reply.get("updateResult") or {}
-        out = []
-        for name, _ in pairs:
-            response = updated.get(name)
-            if response is None:
-                out.append(WriteResult(False, name, status=0, error="Google returned no result"))
-            else:
-                out.append(_person_result(response, name))
-        return out
-
-    def _delete_people(self, names: list[str]) -> list[WriteResult]:
-        try:
-            self.execute(
-                self.services.people.people().batchDeleteContacts(body={"resourceNames": names})
-            )
-        except ProviderError as err:
-            if (err.status or 0) == 404 and len(names) == 1:
-                return [WriteResult(ok=True, id=names[0], status=404)]  # already gone
-            raise
-        return [WriteResult(ok=True, id=n, status=200) for n in names]
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _api(item_type: str) -> str:
-    return {EVENTS: "calendar", TASKS: "tasks"}[item_type]
-
-
-def _bind(method: Callable[..., HttpRequest], **kwargs: Any) -> Callable[[], HttpRequest]:
-    return lambda: method(**kwargs)
-
-
-def _gone(exc: Any) -> bool:
-    return hasattr(exc, "resp") and exc.resp.status == 410
-
-
-def _people_token_refused(exc: Any) -> bool:
-    """Expired (400 FAILED_PRECONDITION / EXPIRED_SYNC_TOKEN), refused because the request
-    changed since the token was issued (400), or the older 410."""
-    if not hasattr(exc, "resp"):
-        return False
-    failure = failure_of(exc)
-    if failure.status == 410:
-        return True
-    return failure.status == 400 and (
-        "EXPIRED_SYNC_TOKEN" in failure.reasons or "sync token" in failure.message.lower()
-    )
-
-
-def _etag_of(person: Mapping[str, Any]) -> str | None:
-    if person.get("etag"):
-        return person["etag"]
-    for source in (person.get("metadata") or {}).get("sources") or ():
-        if source.get("type", "CONTACT") == "CONTACT" and source.get("etag"):
-            return source["etag"]
-    return None
-
-
-def _with_membership(person: dict[str, Any], group: str) -> dict[str, Any]:
-    if in_salesforce_group(person, group):
-        return person
-    membership = {"contactGroupMembership": {"contactGroupResourceName": group}}
-    return {**person, "memberships": [*(person.get("memberships") or []), membership]}
-
-
-def _person_result(response: Mapping[str, Any], name: str = "") -> WriteResult:
-    status = int(response.get("httpStatusCode") or 200)
-    person = response.get("person")
-    if status >= 300 or not person:
-        message = (response.get("status") or {}).get("message") or f"HTTP {status}"
-        return WriteResult(ok=False, id=name, status=status, error=message)
-    return WriteResult(
-        ok=True,
-        id=person["resourceName"],
-        version=person.get("etag", ""),
-        item=person,
-        status=status,
-    )
-
-
-def _write_result(part: PartResult, item_id: str = "") -> WriteResult:
-    if part.failure is not None:
-        f = part.failure
-        return WriteResult(ok=False, id=item_id, status=f.status, error=f.message)
-    body = part.body or {}
-    return WriteResult(
-        ok=True,
-        id=body.get("id", item_id),
-        version=body.get("etag", ""),
-        item=body,
-        status=200,
-    )
+        return self._resource(item_type, "delete").delete(ids)

@@ -64,9 +64,9 @@ def test_it_reads_450_contacts_then_only_what_changed(mailbox):
 
 
 def test_it_reads_contacts_past_one_page(mailbox, monkeypatch):
-    from syncengine.mailboxes.gmail import adapter as gmail
+    from syncengine.mailboxes.gmail import people
 
-    monkeypatch.setattr(gmail, "PEOPLE_PAGE", 100)
+    monkeypatch.setattr(people, "PEOPLE_PAGE", 100)
     containers = mailbox.containers()
     group = containers[CONTACTS].external_id
     for n in range(250):
