@@ -23,7 +23,9 @@ SOBJECT = {ItemType.CONTACT: "Contact", ItemType.TASK: "Task", ItemType.EVENT: "
 # --- Salesforce ----------------------------------------------------------------------------
 
 
-def sf_fields(item_type: ItemType, row: Mapping[str, Any], previous: Mapping | None) -> dict:
+def sf_fields(
+    item_type: ItemType, row: Mapping[str, Any], previous: Mapping[str, Any] | None
+) -> dict[str, Any]:
     if item_type == ItemType.CONTACT:
         return dict(smap.contact_from_sf(row))
     if item_type == ItemType.TASK:

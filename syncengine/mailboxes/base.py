@@ -151,7 +151,9 @@ class ItemCodec(Protocol):
     removed_may_be_alive: bool  # a "removed" in the feed may mean "left the window"
     kept_unread: tuple[str, ...]  # payload keys to leave out when the item was not read
 
-    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict: ...
+    def fields(
+        self, item: Mapping[str, Any], previous: Mapping[str, Any] | None
+    ) -> dict[str, Any]: ...
 
     def marker(self, item: Mapping[str, Any]) -> str | None:
         """The Salesforce id the item carries (the marker), if any."""
@@ -195,8 +197,8 @@ class MailboxCodec:
         self.items = dict(items)
 
     def fields(
-        self, item_type: ItemType, item: Mapping[str, Any], previous: Mapping | None
-    ) -> dict:
+        self, item_type: ItemType, item: Mapping[str, Any], previous: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
         return self.items[item_type].fields(item, previous)
 
     def marker(self, item_type: ItemType, item: Mapping[str, Any]) -> str | None:
@@ -206,7 +208,10 @@ class MailboxCodec:
         return self.items[item_type].marked(item)
 
     def record(
-        self, item_type: ItemType, item: Mapping[str, Any], previous: Mapping | None = None
+        self,
+        item_type: ItemType,
+        item: Mapping[str, Any],
+        previous: Mapping[str, Any] | None = None,
     ) -> MailboxRecord:
         codec = self.items[item_type]
         return MailboxRecord(

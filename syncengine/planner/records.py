@@ -17,10 +17,16 @@ from enum import StrEnum
 from typing import Any
 
 from syncengine.mappers.canonical import (
-    CONTACT_FIELDS,
-    EVENT_FIELDS,
-    TASK_FIELDS,
-    ItemType,
+    CONTACT_FIELDS as CONTACT_FIELDS,
+)
+from syncengine.mappers.canonical import (
+    EVENT_FIELDS as EVENT_FIELDS,
+)
+from syncengine.mappers.canonical import (
+    TASK_FIELDS as TASK_FIELDS,
+)
+from syncengine.mappers.canonical import (
+    ItemType as ItemType,
 )
 
 

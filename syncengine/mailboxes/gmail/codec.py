@@ -14,7 +14,7 @@ from syncengine.mappers import google as gmap
 from syncengine.mappers.occurrences import google_series_key
 from syncengine.planner import ItemType
 
-from ..base import CONTACTS, ContainerRef, MailboxCodec
+from ..base import CONTACTS, ContainerRef, ItemCodec, MailboxCodec
 from ..when import EPOCH, parse_when
 from .adapter import in_salesforce_group
 
@@ -42,7 +42,7 @@ class GooglePerson(_GoogleItem):
         super().__init__(time_zone)
         self.group = group  # the "Salesforce Contacts" contact group's resource name
 
-    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict:
+    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(gmap.contact_from_google(item))
 
     def marker(self, item: Mapping[str, Any]) -> str | None:
@@ -83,7 +83,7 @@ class GooglePerson(_GoogleItem):
 
 
 class GoogleTask(_GoogleItem):
-    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict:
+    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(gmap.task_from_google(item, previous))
 
     def marker(self, item: Mapping[str, Any]) -> str | None:
@@ -109,7 +109,7 @@ class GoogleTask(_GoogleItem):
 
 
 class GoogleEvent(_GoogleItem):
-    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict:
+    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(gmap.event_from_google(item, self.time_zone, previous))
 
     def marker(self, item: Mapping[str, Any]) -> str | None:
@@ -142,10 +142,9 @@ class GoogleEvent(_GoogleItem):
 def google_codec(
     time_zone: str, containers: Mapping[str, ContainerRef], instance_url: str = ""
 ) -> MailboxCodec:
-    return MailboxCodec(
-        {
-            ItemType.CONTACT: GooglePerson(time_zone, containers[CONTACTS].external_id),
-            ItemType.TASK: GoogleTask(time_zone),
-            ItemType.EVENT: GoogleEvent(time_zone),
-        }
-    )
+    items: dict[ItemType, ItemCodec] = {
+        ItemType.CONTACT: GooglePerson(time_zone, containers[CONTACTS].external_id),
+        ItemType.TASK: GoogleTask(time_zone),
+        ItemType.EVENT: GoogleEvent(time_zone),
+    }
+    return MailboxCodec(items)

@@ -49,7 +49,6 @@ from O365 import Account
 from accounts.providers.errors import ProviderError
 from syncengine.emails.feed import EmailFeed
 from syncengine.emails.records import EmailRecord
-from syncengine.mappers.graph import SALESFORCE_CATEGORY, SF_ID_EXPAND
 from syncengine.mappers.timezones import iana_to_windows
 
 from ..base import (
@@ -64,15 +63,10 @@ from ..base import (
     WriteResult,
 )
 from .feeds import (
-    CONTACT,
-    EMAIL,
-    EVENT,
     ROLE_OF,
-    TASK,
     DeltaFeed,
     graph_stamp,
     item_type_of,
-    quote_id,
 )
 from .http import (
     RETRY_TRIES,
@@ -83,6 +77,7 @@ from .http import (
     is_expired_cursor,
 )
 from .mail import OutlookMail
+from .resources import CalendarEvents, Contacts, GraphItems, Messages, TodoTasks
 
 CATEGORY_COLOR = "preset7"  # blue, as the Salesforce brand
 WINDOW_BACK = dt.timedelta(days=14)
@@ -117,6 +112,16 @@ class Office365Adapter:
         self.page_size = page_size
         self.rebase_after = rebase_after
         self.containers: dict[str, ContainerRef] = {}
+        # One small class per item type builds its requests (resources.py).
+        self.resources: dict[str, GraphItems] = {
+            r.item_type: r
+            for r in (
+                Contacts(self.container_id),
+                TodoTasks(self.container_id),
+                CalendarEvents(self.container_id),
+                Messages(self.container_id),
+            )
+        }
         self._replaced: dict[str, ContainerRef] = {}  # stale container id -> found again
 
     @property
@@ -265,7 +270,7 @@ class Office365Adapter:
         if cursor:
             link, _, fragment = cursor.partition("#")
             start = _window_start(fragment)
-            if item_type != EVENT or start is None:
+            if not self.resources[item_type].windowed or start is None:
                 return DeltaFeed(item_type, link, full=False)
             if self._window()[0] - start < self.rebase_after:
                 return DeltaFeed(item_type, link, full=False, window_start=start)
@@ -274,20 +279,7 @@ class Office365Adapter:
         return self._initial(item_type)
 
     def _initial(self, item_type: str) -> DeltaFeed:
-        if item_type == CONTACT:
-            folder = quote_id(self.container_id(CONTACTS))
-            return DeltaFeed(item_type, f"/me/contactFolders/{folder}/contacts/delta", full=True)
-        if item_type == TASK:
-            todo_list = quote_id(self.container_id(TASKS))
-            url = f"/me/todo/lists/{todo_list}/tasks/delta?$expand=linkedResources"
-            return DeltaFeed(item_type, url, full=True)
-        if item_type == EMAIL:
-            folder = quote_id(self.container_id(EMAILS))
-            return DeltaFeed(item_type, f"/me/mailFolders/{folder}/messages/delta", full=True)
-        start, end = self._window()
-        window = f"startDateTime={graph_stamp(start)}&endDateTime={graph_stamp(end)}"
-        url = f"/me/calendarView/delta?{window}"
-        return DeltaFeed(item_type, url, full=True, window_start=start)
+        return self.resources[item_type].initial(self._window())
 
     def _window(self) -> tuple[dt.datetime, dt.datetime]:
         now = self.clock().astimezone(dt.UTC).replace(microsecond=0)
@@ -295,7 +287,7 @@ class Office365Adapter:
 
     def _headers(self, feed: DeltaFeed) -> dict[str, str]:
         prefer = f"odata.maxpagesize={self.page_size}"
-        if feed.item_type == EVENT:
+        if self.resources[feed.item_type].timezone_header:
             prefer += f', outlook.timezone="{iana_to_windows(self.time_zone)}"'
         if feed.prefer:
             prefer = feed.prefer
@@ -317,7 +309,11 @@ class Office365Adapter:
             if not restart or feed.restarts >= MAX_RESTARTS:
                 raise CursorExpired(error_for(answer, f"{feed.item_type} delta").args[0])
             self._restart(feed)
-        elif answer.status == 404 and role != EVENTS and not feed.refound:
+        elif (
+            answer.status == 404
+            and self.resources[feed.item_type].in_recreatable_container
+            and not feed.refound
+        ):
             self._refind(role)  # the folder or list was deleted: find or recreate it
             self._restart(feed)
             feed.refound = True
@@ -386,26 +382,11 @@ class Office365Adapter:
         return out
 
     def _get_request(self, item_type: str, item_id: str) -> GraphRequest:
-        expand = quote(SF_ID_EXPAND, safe="()'=")
-        if item_type == TASK:
-            return GraphRequest("GET", self._item_url(TASK, item_id) + "?$expand=linkedResources")
-        if item_type == EMAIL:
-            return GraphRequest("GET", self._item_url(EMAIL, item_id))
-        headers = {}
-        if item_type == EVENT:
-            headers["Prefer"] = f'outlook.timezone="{iana_to_windows(self.time_zone)}"'
-        return GraphRequest(
-            "GET", f"{self._item_url(item_type, item_id)}?$expand={expand}", None, headers
-        )
+        prefer = f'outlook.timezone="{iana_to_windows(self.time_zone)}"'
+        return self.resources[item_type].get_request(item_id, prefer)
 
     def _item_url(self, item_type: str, item_id: str) -> str:
-        if item_type == CONTACT:
-            return f"/me/contacts/{quote_id(item_id)}"
-        if item_type == EVENT:
-            return f"/me/events/{quote_id(item_id)}"
-        if item_type == EMAIL:
-            return f"/me/messages/{quote_id(item_id)}"
-        return f"/me/todo/lists/{quote_id(self.container_id(TASKS))}/tasks/{quote_id(item_id)}"
+        return self.resources[item_type].item_url(item_id)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -418,39 +399,20 @@ class Office365Adapter:
         """Contacts into the Salesforce folder and events into the default calendar, both
         with the "Salesforce" category; tasks into the Salesforce list. The payloads carry
         their markers (`contact_to_graph(sf_id=…)` etc.), so nothing more is written."""
-        item_type = item_type_of(item_type)
-        if item_type == EMAIL:
-            raise ProviderError("emails are never created in the mailbox")
+        resource = self.resources[item_type_of(item_type)]
+        if not resource.creatable:
+            raise ProviderError(f"{resource.item_type}s are never created in the mailbox")
         self._adopt(containers)
-        bodies = [self._create_body(item_type, p) for p in payloads]
-        answers = self.http.batch([self._create_request_for(item_type, b) for b in bodies])
-        role = ROLE_OF[item_type]
-        lost = [i for i, a in enumerate(answers) if a.status == 404 and role != EVENTS]
+        bodies = [resource.create_body(p) for p in payloads]
+        answers = self.http.batch([resource.create_request(b) for b in bodies])
+        recreatable = resource.in_recreatable_container
+        lost = [i for i, a in enumerate(answers) if a.status == 404 and recreatable]
         if lost:  # the folder or list was deleted since it was stored: recreate, resend
-            self._refind(role)
-            again = self.http.batch([self._create_request_for(item_type, bodies[i]) for i in lost])
+            self._refind(resource.role)
+            again = self.http.batch([resource.create_request(bodies[i]) for i in lost])
             for index, answer in zip(lost, again, strict=True):
                 answers[index] = answer
         return [_write_result(a) for a in answers]
-
-    @staticmethod
-    def _create_body(item_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        body = dict(payload)
-        if item_type in (CONTACT, EVENT):
-            cats = list(body.get("categories") or [])
-            if not any(str(c).casefold() == SALESFORCE_CATEGORY.casefold() for c in cats):
-                cats.append(SALESFORCE_CATEGORY)
-            body["categories"] = cats
-        return body
-
-    def _create_request_for(self, item_type: str, body: dict[str, Any]) -> GraphRequest:
-        if item_type == CONTACT:
-            folder = quote_id(self.container_id(CONTACTS))
-            return GraphRequest("POST", f"/me/contactFolders/{folder}/contacts", body)
-        if item_type == TASK:
-            todo_list = quote_id(self.container_id(TASKS))
-            return GraphRequest("POST", f"/me/todo/lists/{todo_list}/tasks", body)
-        return GraphRequest("POST", "/me/events", body)
 
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]

@@ -15,7 +15,7 @@ from syncengine.mappers import graph as xmap
 from syncengine.mappers.occurrences import graph_series_key
 from syncengine.planner import ItemType
 
-from ..base import ContainerRef, MailboxCodec
+from ..base import ContainerRef, ItemCodec, MailboxCodec
 from ..when import parse_when
 
 
@@ -51,7 +51,7 @@ class GraphContact(_GraphItem):
     # without these, so the user's other addresses and phones survive.
     kept_unread = ("emailAddresses", "businessPhones")
 
-    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict:
+    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(xmap.contact_from_graph(item))
 
     def marked(self, item: Mapping[str, Any]) -> bool:
@@ -76,7 +76,7 @@ class GraphContact(_GraphItem):
 class TodoTask(_GraphItem):
     marker_in_feed = True
 
-    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict:
+    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(xmap.task_from_graph(item, self.time_zone))
 
     def marker(self, item: Mapping[str, Any]) -> str | None:
@@ -110,7 +110,7 @@ class GraphEvent(_GraphItem):
     removed_may_be_alive = True
     kept_unread = ("categories",)
 
-    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict:
+    def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(xmap.event_from_graph(item, self.time_zone))
 
     def marked(self, item: Mapping[str, Any]) -> bool:
@@ -134,10 +134,9 @@ class GraphEvent(_GraphItem):
 def graph_codec(
     time_zone: str, containers: Mapping[str, ContainerRef], instance_url: str = ""
 ) -> MailboxCodec:
-    return MailboxCodec(
-        {
-            ItemType.CONTACT: GraphContact(time_zone, instance_url),
-            ItemType.TASK: TodoTask(time_zone, instance_url),
-            ItemType.EVENT: GraphEvent(time_zone, instance_url),
-        }
-    )
+    items: dict[ItemType, ItemCodec] = {
+        ItemType.CONTACT: GraphContact(time_zone, instance_url),
+        ItemType.TASK: TodoTask(time_zone, instance_url),
+        ItemType.EVENT: GraphEvent(time_zone, instance_url),
+    }
+    return MailboxCodec(items)
