@@ -247,7 +247,7 @@ class EmailStep:
                 self._row(record, LoggedEmail.Status.SKIPPED, first_seen, error=action.reason)
                 self._count("skipped")
 
-    def _logged(self, action: LogEmail, result: LogResult | None, first_seen: dt.datetime):
+    def _logged(self, action: LogEmail, result: LogResult | None, first_seen: dt.datetime) -> None:
         record = action.record
         if result is not None and result.ok:
             self._row(

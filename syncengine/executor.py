@@ -72,7 +72,9 @@ def write_link(user: Any, item_type: ItemType, sf_id: str, **values: Any) -> Non
             SyncLink.objects.create(user=user, item_type=item_type, sf_id=sf_id, **values)
 
 
-def drop_link(user: Any, item_type: ItemType, *, sf_id: str | None = None, mailbox_id=None):
+def drop_link(
+    user: Any, item_type: ItemType, *, sf_id: str | None = None, mailbox_id: str | None = None
+) -> None:
     rows = SyncLink.objects.filter(user=user, item_type=item_type)
     if sf_id is not None:
         rows = rows.filter(sf_id=sf_id)
@@ -101,7 +103,7 @@ class Executor:
     codec: MailboxCodec
     containers: Mapping[str, ContainerRef]
     links: Mapping[str, LinkState]
-    raw_items: Mapping[str, dict[str, Any]]
+    raw_items: dict[str, dict[str, Any]]
     me: str
     now: dt.datetime
     counters: Counters
@@ -169,7 +171,9 @@ class Executor:
             **values,
         )
 
-    def item_error(self, direction: str, result: Any, sf_id: str = "", mailbox_id: str = ""):
+    def item_error(
+        self, direction: str, result: Any, sf_id: str = "", mailbox_id: str = ""
+    ) -> None:
         message = getattr(result, "message", None) or getattr(result, "error", "") or "failed"
         code = getattr(result, "error_code", None) or getattr(result, "status", "")
         self.item_errors += 1

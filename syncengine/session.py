@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,13 @@ from .link_store import (
     link_state,
     load_links,
 )
-from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxCodec, MailboxKind
+from .mailboxes.base import (
+    ContainerRef,
+    MailboxAdapter,
+    MailboxChanges,
+    MailboxCodec,
+    MailboxKind,
+)
 from .models import HeldDecision, MailboxContainer, SyncCursor, SyncLink, SyncSession
 from .planner import (
     ContactScope,
@@ -55,6 +61,7 @@ from .planner import (
     DeleteMailbox,
     DeleteSalesforce,
     ItemType,
+    LinkState,
     Plan,
     RestoreMailbox,
     Side,
@@ -64,6 +71,7 @@ from .planner import (
 from .reads import Reader, echo_feed, mailbox_feed, sf_cursor_values
 from .records_io import ROLE
 from .salesforce.adapter import SalesforceAdapter
+from .salesforce.types import ChangeBatch
 
 logger = logging.getLogger(__name__)
 ITEM_TYPES = (ItemType.CONTACT, ItemType.TASK, ItemType.EVENT)
@@ -244,7 +252,14 @@ class _Run:
         if self.heartbeat is not None and not self.heartbeat():
             raise LeaseLost
 
-    def _run_type(self, stack: Stack, reader: Reader, item_type: ItemType, batch, changes) -> None:
+    def _run_type(
+        self,
+        stack: Stack,
+        reader: Reader,
+        item_type: ItemType,
+        batch: ChangeBatch,
+        changes: MailboxChanges,
+    ) -> None:
         if reader.quiet(item_type, batch, changes) and not has_pending_links(self.user, item_type):
             cursor_values = sf_cursor_values(batch, item_type)
             cursor_values[mailbox_feed(stack.kind.name, item_type)] = changes.cursor
@@ -280,7 +295,13 @@ class _Run:
             {r: c.external_id for r, c in stack.containers.items()},
         )
 
-    def executor_for(self, stack: Stack, item_type: ItemType, links, raw_items) -> Executor:
+    def executor_for(
+        self,
+        stack: Stack,
+        item_type: ItemType,
+        links: Mapping[str, LinkState],
+        raw_items: dict[str, dict[str, Any]],
+    ) -> Executor:
         return Executor(
             user=self.user,
             session=self.session,

@@ -124,7 +124,7 @@ class GmailAdapter:
         self.quota_units = 0
         # One small class per item type (people.py, items.py); the adapter keeps the
         # plumbing they share: execute, batch, containers.
-        self.resources = {
+        self.resources: dict[str, People | CalendarEvents | GoogleTasks] = {
             CONTACTS: People(self),
             EVENTS: CalendarEvents(self),
             TASKS: GoogleTasks(self),

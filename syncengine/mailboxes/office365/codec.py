@@ -49,7 +49,7 @@ class _GraphItem:
 class GraphContact(_GraphItem):
     # Graph PATCH leaves a property it is not sent as it is: an unread contact is patched
     # without these, so the user's other addresses and phones survive.
-    kept_unread = ("emailAddresses", "businessPhones")
+    kept_unread: tuple[str, ...] = ("emailAddresses", "businessPhones")
 
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(xmap.contact_from_graph(item))
@@ -108,7 +108,7 @@ class TodoTask(_GraphItem):
 class GraphEvent(_GraphItem):
     # Graph says "@removed" for an event that left the calendar window, too.
     removed_may_be_alive = True
-    kept_unread = ("categories",)
+    kept_unread: tuple[str, ...] = ("categories",)
 
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(xmap.event_from_graph(item, self.time_zone))
