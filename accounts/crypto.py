@@ -73,12 +73,13 @@ def rotate(token: str) -> str:
 
 
 def encrypted_fields() -> Iterator[tuple[type[models.Model], list[str]]]:
-    """Every model with EncryptedTextFields, and those fields' names."""
-    from accounts.fields import EncryptedTextField
+    """Every model with EncryptedTextFields, and those fields' names.
 
+    A field says it is one by `encrypted_at_rest = True` (accounts.fields): this module
+    sits below the field module, which imports it to encrypt."""
     for model in apps.get_models():
         names = [
-            f.attname for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)
+            f.attname for f in model._meta.concrete_fields if getattr(f, "encrypted_at_rest", False)
         ]
         if names:
             yield model, names

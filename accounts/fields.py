@@ -18,6 +18,7 @@ class EncryptedTextField(models.TextField):
     """
 
     description = "Text encrypted at rest with MultiFernet"
+    encrypted_at_rest = True  # how accounts.crypto.encrypted_fields finds these
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)

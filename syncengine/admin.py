@@ -189,12 +189,29 @@ class SyncLinkAdmin(SupportActionsMixin, ReadOnlyAdmin):
         users = {u.pk: u for u in _users({user_id for user_id, _ in groups})}
         verb = "Confirmed" if decision == "confirm" else "Discarded"
         total = 0
+        busy: set[str] = set()
         for user_id, item_type in groups:
             user = users[user_id]
-            count = support.do_resolve_held(user, decision, item_type)
-            total += count
-            self.log_change(request, user, f"{verb} {count} held deletion(s) of {item_type}.")
-        self.message_user(request, f"{verb} {total} held deletion(s).", messages.SUCCESS)
+            result = support.do_resolve_held(user, decision, item_type)
+            total += result.count
+            if result.busy:
+                busy.add(str(user))
+            self.log_change(
+                request, user, f"{verb} {result.count} held deletion(s) of {item_type}."
+            )
+        self.message_user(
+            request,
+            f"{verb} {total} held deletion(s): a sync session carries it out.",
+            messages.SUCCESS,
+        )
+        if busy:
+            self.message_user(
+                request,
+                "A sync session is running for "
+                + ", ".join(sorted(busy))
+                + ": the decision is carried out when it ends.",
+                messages.WARNING,
+            )
 
 
 def _users(ids: set[int]) -> QuerySet:

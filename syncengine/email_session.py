@@ -50,7 +50,6 @@ from django.db import transaction
 
 from syncsettings.services import blocklist_for, own_addresses
 
-from .adapters.salesforce_email import LogResult, SalesforceEmailAdapter
 from .emails.blocklist import Blocklist, normalize_address
 from .emails.feed import EmailFeed, feeds_for, wanted_cursors
 from .emails.logging_plan import (
@@ -65,7 +64,9 @@ from .emails.logging_plan import (
     plan,
 )
 from .emails.records import Address, Attachment, EmailRecord
+from .mailboxes.base import ContainerRef, MailboxChanges
 from .models import LoggedEmail, SyncCursor, SyncLogEntry, SyncSession
+from .salesforce.email import LogResult, SalesforceEmailAdapter
 
 EMAIL = "email"
 UP = "up"
@@ -76,23 +77,6 @@ ALL_FEEDS = feeds_for(True)
 def mail_cursor(kind: str, feed: str) -> str:
     """The SyncCursor name of one email feed of one mailbox kind."""
     return f"{kind}:mail:{feed}"
-
-
-class _Reading:
-    """The mailbox adapter, with `read_all_changes` reading the email feeds in the same go."""
-
-    def __init__(self, step: EmailStep, mailbox: Any) -> None:
-        self._step, self._mailbox = step, mailbox
-
-    def read_all_changes(self, cursors: Mapping[str, str | None], containers: Any) -> Any:
-        step = self._step
-        changes, step.feed = self._mailbox.read_all_with_emails(
-            cursors, step.email_cursors, containers, auto_save=step.auto_save, owner=step.owner
-        )
-        return changes
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._mailbox, name)
 
 
 class EmailStep:
@@ -107,7 +91,7 @@ class EmailStep:
     ) -> None:
         self.user, self.session, self.now, self.stack = user, session, now, stack
         self.counters = counters
-        self.kind: str = stack.mailbox.kind
+        self.kind: str = stack.kind.name  # names the email cursors
         self.auto_save = bool(stack.settings.email_auto_save)
         self.create_leads = bool(getattr(stack.settings, "create_leads_for_unknown", False))
         self.owner = stack.mailbox_connection.external_address or ""
@@ -119,8 +103,14 @@ class EmailStep:
         self.item_errors = 0
         self._rows: dict[str, dict[str, Any]] = {}  # message key -> LoggedEmail values
 
-    def reading(self, mailbox: Any) -> Any:
-        return _Reading(self, mailbox)
+    def read_with_items(
+        self, cursors: Mapping[str, str | None], containers: Mapping[str, ContainerRef]
+    ) -> dict[str, MailboxChanges]:
+        """The item feeds (for the Reader) and the email feeds, in one read."""
+        changes, self.feed = self.stack.mailbox.read_all_with_emails(
+            cursors, self.email_cursors, containers, auto_save=self.auto_save, owner=self.owner
+        )
+        return changes
 
     # -- the step ------------------------------------------------------------------------
 
@@ -212,14 +202,7 @@ class EmailStep:
         if not wanted:
             return actions
         ids = sorted(wanted)
-        if self.kind == "office365":
-            from .adapters.office365_mail import fetch_emails
-
-            fresh = fetch_emails(self.stack.mailbox, ids, owner=self.owner)
-        else:
-            from .adapters.gmail_mail import fetch_emails as fetch_gmail
-
-            fresh = fetch_gmail(self.stack.mailbox, self.stack.containers, ids)
+        fresh = self.stack.mailbox.fetch_emails(ids, self.stack.containers, owner=self.owner)
         out: list[Action] = []
         for action in actions:
             if isinstance(action, LogEmail) and action.record.mailbox_id in wanted:
@@ -264,7 +247,7 @@ class EmailStep:
                 self._row(record, LoggedEmail.Status.SKIPPED, first_seen, error=action.reason)
                 self._count("skipped")
 
-    def _logged(self, action: LogEmail, result: LogResult | None, first_seen: dt.datetime):
+    def _logged(self, action: LogEmail, result: LogResult | None, first_seen: dt.datetime) -> None:
         record = action.record
         if result is not None and result.ok:
             self._row(

@@ -23,9 +23,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from .adapters.mailbox import ContainerRef, MailboxAdapter, WriteResult
-from .adapters.salesforce import SalesforceAdapter
 from .link_store import encode_facts, encode_fields
+from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxCodec, WriteResult
 from .models import SyncLink, SyncLogEntry, SyncSession
 from .planner import (
     Conflict,
@@ -52,22 +51,19 @@ from .planner import (
     UpdateSalesforce,
     content_hash,
 )
-from .planner.plan import _order
-from .records_io import ROLE, SOBJECT, MailboxCodec, sf_payload, sf_written
+from .planner.actions import EXECUTION_STAGES, stage_of
+from .records_io import ROLE, SOBJECT, sf_payload, sf_written
+from .salesforce.adapter import SalesforceAdapter
 
 DOWN, UP = "down", "up"
-# Graph PATCH leaves a property it is not sent as it is: an item not read this session is
-# patched without these, so the user's other addresses, phones and categories survive.
-GRAPH_KEPT_UNREAD = {
-    ItemType.CONTACT: ("emailAddresses", "businessPhones"),
-    ItemType.EVENT: ("categories",),
-}
 COUNTER_KEYS = ("created", "updated", "deleted", "restored", "skipped", "conflicts", "errors")
 
 
 def write_link(user: Any, item_type: ItemType, sf_id: str, **values: Any) -> None:
     """Create or update the link of `sf_id` (`values["match_sf_id"]`: the row to move)."""
     match = values.pop("match_sf_id", None) or sf_id
+    if values.get("state", SyncLink.State.HELD_DELETION) != SyncLink.State.HELD_DELETION:
+        values.setdefault("held_decision", "")  # resolved: a decision no longer applies
     with transaction.atomic():
         updated = SyncLink.objects.filter(user=user, item_type=item_type, sf_id=match).update(
             sf_id=sf_id, **values
@@ -76,7 +72,9 @@ def write_link(user: Any, item_type: ItemType, sf_id: str, **values: Any) -> Non
             SyncLink.objects.create(user=user, item_type=item_type, sf_id=sf_id, **values)
 
 
-def drop_link(user: Any, item_type: ItemType, *, sf_id: str | None = None, mailbox_id=None):
+def drop_link(
+    user: Any, item_type: ItemType, *, sf_id: str | None = None, mailbox_id: str | None = None
+) -> None:
     rows = SyncLink.objects.filter(user=user, item_type=item_type)
     if sf_id is not None:
         rows = rows.filter(sf_id=sf_id)
@@ -105,7 +103,7 @@ class Executor:
     codec: MailboxCodec
     containers: Mapping[str, ContainerRef]
     links: Mapping[str, LinkState]
-    raw_items: Mapping[str, dict[str, Any]]
+    raw_items: dict[str, dict[str, Any]]
     me: str
     now: dt.datetime
     counters: Counters
@@ -130,36 +128,36 @@ class Executor:
     def run(self, plan: Plan) -> None:
         for problem in plan.problems:
             self.log(SyncLogEntry.Kind.PROBLEM, problem)
-        for _, group in groupby(plan.actions, key=_order):
-            actions = list(group)
+        handlers = self._handlers()
+        for stage, group in groupby(plan.actions, key=stage_of):
             by_kind: dict[type, list[Any]] = defaultdict(list)
-            for action in actions:
+            for action in group:
                 by_kind[type(action)].append(action)
-            for kind, handler in self._handlers():
+            for kind in EXECUTION_STAGES[stage]:
                 if by_kind.get(kind):
                     if self.check_lease is not None:
                         self.check_lease()
-                    handler(by_kind[kind])
+                    handlers[kind](by_kind[kind])
 
-    def _handlers(self) -> list[tuple[type, Callable[[list[Any]], None]]]:
-        return [
-            (RefreshLink, self._refresh),
-            (Relink, self._relink),
-            (Forget, self._forget),
-            (Unfreeze, lambda acts: self._set_state(acts, SyncLink.State.LINKED)),
-            (LinkPair, self._link_pairs),
-            (UpdateSalesforce, self._update_salesforce),
-            (UpdateMailbox, self._update_mailbox),
-            (Conflict, self._conflicts),
-            (RestoreMailbox, self._create_mailbox),
-            (CreateMailbox, self._create_mailbox),
-            (CreateSalesforce, self._create_salesforce),
-            (Freeze, lambda acts: self._set_state(acts, SyncLink.State.FROZEN)),
-            (DeleteMailbox, self._delete_mailbox),
-            (DeleteSalesforce, self._delete_salesforce),
-            (HoldDeletions, self._hold),
-            (Skip, self._skips),
-        ]
+    def _handlers(self) -> dict[type, Callable[[list[Any]], None]]:
+        return {
+            RefreshLink: self._refresh,
+            Relink: self._relink,
+            Forget: self._forget,
+            Unfreeze: lambda acts: self._set_state(acts, SyncLink.State.LINKED),
+            LinkPair: self._link_pairs,
+            UpdateSalesforce: self._update_salesforce,
+            UpdateMailbox: self._update_mailbox,
+            Conflict: self._conflicts,
+            RestoreMailbox: self._create_mailbox,
+            CreateMailbox: self._create_mailbox,
+            CreateSalesforce: self._create_salesforce,
+            Freeze: lambda acts: self._set_state(acts, SyncLink.State.FROZEN),
+            DeleteMailbox: self._delete_mailbox,
+            DeleteSalesforce: self._delete_salesforce,
+            HoldDeletions: self._hold,
+            Skip: self._skips,
+        }
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -173,7 +171,9 @@ class Executor:
             **values,
         )
 
-    def item_error(self, direction: str, result: Any, sf_id: str = "", mailbox_id: str = ""):
+    def item_error(
+        self, direction: str, result: Any, sf_id: str = "", mailbox_id: str = ""
+    ) -> None:
         message = getattr(result, "message", None) or getattr(result, "error", "") or "failed"
         code = getattr(result, "error_code", None) or getattr(result, "status", "")
         self.item_errors += 1
@@ -279,7 +279,9 @@ class Executor:
             for d in hold.deletions:
                 SyncLink.objects.filter(
                     user=self.user, item_type=self.item_type, sf_id=d.sf_id
-                ).update(state=SyncLink.State.HELD_DELETION, held_side=str(hold.side))
+                ).update(
+                    state=SyncLink.State.HELD_DELETION, held_side=str(hold.side), held_decision=""
+                )
                 self.log(
                     SyncLogEntry.Kind.HELD_DELETION,
                     f"Deletion in {hold.side} held for confirmation: {d.reason}",
@@ -312,16 +314,10 @@ class Executor:
                 )
 
     def _needs_current(self, sf_id: str, fields: Mapping[str, Any]) -> bool:
-        """Whether updating an unread contact must read it first: a People update replaces
-        whole lists (and needs the etag anyway); a Graph one only when the first address
-        or phone changes (else those collections are left out of the PATCH)."""
-        if self.item_type != ItemType.CONTACT:
-            return False
-        if self.codec.google:
-            return True
+        """Whether updating an unread item must read it first (the kind's codec knows)."""
         link = self.links.get(sf_id)
         before = link.snapshot if link else {}
-        return any((fields.get(k) or None) != (before.get(k) or None) for k in ("email", "phone"))
+        return self.codec.update_needs_current(self.item_type, fields, before)
 
     def _update_payloads(
         self, items: Sequence[tuple[str, str, Mapping[str, Any]]]
@@ -343,8 +339,9 @@ class Executor:
         for mailbox_id, sf_id, fields in items:
             existing = self.raw_items.get(mailbox_id)
             payload = self.codec.payload(self.item_type, fields, sf_id, existing)
-            if existing is None and not self.codec.google:
-                for key in GRAPH_KEPT_UNREAD.get(self.item_type, ()):
+            if existing is None:
+                # What the API keeps when not sent (Graph PATCH): the user's extras survive.
+                for key in self.codec.kept_unread(self.item_type):
                     payload.pop(key, None)
             out.append((mailbox_id, payload))
         return out

@@ -79,7 +79,6 @@ def link_state(row: SyncLink) -> LinkState:
         origin=Origin(row.origin),
         state=LinkStatus(row.state),
         sf_facts=decode_facts(row.sf_facts),
-        sf_version=row.sf_version or None,
         mailbox_version=row.mailbox_version or None,
         last_synced_at=row.last_synced_at,
     )

@@ -13,6 +13,11 @@ class ItemType(models.TextChoices):
     EMAIL = "email", "Email"
 
 
+class HeldDecision(models.TextChoices):
+    CONFIRM = "confirm", "Confirm the deletion"
+    DISCARD = "discard", "Discard the deletion, keep both sides"
+
+
 class SyncLink(models.Model):
     """One synced pair: what each side looked like when Relay last wrote or read it.
 
@@ -33,8 +38,6 @@ class SyncLink(models.Model):
     item_type = models.CharField(max_length=16, choices=ItemType.choices)
     sf_id = models.CharField(max_length=18)
     mailbox_id = models.CharField(max_length=512)
-    series_key = models.CharField(max_length=300, blank=True)
-    sf_version = models.CharField(max_length=64, blank=True)
     mailbox_version = models.CharField(max_length=256, blank=True)
     sf_hash = models.CharField(max_length=64, blank=True)
     mailbox_hash = models.CharField(max_length=64, blank=True)
@@ -45,6 +48,8 @@ class SyncLink(models.Model):
     origin = models.CharField(max_length=16, choices=Origin.choices)
     state = models.CharField(max_length=16, choices=State.choices, default=State.LINKED)
     held_side = models.CharField(max_length=16, blank=True)
+    # Confirm / Discard recorded by the user or support: the next session carries it out.
+    held_decision = models.CharField(max_length=8, choices=HeldDecision.choices, blank=True)
     error_count = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
@@ -124,7 +129,6 @@ class SyncSession(models.Model):
         SCHEDULE = "schedule", "Scheduled"
         MANUAL = "manual", "Sync now"
         SUPPORT = "support", "Started by support"
-        SETTINGS = "settings", "Settings saved"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -200,6 +204,8 @@ class UserSyncState(models.Model):
     paused = models.BooleanField(default=False)
     claimed_by = models.CharField(max_length=128, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When a session task was queued and no worker has taken it yet (one at a time).
+    queued_at = models.DateTimeField(null=True, blank=True)
     # The problem episode the user was emailed about (syncengine.notifications): one email
     # when it starts, one when it ends, none in between.
     problem_kind = models.CharField(max_length=16, blank=True)

@@ -27,14 +27,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .adapters.mailbox import ContainerRef, MailboxAdapter, MailboxChanges
-from .adapters.salesforce import NOT_EMAIL_TASK, SalesforceAdapter
-from .adapters.salesforce_email import soql_string
-from .adapters.salesforce_types import ChangeBatch, Changes, SalesforceCursor, soql_datetime
+from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxChanges, MailboxCodec
 from .planner import (
     ItemType,
     LinkState,
@@ -44,7 +41,10 @@ from .planner import (
     salesforce_ids_to_read,
 )
 from .planner.rules import EVENT_LOOKAHEAD, EVENT_LOOKBACK, local_date
-from .records_io import ROLE, SOBJECT, MailboxCodec, sf_record
+from .records_io import ROLE, SOBJECT, sf_record
+from .salesforce.adapter import NOT_EMAIL_TASK, SalesforceAdapter
+from .salesforce.email import soql_string
+from .salesforce.types import ChangeBatch, Changes, SalesforceCursor, soql_datetime
 
 SF_OBJECTS_OF = {
     ItemType.CONTACT: ("Contact",),
@@ -52,6 +52,10 @@ SF_OBJECTS_OF = {
     ItemType.EVENT: ("Event", "EventRelation"),
 }
 MATCH_CHUNK = 100
+# (cursors by container role, containers) -> changes by role, as read_all_changes
+MailboxRead = Callable[
+    [Mapping[str, str | None], Mapping[str, ContainerRef]], dict[str, MailboxChanges]
+]
 
 
 @dataclass
@@ -83,6 +87,7 @@ class Reader:
     rules: SyncRules
     now: dt.datetime
     fingerprints: Mapping[ItemType, str]
+    kind: str  # the mailbox kind's name: it names the mailbox cursors
     view_id: str | None = None
 
     def __post_init__(self) -> None:
@@ -91,16 +96,19 @@ class Reader:
 
     # -- the feeds --------------------------------------------------------------------------
 
-    def read_feeds(self) -> tuple[ChangeBatch, dict[str, MailboxChanges]]:
+    def read_feeds(
+        self, read_mailbox: MailboxRead | None = None
+    ) -> tuple[ChangeBatch, dict[str, MailboxChanges]]:
+        """Both sides' change feeds; `read_mailbox` replaces the plain mailbox read (the
+        email step reads its feeds in the same go)."""
         since = {
             o: SalesforceCursor.from_json(json.loads(self.cursors.get(f"salesforce:{o}") or "{}"))
             for o in ("Contact", "Task", "Event", "EventRelation")
         }
         batch = self.sf.read_changes(since)
-        roles = {
-            ROLE[t]: self.cursors.get(mailbox_feed(self.codec.kind, t)) or None for t in ItemType
-        }
-        changes = self.mailbox.read_all_changes(roles, self.containers)
+        roles = {ROLE[t]: self.cursors.get(mailbox_feed(self.kind, t)) or None for t in ItemType}
+        read = read_mailbox or self.mailbox.read_all_changes
+        changes = read(roles, self.containers)
         return batch, changes
 
     def view_members(self, contacts_changed: bool) -> frozenset[str] | None:
@@ -206,7 +214,7 @@ class Reader:
         raw = {codec.item_id(item): item for item in changes.items}
         to_fetch: set[str] = set()
         removed = set(changes.removed_ids)
-        if item_type == ItemType.EVENT and not codec.google:
+        if codec.removed_may_be_alive(item_type):
             # Graph says "@removed" for an event that left the calendar window, too.
             to_fetch |= {i for i in removed if i in by_mailbox}
         if changes.full and by_mailbox:
@@ -214,7 +222,7 @@ class Reader:
         # Items we created after the cursor was taken: a Graph delta reports them as new,
         # but one created and deleted between two reads is never mentioned. Expected
         # echoes that did not come are confirmed by id.
-        expected = json.loads(self.cursors.get(echo_feed(codec.kind, item_type)) or "[]")
+        expected = json.loads(self.cursors.get(echo_feed(self.kind, item_type)) or "[]")
         to_fetch |= {i for i in expected if i in by_mailbox and i not in raw and i not in removed}
         if codec.needs_fetch_for_marker(item_type):
             to_fetch |= {
@@ -273,7 +281,7 @@ class Reader:
             return False
         if changes.items or changes.removed_ids or changes.full:
             return False
-        if json.loads(self.cursors.get(echo_feed(self.codec.kind, item_type)) or "[]"):
+        if json.loads(self.cursors.get(echo_feed(self.kind, item_type)) or "[]"):
             return False
         if item_type == ItemType.CONTACT and self.rules.contact_view_missing:
             return False  # the planner reports the missing view every session
@@ -330,9 +338,6 @@ class Reader:
             found = self.sf.read_by_ids("Event", ids, include_deleted=False)
             rows += [r for r in found.values() if not r.get("IsChild")]
         return rows
-
-    def store_cursor(self, name: str, value: Any) -> None:
-        self.new_cursors[name] = value if isinstance(value, str) else json.dumps(value)
 
 
 def echo_feed(kind: str, item_type: ItemType) -> str:

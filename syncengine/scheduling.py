@@ -17,6 +17,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from accounts.models import Connection
 
 from .models import SyncSession, UserSyncState
 
@@ -69,6 +72,30 @@ def heartbeat(user_id: int, owner: str, session: SyncSession | None = None) -> b
     return True
 
 
+def is_busy(user_id: int, now: datetime | None = None) -> bool:
+    """Whether a worker holds a live lease on the user (a session is running)."""
+    now = now or timezone.now()
+    return UserSyncState.objects.filter(user_id=user_id, claimed_until__gte=now).exists()
+
+
+def mark_queued(user_id: int, now: datetime | None = None) -> bool:
+    """Note that a session task is being queued for the user, unless one is queued (and not
+    lost: younger than a lease) or running. True when the caller should queue it."""
+    now = now or timezone.now()
+    state_for(user_id)
+    return bool(
+        UserSyncState.objects.filter(user_id=user_id)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=now - LEASE))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(queued_at=now)
+    )
+
+
+def clear_queued(user_id: int) -> None:
+    """A worker took the user's queued task off the queue."""
+    UserSyncState.objects.filter(user_id=user_id).exclude(queued_at=None).update(queued_at=None)
+
+
 def release(user_id: int, owner: str) -> None:
     UserSyncState.objects.filter(user_id=user_id, claimed_by=owner).update(
         claimed_by="", claimed_until=None
@@ -110,8 +137,6 @@ DISPATCH_TASK = "relay.dispatch_due_sessions"
 
 def base_interval() -> timedelta:
     """The beat interval staff set on the dispatch task in admin (30 minutes by default)."""
-    from django_celery_beat.models import PeriodicTask
-
     task = PeriodicTask.objects.filter(task=DISPATCH_TASK, enabled=True).first()
     if task is None or task.interval is None:
         return BASE_INTERVAL
@@ -160,8 +185,6 @@ def due_user_ids(now: datetime | None = None, slack: timedelta = timedelta(minut
     `slack` lets a user due a minute after the beat tick go now rather than a whole
     interval later.
     """
-    from accounts.models import Connection
-
     now = now or timezone.now()
     sf_users = set(
         Connection.objects.filter(

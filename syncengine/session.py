@@ -22,8 +22,9 @@ A type's cursors advance only after that type's actions ran.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,10 +34,10 @@ from django.utils import timezone
 
 from accounts.models import Connection
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
+from accounts.providers.salesforce import SalesforceClient
 from syncsettings.models import SyncSettings
 
-from .adapters.mailbox import ContainerRef, MailboxAdapter
-from .adapters.salesforce import SalesforceAdapter
+from . import mailboxes
 from .email_session import EmailStep
 from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
 from .link_store import (
@@ -46,13 +47,21 @@ from .link_store import (
     link_state,
     load_links,
 )
-from .models import MailboxContainer, SyncCursor, SyncLink, SyncSession
+from .mailboxes.base import (
+    ContainerRef,
+    MailboxAdapter,
+    MailboxChanges,
+    MailboxCodec,
+    MailboxKind,
+)
+from .models import HeldDecision, MailboxContainer, SyncCursor, SyncLink, SyncSession
 from .planner import (
     ContactScope,
     CreateSalesforce,
     DeleteMailbox,
     DeleteSalesforce,
     ItemType,
+    LinkState,
     Plan,
     RestoreMailbox,
     Side,
@@ -60,7 +69,9 @@ from .planner import (
     plan,
 )
 from .reads import Reader, echo_feed, mailbox_feed, sf_cursor_values
-from .records_io import MailboxCodec
+from .records_io import ROLE
+from .salesforce.adapter import SalesforceAdapter
+from .salesforce.types import ChangeBatch
 
 logger = logging.getLogger(__name__)
 ITEM_TYPES = (ItemType.CONTACT, ItemType.TASK, ItemType.EVENT)
@@ -82,6 +93,7 @@ class Stack:
     mailbox_connection: Connection
     settings: SyncSettings
     sf: SalesforceAdapter
+    kind: MailboxKind
     mailbox: MailboxAdapter
     containers: dict[str, ContainerRef]
     codec: MailboxCodec
@@ -114,8 +126,6 @@ def build_stack(user: Any, now: dt.datetime | None = None) -> Stack:
     tz = sync_settings.time_zone or "UTC"
     clock = (lambda: now) if now is not None else None
 
-    from accounts.providers.salesforce import SalesforceClient
-
     sf_kwargs: dict[str, Any] = {"clock": clock} if clock else {}
     sf = SalesforceAdapter(
         SalesforceClient(sf_conn).call,
@@ -123,24 +133,8 @@ def build_stack(user: Any, now: dt.datetime | None = None) -> Stack:
         settings.SALESFORCE_API_VERSION,
         **sf_kwargs,
     )
-    mailbox: MailboxAdapter
-    if mb_conn.provider == Connection.Provider.OFFICE365:
-        from accounts.providers.o365_client import build_o365_account
-
-        from .adapters.office365 import Office365Adapter
-
-        mailbox = Office365Adapter(build_o365_account(mb_conn, tz), tz, clock=clock)
-    else:
-        from accounts.providers.google_client import authorized_http
-
-        from .adapters.gmail import GmailAdapter, build_google_services
-
-        services = build_google_services(
-            authorized_http(mb_conn),
-            settings.GOOGLE_API_BASE_URL or None,
-            settings.GOOGLE_CA_BUNDLE or None,
-        )
-        mailbox = GmailAdapter(services, tz, clock=clock)
+    kind = mailboxes.for_connection(mb_conn)  # the one place the kind is decided
+    mailbox = kind.adapter(mb_conn, tz, clock)
 
     known = {
         c.role: c.external_id
@@ -148,8 +142,8 @@ def build_stack(user: Any, now: dt.datetime | None = None) -> Stack:
     }
     containers = mailbox.ensure_containers(known)
     store_containers(user, mb_conn.provider, containers, known)
-    codec = MailboxCodec(mailbox.kind, tz, containers, sf_conn.instance_url)
-    return Stack(sf_conn, mb_conn, sync_settings, sf, mailbox, containers, codec)
+    codec = kind.codec(tz, containers, sf_conn.instance_url)
+    return Stack(sf_conn, mb_conn, sync_settings, sf, kind, mailbox, containers, codec)
 
 
 def store_containers(
@@ -230,16 +224,17 @@ class _Run:
         emails = EmailStep(self.user, self.session, self.now, stack, cursors, self.counters)
         reader = Reader(
             stack.sf,
-            emails.reading(stack.mailbox),  # the email feeds ride the item read
+            stack.mailbox,
             stack.codec,
             stack.containers,
             cursors,
             rules_for(stack, None),
             self.now,
             _fingerprints(s),
+            stack.kind.name,
             view_id,
         )
-        batch, changes = reader.read_feeds()
+        batch, changes = reader.read_feeds(emails.read_with_items)  # emails ride the read
         members = None
         if s.contact_scope == SyncSettings.ContactScope.VIEW and view_id:
             members = reader.view_members(bool(batch.contacts))
@@ -257,10 +252,17 @@ class _Run:
         if self.heartbeat is not None and not self.heartbeat():
             raise LeaseLost
 
-    def _run_type(self, stack: Stack, reader: Reader, item_type: ItemType, batch, changes) -> None:
+    def _run_type(
+        self,
+        stack: Stack,
+        reader: Reader,
+        item_type: ItemType,
+        batch: ChangeBatch,
+        changes: MailboxChanges,
+    ) -> None:
         if reader.quiet(item_type, batch, changes) and not has_pending_links(self.user, item_type):
             cursor_values = sf_cursor_values(batch, item_type)
-            cursor_values[mailbox_feed(stack.codec.kind, item_type)] = changes.cursor
+            cursor_values[mailbox_feed(stack.kind.name, item_type)] = changes.cursor
             _store_cursors(self.user, cursor_values)
             return
         rows = load_links(self.user, item_type)
@@ -276,12 +278,12 @@ class _Run:
             full_pass=inputs.full_pass,
             sf_current=inputs.sf_current,
         )
-        executor = self._executor(stack, item_type, links, inputs.raw_items)
+        executor = self.executor_for(stack, item_type, links, inputs.raw_items)
         executor.run(result)
-        self._collect(executor)
+        self.collect(executor)
         cursor_values = sf_cursor_values(batch, item_type)
-        cursor_values[mailbox_feed(stack.codec.kind, item_type)] = inputs.mailbox_cursor
-        cursor_values[echo_feed(stack.codec.kind, item_type)] = _json(executor.created_mailbox_ids)
+        cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
+        cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
         if inputs.scope_cursor is not None:
             cursor_values[f"scope:{item_type}"] = _json(inputs.scope_cursor)
         _store_cursors(self.user, cursor_values)
@@ -289,11 +291,17 @@ class _Run:
         store_containers(
             self.user,
             stack.mailbox_connection.provider,
-            dict(getattr(stack.mailbox, "containers", {}) or {}),
+            dict(stack.mailbox.containers),
             {r: c.external_id for r, c in stack.containers.items()},
         )
 
-    def _executor(self, stack: Stack, item_type: ItemType, links, raw_items) -> Executor:
+    def executor_for(
+        self,
+        stack: Stack,
+        item_type: ItemType,
+        links: Mapping[str, LinkState],
+        raw_items: dict[str, dict[str, Any]],
+    ) -> Executor:
         return Executor(
             user=self.user,
             session=self.session,
@@ -310,7 +318,7 @@ class _Run:
             check_lease=self.check_lease,
         )
 
-    def _collect(self, executor: Executor) -> None:
+    def collect(self, executor: Executor) -> None:
         self.changed |= executor.changed
         self.held |= executor.held
         self.item_errors += executor.item_errors
@@ -342,14 +350,10 @@ class _Run:
 
 
 def codec_role(item_type: ItemType) -> str:
-    from .records_io import ROLE
-
     return ROLE[item_type]
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value)
 
 
@@ -363,10 +367,10 @@ def _outcome(run: _Run, action: Any) -> SyncSession:
     except SessionStop as exc:
         run.finish(Status.FAILED, str(exc))
     except ReconnectRequired as exc:
-        _mark_reconnect(run, str(exc))
+        _mark_reconnect(run, exc)
         run.finish(Status.FAILED, str(exc))
     except TemporaryProviderError as exc:
-        run.finish(Status.RETRY_LATER, str(exc), getattr(exc, "retry_after", None))
+        run.finish(Status.RETRY_LATER, str(exc), exc.retry_after)
     except ProviderError as exc:
         run.finish(Status.FAILED, str(exc))
     except Exception as exc:  # a bug or a crash: the next session heals (markers, cursors)
@@ -382,16 +386,17 @@ def _outcome(run: _Run, action: Any) -> SyncSession:
     return run.session
 
 
-def _mark_reconnect(run: _Run, message: str) -> None:
-    """The clients mark the connection whose refresh was refused; make sure one is."""
+def _mark_reconnect(run: _Run, error: ReconnectRequired) -> None:
+    """The clients mark the connection whose refresh was refused; make sure one is (the
+    error says which side refused; one that does not say is taken for the mailbox's)."""
     conns = [Connection.objects.salesforce_for(run.user), Connection.objects.mailbox_for(run.user)]
     live = [c for c in conns if c is not None]
     if any(not c.is_active for c in live):
         return
-    is_sf = message.lower().startswith("salesforce")
+    side = error.side or Connection.Side.MAILBOX
     for conn in live:
-        if (conn.side == Connection.Side.SALESFORCE) == is_sf:
-            conn.mark_needs_reconnect(message)
+        if conn.side == side:
+            conn.mark_needs_reconnect(str(error))
 
 
 def run_session(
@@ -416,10 +421,14 @@ def run_session(
 # --- held deletions ------------------------------------------------------------------------
 
 
-def _held_links(user: Any, item_type: ItemType | str | None) -> dict[ItemType, list[SyncLink]]:
+def _held_links(
+    user: Any, item_type: ItemType | str | None, decision: str | None = None
+) -> dict[ItemType, list[SyncLink]]:
     rows = SyncLink.objects.filter(user=user, state=SyncLink.State.HELD_DELETION)
     if item_type:
         rows = rows.filter(item_type=str(item_type))
+    if decision:
+        rows = rows.filter(held_decision=decision)
     out: dict[ItemType, list[SyncLink]] = {}
     for row in rows.order_by("sf_id"):
         out.setdefault(ItemType(row.item_type), []).append(row)
@@ -427,26 +436,59 @@ def _held_links(user: Any, item_type: ItemType | str | None) -> dict[ItemType, l
 
 
 def _run_held(
-    user: Any, item_type: ItemType | str | None, confirm: bool, now: dt.datetime | None
+    user: Any,
+    item_type: ItemType | str | None,
+    confirm: bool,
+    now: dt.datetime | None,
+    *,
+    heartbeat: Callable[[], bool] | None = None,
+    decided_only: bool = False,
 ) -> SyncSession:
     explicit = now is not None
     now = now or timezone.now()
-    session = SyncSession.objects.create(user=user, trigger=SyncSession.Trigger.MANUAL)
-    run = _Run(user, session, now, explicit)
+    session = SyncSession.objects.create(
+        user=user, trigger=SyncSession.Trigger.MANUAL, heartbeat_at=timezone.now()
+    )
+    run = _Run(user, session, now, explicit, heartbeat)
+    decision = (HeldDecision.CONFIRM if confirm else HeldDecision.DISCARD) if decided_only else None
 
     def action() -> None:
-        held = _held_links(user, item_type)
+        held = _held_links(user, item_type, decision)
         if not held:
             return
         stack = run.stack = build_stack(user, now if explicit else None)
         for kind, rows in held.items():
+            run.check_lease()
             actions = _confirm_actions(rows) if confirm else _discard_actions(rows)
             links = {row.sf_id: link_state(row) for row in rows}
-            executor = run._executor(stack, kind, links, {})
+            executor = run.executor_for(stack, kind, links, {})
             executor.run(Plan(kind, tuple(actions)))
-            run._collect(executor)
+            run.collect(executor)
 
     return _outcome(run, action)
+
+
+def resolve_decided_held(
+    user: Any, *, heartbeat: Callable[[], bool] | None = None
+) -> list[SyncSession]:
+    """Carry out the Confirm / Discard decisions recorded on held deletions (by the
+    dashboard or support, syncengine.services.decide_held_deletions): one session each.
+    The caller holds the user's lease."""
+    done = []
+    for decision in (HeldDecision.CONFIRM, HeldDecision.DISCARD):
+        pending = SyncLink.objects.filter(
+            user=user, state=SyncLink.State.HELD_DELETION, held_decision=decision
+        )
+        if not pending.exists():
+            continue
+        confirm = decision == HeldDecision.CONFIRM
+        ran = _run_held(user, None, confirm, None, heartbeat=heartbeat, decided_only=True)
+        done.append(ran)
+        if ran.status != SyncSession.Status.ABANDONED:
+            # What is still held was refused (logged): it waits for the user again rather
+            # than being retried by every session.
+            pending.update(held_decision="")
+    return done
 
 
 def _confirm_actions(rows: Iterable[SyncLink]) -> list[Any]:

@@ -20,9 +20,10 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import Connection
+from accounts.oauth.services import disconnect
 
 from . import scheduling, services
-from .models import SyncCursor, SyncLink, SyncSession, UserSyncState
+from .models import SyncCursor, SyncSession, UserSyncState
 
 
 def do_sync_now(user: Any) -> None:
@@ -49,8 +50,6 @@ def do_set_paused(user: Any, paused: bool) -> bool:
 def do_disconnect(user: Any) -> list[Connection]:
     """Disconnect every live connection of the user (revoke at the provider where possible,
     forget the tokens). Returns the connections disconnected."""
-    from accounts.oauth.services import disconnect
-
     done = []
     for connection in Connection.objects.filter(user=user).exclude(
         status=Connection.Status.DISCONNECTED
@@ -60,13 +59,9 @@ def do_disconnect(user: Any) -> list[Connection]:
     return done
 
 
-def do_resolve_held(user: Any, decision: str, item_type: str | None = None) -> int:
-    """Confirm or Discard the user's held deletions (of one type, or all). Returns how many
-    were held."""
-    held = SyncLink.objects.filter(user=user, state=SyncLink.State.HELD_DELETION)
-    if item_type:
-        held = held.filter(item_type=item_type)
-    count = held.count()
-    if count:
-        services.resolve_held_deletions(user, decision, item_type)
-    return count
+def do_resolve_held(
+    user: Any, decision: str, item_type: str | None = None
+) -> services.HeldDecisionResult:
+    """Record Confirm or Discard on the user's held deletions (of one type, or all) and
+    queue the session that carries it out; `busy` when the user's session is running."""
+    return services.decide_held_deletions(user, decision, item_type)

@@ -64,11 +64,15 @@ def resolve_held_deletions(request: HttpRequest) -> HttpResponse:
     ):
         messages.error(request, "Choose Confirm or Discard.")
         return redirect("syncengine:history")
-    try:
-        count = services.resolve_held_deletions(request.user, decision, item_type)
-    except services.SessionBusy as exc:
-        messages.error(request, str(exc))
-        return redirect("syncengine:history")
+    result = services.decide_held_deletions(request.user, decision, item_type)
     verb = "deleted" if decision == "confirm" else "kept"
-    messages.success(request, f"{count} held item(s) {verb}.")
+    if result.busy:
+        messages.warning(
+            request,
+            f"A sync session is running: {result.count} held item(s) will be {verb} when it ends.",
+        )
+    else:
+        messages.success(
+            request, f"{result.count} held item(s) will be {verb} by a sync session queued now."
+        )
     return redirect("syncengine:history")

@@ -33,7 +33,7 @@ def contact_view_choices(user: AbstractBaseUser) -> ContactViewChoices:
     from accounts.models import Connection
     from accounts.providers.errors import ProviderError
     from accounts.providers.salesforce import SalesforceClient
-    from syncengine.adapters.salesforce import SalesforceAdapter
+    from syncengine.salesforce.adapter import SalesforceAdapter
 
     stored = SyncSettings.for_user(user)
     stored_views = (
@@ -69,7 +69,7 @@ def contact_view_choices(user: AbstractBaseUser) -> ContactViewChoices:
 
 def last_sync_summary(user: AbstractBaseUser) -> str | None:
     """A one-line description of the user's last sync session; None if there was none."""
-    from syncengine.services import last_sync_summary
+    from syncengine.history import last_sync_summary
 
     return last_sync_summary(user)
 

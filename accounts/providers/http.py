@@ -56,7 +56,13 @@ def expires_at_from(payload: dict[str, Any]) -> datetime | None:
 
 
 def post_token_request(
-    url: str, data: dict[str, str], ca_bundle: str, *, provider_label: str, refreshing: bool
+    url: str,
+    data: dict[str, str],
+    ca_bundle: str,
+    *,
+    provider_label: str,
+    refreshing: bool,
+    side: str = "",
 ) -> dict[str, Any]:
     """POST a form to a token endpoint; map its failures to our error classes.
 
@@ -68,7 +74,9 @@ def post_token_request(
             url, data=data, timeout=settings.PROVIDER_HTTP_TIMEOUT
         )
     except requests.RequestException as exc:
-        raise TemporaryProviderError(f"{provider_label} could not be reached: {exc}") from exc
+        raise TemporaryProviderError(
+            f"{provider_label} could not be reached: {exc}", side=side
+        ) from exc
     try:
         payload = response.json()
     except ValueError:
@@ -77,6 +85,8 @@ def post_token_request(
         raise TemporaryProviderError(
             f"{provider_label} answered {response.status_code} to a token request",
             retry_after=_retry_after(response),
+            side=side,
+            status=response.status_code,
         )
     if response.status_code != 200 or "access_token" not in payload:
         code = payload.get("error", f"HTTP {response.status_code}") if payload else ""
@@ -85,11 +95,13 @@ def post_token_request(
         if refreshing and code in ("invalid_grant", "invalid_client", "unauthorized_client"):
             raise ReconnectRequired(
                 f"{provider_label} no longer accepts Relay's access (the authorization was "
-                f"revoked or has expired). Reconnect {provider_label} on the dashboard."
+                f"revoked or has expired). Reconnect {provider_label} on the dashboard.",
+                side=side,
+                status=response.status_code,
             )
         if refreshing:
-            raise TemporaryProviderError(message)
-        raise OAuthFlowError(message)
+            raise TemporaryProviderError(message, side=side, status=response.status_code)
+        raise OAuthFlowError(message, side=side, status=response.status_code)
     return payload
 
 
@@ -102,7 +114,7 @@ def refresh_grant(
     if not connection.refresh_token:
         message = f"Relay holds no {label} refresh token: reconnect {label} on the dashboard."
         connection.mark_needs_reconnect(message)
-        raise ReconnectRequired(message)
+        raise ReconnectRequired(message, side=connection.side)
     try:
         return post_token_request(
             url,
@@ -110,6 +122,7 @@ def refresh_grant(
             ca_bundle,
             provider_label=label,
             refreshing=True,
+            side=connection.side,
         )
     except ReconnectRequired as exc:
         connection.mark_needs_reconnect(str(exc))

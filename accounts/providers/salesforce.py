@@ -15,7 +15,7 @@ from django.conf import settings
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceExpiredSession
 
-from .errors import ReconnectRequired, TemporaryProviderError
+from .errors import SALESFORCE, ReconnectRequired, TemporaryProviderError
 from .http import (
     TokenGrant,
     fetch_identity,
@@ -149,9 +149,11 @@ class SalesforceClient:
             except SalesforceExpiredSession as exc:
                 message = "Salesforce refused a freshly refreshed session: reconnect Salesforce."
                 self.connection.mark_needs_reconnect(message)
-                raise ReconnectRequired(message) from exc
+                raise ReconnectRequired(message, side=SALESFORCE) from exc
         except requests.RequestException as exc:
-            raise TemporaryProviderError(f"Salesforce could not be reached: {exc}") from exc
+            raise TemporaryProviderError(
+                f"Salesforce could not be reached: {exc}", side=SALESFORCE
+            ) from exc
 
     @property
     def api_usage(self) -> dict[str, object]:

@@ -1,7 +1,7 @@
 """What to do with each mailbox message on the Salesforce side (SPEC §6). Pure.
 
 `plan(...)` turns EmailRecords plus what Salesforce told us (who matches which address,
-which Message-IDs are already logged) into actions; `adapters.salesforce_email` carries
+which Message-IDs are already logged) into actions; `salesforce.email` carries
 them out. Decisions, pinned in tests/syncengine/emails/test_logging_plan.py:
 
 - Key: the Message-ID, compared by `message_key` (angle brackets and surrounding spaces

@@ -24,10 +24,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
+from enum import StrEnum
 from html.parser import HTMLParser
 from typing import Any, Literal, TypedDict
 
-ItemType = Literal["contact", "task", "event"]
+from .timezones import parse_aware
+
+
+class ItemType(StrEnum):
+    """The synced item types: the one enum the mappers, the planner and the engine share."""
+
+    CONTACT = "contact"
+    TASK = "task"
+    EVENT = "event"
+
+
 TaskStatus = Literal["not_started", "in_progress", "completed", "waiting", "deferred"]
 TaskPriority = Literal["low", "normal", "high"]
 ShowAs = Literal["free", "tentative", "busy", "oof", "working_elsewhere", "unknown"]
@@ -121,8 +132,6 @@ def as_utc(value: Any) -> dt.datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        from .timezones import parse_aware
-
         value = parse_aware(value)
     if not isinstance(value, dt.datetime):
         raise TypeError(f"expected a datetime, got {type(value).__name__}")

@@ -216,6 +216,27 @@ SIDE_WRITES = (
 )
 
 
+# The order a plan's actions run in, defined once (the planner sorts by it, the executor
+# runs it): stage after stage, and within a stage kind after kind in this order. Link
+# bookkeeping first (a forgotten link frees its id for the pair that replaces it), then
+# writes that keep data, then deletions, which the brake may have held.
+EXECUTION_STAGES: tuple[tuple[type, ...], ...] = (
+    (RefreshLink, Relink, Forget, Unfreeze),
+    (LinkPair,),
+    (UpdateSalesforce, UpdateMailbox),
+    (Conflict,),
+    (RestoreMailbox, CreateMailbox, CreateSalesforce),
+    (Freeze,),
+    (DeleteMailbox, DeleteSalesforce, HoldDeletions),
+    (Skip,),
+)
+STAGE_OF: dict[type, int] = {kind: n for n, stage in enumerate(EXECUTION_STAGES) for kind in stage}
+
+
+def stage_of(action: Action) -> int:
+    return STAGE_OF[type(action)]
+
+
 @dataclass(frozen=True)
 class Plan:
     item_type: ItemType

@@ -41,7 +41,6 @@ class LinkState:
     origin: Origin
     state: LinkStatus = LinkStatus.LINKED
     sf_facts: SalesforceFacts | None = None  # owner, LastModifiedDate, invitees last seen
-    sf_version: str | None = None  # SystemModstamp / ETag, kept for the adapters
     mailbox_version: str | None = None
     last_synced_at: dt.datetime | None = None
 

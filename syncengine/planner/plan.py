@@ -19,6 +19,7 @@ from .actions import (
     LinkPair,
     Plan,
     Skip,
+    stage_of,
 )
 from .linked import LinkContext, decide_link, later_side
 from .links import LinkState, LinkStatus, Origin
@@ -96,7 +97,7 @@ def plan(
     taken_sf = set(ctx.linked_sf_ids) - set(released)
     actions += _unlinked(item_type, rules, now, sf_seen, unlinked_items, released, taken_sf)
     actions = _brake(actions, len(links))
-    return Plan(item_type, tuple(sorted(actions, key=_order)), tuple(problems))
+    return Plan(item_type, tuple(sorted(actions, key=stage_of)), tuple(problems))
 
 
 def _unlinked(
@@ -200,29 +201,3 @@ def _brake(actions: list[Action], link_count: int) -> list[Action]:
             reason = f"{len(deletions)} deletions in {side} exceed {threshold}"
             kept.append(HoldDeletions(side, tuple(deletions), reason))
     return kept
-
-
-_ORDER: dict[str, int] = {
-    "RefreshLink": 0,
-    "Relink": 0,
-    "Forget": 0,
-    "Unfreeze": 0,
-    "LinkPair": 1,
-    "UpdateSalesforce": 2,
-    "UpdateMailbox": 2,
-    "Conflict": 3,
-    "RestoreMailbox": 4,
-    "CreateSalesforce": 4,
-    "CreateMailbox": 4,
-    "Freeze": 5,
-    "DeleteMailbox": 6,
-    "DeleteSalesforce": 6,
-    "HoldDeletions": 6,
-    "Skip": 7,
-}
-
-
-def _order(action: Action) -> int:
-    # Link bookkeeping first (a forgotten link frees its id for the pair that replaces it),
-    # then writes that keep data, then deletions, which the brake may have held.
-    return _ORDER[type(action).__name__]

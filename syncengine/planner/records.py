@@ -14,13 +14,20 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal, TypedDict
+from typing import Any
 
-
-class ItemType(StrEnum):
-    CONTACT = "contact"
-    TASK = "task"
-    EVENT = "event"
+from syncengine.mappers.canonical import (
+    CONTACT_FIELDS as CONTACT_FIELDS,
+)
+from syncengine.mappers.canonical import (
+    EVENT_FIELDS as EVENT_FIELDS,
+)
+from syncengine.mappers.canonical import (
+    TASK_FIELDS as TASK_FIELDS,
+)
+from syncengine.mappers.canonical import (
+    ItemType as ItemType,
+)
 
 
 class Side(StrEnum):
@@ -28,93 +35,16 @@ class Side(StrEnum):
     MAILBOX = "mailbox"
 
 
-# --- canonical field names (the mappers produce exactly these) -------------------------
+# --- canonical field names and types: one definition, in syncengine.mappers.canonical --
 
-CONTACT_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "mobile",
-    "title",
-    "department",
-    "company",
-    "street",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "description",
-)
-TASK_FIELDS: tuple[str, ...] = (
-    "subject",
-    "description",
-    "due_date",
-    "status",
-    "priority",
-    "completed_at",
-)
-EVENT_FIELDS: tuple[str, ...] = (
-    "subject",
-    "description",
-    "location",
-    "start",
-    "end",
-    "all_day",
-    "start_date",
-    "end_date",
-    "show_as",
-)
 FIELDS_BY_TYPE: Mapping[ItemType, tuple[str, ...]] = {
     ItemType.CONTACT: CONTACT_FIELDS,
     ItemType.TASK: TASK_FIELDS,
     ItemType.EVENT: EVENT_FIELDS,
 }
 
-TaskStatus = Literal["not_started", "in_progress", "completed", "waiting", "deferred"]
-TaskPriority = Literal["low", "normal", "high"]
-TASK_STATUSES: tuple[str, ...] = ("not_started", "in_progress", "completed", "waiting", "deferred")
-TASK_PRIORITIES: tuple[str, ...] = ("low", "normal", "high")
 # Salesforce's default closed status maps to "completed"; it is the only closed one here.
 CLOSED_TASK_STATUSES: frozenset[str] = frozenset({"completed"})
-
-
-class ContactFields(TypedDict, total=False):
-    first_name: str | None
-    last_name: str | None
-    email: str | None
-    phone: str | None
-    mobile: str | None
-    title: str | None
-    department: str | None
-    company: str | None
-    street: str | None
-    city: str | None
-    state: str | None
-    postal_code: str | None
-    country: str | None
-    description: str | None
-
-
-class TaskFields(TypedDict, total=False):
-    subject: str | None
-    description: str | None
-    due_date: dt.date | None  # a date in the user's time zone (ActivityDate)
-    status: TaskStatus
-    priority: TaskPriority
-    completed_at: dt.datetime | None  # aware, UTC
-
-
-class EventFields(TypedDict, total=False):
-    subject: str | None
-    description: str | None
-    location: str | None
-    start: dt.datetime | None  # timed events: aware UTC
-    end: dt.datetime | None
-    all_day: bool
-    start_date: dt.date | None  # all-day events: dates in the user's zone, end exclusive
-    end_date: dt.date | None
-    show_as: str | None
 
 
 # --- normalization and hashing -----------------------------------------------------------

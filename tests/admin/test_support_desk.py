@@ -78,22 +78,6 @@ def no_revoke_calls(monkeypatch):
     return calls
 
 
-@pytest.fixture
-def held_calls(monkeypatch):
-    calls = []
-
-    def fake(decision):
-        def run(user, item_type=None, **kwargs):
-            calls.append((decision, user.pk, item_type))
-            SyncLink.objects.filter(user=user, item_type=item_type).update(state="linked")
-
-        return run
-
-    monkeypatch.setattr("syncengine.session.confirm_held_deletions", fake("confirm"))
-    monkeypatch.setattr("syncengine.session.discard_held_deletions", fake("discard"))
-    return calls
-
-
 def act(client, changelist, action, *pks, follow=False, **extra):
     data = {"action": action, ACTION_CHECKBOX_NAME: [str(pk) for pk in pks], **extra}
     return client.post(reverse(changelist), data, follow=follow)
@@ -143,9 +127,12 @@ def test_it_offers_the_support_actions_on_the_user_list(support_client, customer
     assert_no_token(html)
 
 
-def test_it_queues_a_support_session_and_logs_it(support_client, agent, customer, queued):
-    act(support_client, USER_CHANGELIST, "support_sync_now", customer.pk)
-    assert queued == [(customer.pk, "support")]
+def test_it_queues_a_support_session_and_logs_it(
+    support_client, agent, customer, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        act(support_client, USER_CHANGELIST, "support_sync_now", customer.pk)
+    assert queued == [(customer.pk, "support")]  # queued once the action's transaction commits
     assert logged(agent, customer, "Sync now")
 
 
@@ -296,23 +283,54 @@ def test_it_keeps_sessions_and_log_entries_read_only(support_client, customer):
 
 
 @pytest.mark.parametrize("decision", ["confirm", "discard"])
-def test_it_resolves_held_deletions(support_client, agent, customer, held_calls, decision):
+def test_it_records_held_decisions_and_queues_a_session(
+    support_client, agent, customer, queued, decision, django_capture_on_commit_callbacks
+):
     first = held_link(customer, "003A")
     held_link(customer, "003B")
     changelist = "admin:syncengine_synclink_changelist"
     page = support_client.get(reverse(changelist), {"state__exact": "held_deletion"})
     assert len(page.context["cl"].result_list) == 2
-    act(support_client, changelist, f"{decision}_held_deletions", first.pk)
-    assert held_calls == [(decision, customer.pk, "contact")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(
+            support_client, changelist, f"{decision}_held_deletions", first.pk, follow=True
+        )
+    # Nothing ran in the request: the decision is recorded, a session queued to apply it.
+    assert queued == [(customer.pk, "manual")]
+    assert set(SyncLink.objects.values_list("state", "held_decision")) == {
+        ("held_deletion", decision)
+    }
     verb = "Confirmed" if decision == "confirm" else "Discarded"
+    assert f"{verb} 2 held deletion(s)" in response.content.decode()
     assert logged(agent, customer, f"{verb} 2 held deletion(s) of contact")
+
+
+def test_it_tells_support_when_the_users_session_is_busy(
+    support_client, customer, queued, django_capture_on_commit_callbacks
+):
+    from syncengine import scheduling
+
+    link = held_link(customer, "003A")
+    assert scheduling.claim(customer.pk, "another-worker")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = act(
+            support_client,
+            "admin:syncengine_synclink_changelist",
+            "confirm_held_deletions",
+            link.pk,
+            follow=True,
+        )
+    assert response.status_code == 200
+    assert "A sync session is running for customer" in response.content.decode()
+    assert queued == []  # the running session carries it out when it ends
+    assert SyncLink.objects.get(pk=link.pk).held_decision == "confirm"
 
 
 # --- refused outside the group --------------------------------------------------------------
 
 
 def test_it_gives_staff_outside_support_none_of_the_desk(
-    intern_client, customer, queued, held_calls, no_revoke_calls
+    intern_client, customer, queued, no_revoke_calls
 ):
     session = a_session(customer)
     link = held_link(customer, "003A")
@@ -344,7 +362,9 @@ def test_it_gives_staff_outside_support_none_of_the_desk(
         ).status_code
         == 403
     )
-    assert queued == [] and held_calls == [] and no_revoke_calls == []
+    assert queued == [] and no_revoke_calls == []
+    assert SyncLink.objects.get(pk=link.pk).held_decision == ""  # no decision recorded
+    assert not UserSyncState.objects.filter(user=customer, queued_at__isnull=False).exists()
     assert SyncCursor.objects.filter(user=customer).exists()
     assert not UserSyncState.objects.filter(user=customer, paused=True).exists()
     assert Connection.objects.filter(user=customer, status="active").count() == 2

@@ -9,7 +9,7 @@ from simple_salesforce import Salesforce
 
 from sandbox.common import EmulatorServer, SandboxCA
 from sandbox.salesforce import SalesforceEmulator
-from syncengine.adapters.salesforce import SalesforceAdapter
+from syncengine.salesforce.adapter import SalesforceAdapter
 
 NOW = datetime(2024, 5, 15, 12, 0, 0, tzinfo=UTC)
 

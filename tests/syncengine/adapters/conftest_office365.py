@@ -14,7 +14,7 @@ import pytest
 from sandbox.common import EmulatorServer, SandboxCA
 from sandbox.graph import GraphEmulator
 from sandbox.graph.o365_client import EmulatorTokenBackend, make_account
-from syncengine.adapters.office365 import Office365Adapter
+from syncengine.mailboxes.office365.adapter import Office365Adapter
 
 __all__ = ["ANN", "NOW", "Mailbox", "graph_server", "mailbox", "o365_ca"]
 

@@ -13,8 +13,8 @@ from google.oauth2.credentials import Credentials
 
 from sandbox.common import EmulatorServer
 from sandbox.google import GoogleEmulator
-from syncengine.adapters.gmail import GmailAdapter, build_google_services
-from syncengine.adapters.mailbox import ContainerRef
+from syncengine.mailboxes.base import ContainerRef
+from syncengine.mailboxes.gmail.adapter import GmailAdapter, build_google_services
 
 ALICE = "alice@example.com"
 ZONE = "America/Los_Angeles"

@@ -9,9 +9,9 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
-from syncengine.adapters.gmail import build_google_services
-from syncengine.adapters.gmail_client import REAL_BATCH_URIS, translate
-from syncengine.adapters.mailbox import CONTACTS, EMAILS, EVENTS, TASKS, CursorExpired
+from syncengine.mailboxes.base import CONTACTS, EMAILS, EVENTS, TASKS, CursorExpired
+from syncengine.mailboxes.gmail.adapter import build_google_services
+from syncengine.mailboxes.gmail.client import REAL_BATCH_URIS, translate
 
 from .gmail_fixtures import ALICE, google_server, mailbox  # noqa: F401  (fixtures)
 

@@ -5,8 +5,8 @@
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from syncengine.adapters.gmail import in_salesforce_group
-from syncengine.adapters.mailbox import CONTACTS, EVENTS, TASKS
+from syncengine.mailboxes.base import CONTACTS, EVENTS, TASKS
+from syncengine.mailboxes.gmail.adapter import in_salesforce_group
 from syncengine.mappers.google import SF_ID_KEY, sf_id_from_person
 
 from .gmail_fixtures import ALICE, NOW, google_server, mailbox  # noqa: F401  (fixtures)
@@ -64,9 +64,9 @@ def test_it_reads_450_contacts_then_only_what_changed(mailbox):
 
 
 def test_it_reads_contacts_past_one_page(mailbox, monkeypatch):
-    from syncengine.adapters import gmail
+    from syncengine.mailboxes.gmail import people
 
-    monkeypatch.setattr(gmail, "PEOPLE_PAGE", 100)
+    monkeypatch.setattr(people, "PEOPLE_PAGE", 100)
     containers = mailbox.containers()
     group = containers[CONTACTS].external_id
     for n in range(250):

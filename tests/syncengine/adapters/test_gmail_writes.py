@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from accounts.providers.errors import ReconnectRequired, TemporaryProviderError
-from syncengine.adapters.gmail import BATCH_CHUNK, in_salesforce_group
-from syncengine.adapters.mailbox import CONTACTS, EVENTS, TASKS
+from syncengine.mailboxes.base import CONTACTS, EVENTS, TASKS
+from syncengine.mailboxes.gmail.adapter import BATCH_CHUNK, in_salesforce_group
 from syncengine.mappers.google import (
     contact_to_google,
     event_to_google,
@@ -217,7 +217,8 @@ def test_it_keeps_finished_writes_when_a_later_batch_fails(mailbox, monkeypatch)
         return real_send(api, requests)
 
     monkeypatch.setattr(adapter, "_send", flaky)
-    monkeypatch.setattr("syncengine.adapters.gmail.BATCH_CHUNK", 50)  # two batches, cheaply
+    # two batches, cheaply
+    monkeypatch.setattr("syncengine.mailboxes.gmail.adapter.BATCH_CHUNK", 50)
     results = adapter.create(EVENTS, [_event(n) for n in range(70)], containers)
 
     assert sent == [50, 20]

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from syncengine.adapters.mailbox import CONTACTS, EMAILS, EVENTS, TASKS, CursorExpired
+from syncengine.mailboxes.base import CONTACTS, EMAILS, EVENTS, TASKS, CursorExpired
 from syncengine.mappers.graph import RELAY_APPLICATION, graph_marker, todo_marker
 
 from .conftest_office365 import *  # noqa: F403

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
-from syncengine.adapters.mailbox import CONTACTS, TASKS
+from syncengine.mailboxes.base import CONTACTS, TASKS
 from syncengine.mappers.graph import (
     SF_ID_PROPERTY,
     contact_to_graph,

@@ -5,7 +5,7 @@ import requests
 from simple_salesforce import Salesforce
 
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
-from syncengine.adapters.salesforce import SalesforceAdapter
+from syncengine.salesforce.adapter import SalesforceAdapter
 
 
 def contact(org, last, owner=None, **fields):

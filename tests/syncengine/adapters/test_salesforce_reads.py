@@ -3,8 +3,8 @@
 import math
 from datetime import UTC, datetime, timedelta
 
-from syncengine.adapters.salesforce import SalesforceAdapter
-from syncengine.adapters.salesforce_types import SalesforceCursor
+from syncengine.salesforce.adapter import SalesforceAdapter
+from syncengine.salesforce.types import SalesforceCursor
 
 from .conftest import NOW
 

@@ -54,14 +54,19 @@ def test_it_never_shows_another_users_sessions(user_client, other_user):
     assert "No sync session yet." in html
 
 
-def test_sync_now_queues_a_session_and_resets_the_back_off(user_client, user, monkeypatch):
+def test_sync_now_queues_a_session_and_resets_the_back_off(
+    user_client, user, monkeypatch, django_capture_on_commit_callbacks
+):
     queued = []
     monkeypatch.setattr(
         "syncengine.tasks.run_sync_session.delay", lambda *args: queued.append(args)
     )
     UserSyncState.objects.create(user=user, idle_streak=2, next_due_at=timezone.now())
-    response = user_client.post(reverse("syncengine:sync_now"))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = user_client.post(reverse("syncengine:sync_now"))
+        assert queued == []  # not before the request's transaction commits
     assert response.status_code == 302
+    assert len(callbacks) == 1
     assert queued == [(user.pk, "manual")]
     state = UserSyncState.objects.get(user=user)
     assert (state.idle_streak, state.next_due_at) == (0, None)
@@ -90,56 +95,107 @@ def test_it_shows_held_deletions_with_confirm_and_discard(user_client, user):
     assert 'value="confirm"' in html and 'value="discard"' in html
 
 
-@pytest.mark.parametrize(("decision", "verb"), [("confirm", "deleted"), ("discard", "kept")])
-def test_confirm_and_discard_run_under_the_users_lease(
-    user_client, user, monkeypatch, decision, verb
+def test_sync_now_never_queues_a_second_task_while_one_is_queued_or_running(
+    user_client, user, monkeypatch, django_capture_on_commit_callbacks
 ):
     from syncengine import scheduling
-    from syncengine import session as engine
 
-    ran = []
-    for name in ("confirm_held_deletions", "discard_held_deletions"):
-        monkeypatch.setattr(
-            engine, name, lambda u, t, name=name: ran.append((name, u.pk, t, held_by(u)))
-        )
+    queued = []
+    monkeypatch.setattr(
+        "syncengine.tasks.run_sync_session.delay", lambda *args: queued.append(args)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(reverse("syncengine:sync_now"))
+        user_client.post(reverse("syncengine:sync_now"))
+    assert queued == [(user.pk, "manual")]  # the second click found one queued
 
-    def held_by(u):
-        return UserSyncState.objects.get(user=u).claimed_by
+    # A worker takes the task: while its session runs, clicks queue nothing either.
+    scheduling.clear_queued(user.pk)
+    assert scheduling.claim(user.pk, "worker-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(reverse("syncengine:sync_now"))
+    assert len(queued) == 1
 
-    for n in range(3):
+    # Once it is done, Sync now queues again.
+    scheduling.release(user.pk, "worker-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(reverse("syncengine:sync_now"))
+    assert queued == [(user.pk, "manual")] * 2
+
+
+def _held_tasks(user, n=3):
+    for i in range(n):
         SyncLink.objects.create(
             user=user,
             item_type="task",
-            sf_id=f"00T00000000000{n}AAA",
-            mailbox_id=f"mb-{n}",
+            sf_id=f"00T00000000000{i}AAA",
+            mailbox_id=f"mb-{i}",
             origin="salesforce",
             state=SyncLink.State.HELD_DELETION,
             held_side="mailbox",
         )
-    response = user_client.post(
-        reverse("syncengine:held_deletions"), {"decision": decision}, follow=True
+
+
+@pytest.mark.parametrize(("decision", "verb"), [("confirm", "deleted"), ("discard", "kept")])
+def test_confirm_and_discard_record_the_decision_and_queue_a_session(
+    user_client, user, monkeypatch, decision, verb, django_capture_on_commit_callbacks
+):
+    from syncengine import session as engine
+
+    ran = []
+    monkeypatch.setattr(engine, "run_session", lambda *a, **k: ran.append(a))
+    queued = []
+    monkeypatch.setattr(
+        "syncengine.tasks.run_sync_session.delay", lambda *args: queued.append(args)
     )
-    assert f"3 held item(s) {verb}." in response.content.decode()
-    assert [r[:3] for r in ran] == [(f"{decision}_held_deletions", user.pk, None)]
-    assert ran[0][3] == scheduling.worker_name()  # the lease was held while it ran
+    _held_tasks(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = user_client.post(
+            reverse("syncengine:held_deletions"), {"decision": decision}, follow=True
+        )
+    assert f"3 held item(s) will be {verb} by a sync session queued now." in (
+        response.content.decode()
+    )
+    assert ran == []  # no provider session inside the web request
+    assert queued == [(user.pk, "manual")]
+    assert set(SyncLink.objects.values_list("state", "held_decision")) == {
+        ("held_deletion", decision)
+    }
+
+
+def test_the_queued_session_carries_out_the_decision_under_the_users_lease(user, monkeypatch):
+    from syncengine import scheduling, services
+    from syncengine import session as engine
+
+    _held_tasks(user)
+    SyncLink.objects.update(held_decision="confirm")
+    seen = []
+
+    def resolve(u, heartbeat):
+        seen.append((u.pk, UserSyncState.objects.get(user=u).claimed_by, heartbeat()))
+        return []
+
+    def run_session(u, trigger, heartbeat):
+        return SyncSession.objects.create(user=u, trigger=trigger, status="succeeded")
+
+    monkeypatch.setattr(engine, "resolve_decided_held", resolve)
+    monkeypatch.setattr(engine, "run_session", run_session)
+    services.run_claimed_session(user.pk, "manual")
+    # Before the session and again after it (a decision recorded meanwhile), leased.
+    assert seen == [(user.pk, scheduling.worker_name(), True)] * 2
     assert UserSyncState.objects.get(user=user).claimed_by == ""
 
 
 def test_held_deletions_wait_while_a_session_runs(user_client, user):
     from syncengine import scheduling
 
-    SyncLink.objects.create(
-        user=user,
-        item_type="task",
-        sf_id="00T000000000001AAA",
-        mailbox_id="mb-1",
-        origin="salesforce",
-        state=SyncLink.State.HELD_DELETION,
-        held_side="mailbox",
-    )
+    _held_tasks(user, 1)
     assert scheduling.claim(user.pk, "another-worker")
     response = user_client.post(
         reverse("syncengine:held_deletions"), {"decision": "confirm"}, follow=True
     )
-    assert "A sync session is running" in response.content.decode()
-    assert SyncLink.objects.get(user=user).state == SyncLink.State.HELD_DELETION
+    assert "A sync session is running: 1 held item(s) will be deleted when it ends." in (
+        response.content.decode()
+    )
+    link = SyncLink.objects.get(user=user)
+    assert (link.state, link.held_decision) == (SyncLink.State.HELD_DELETION, "confirm")

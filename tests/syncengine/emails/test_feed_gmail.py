@@ -6,10 +6,10 @@ and the MIME/JSON parser on its own."""
 import base64
 from datetime import UTC, datetime, timedelta
 
-from syncengine.adapters.mailbox import EMAILS
 from syncengine.emails.feed import INBOX_FEED, SALESFORCE_FEED, SENT_FEED
 from syncengine.emails.from_gmail import attachments_to_fetch, email_from_gmail
 from syncengine.emails.records import Address
+from syncengine.mailboxes.base import EMAILS
 from tests.syncengine.adapters.gmail_fixtures import (  # noqa: F401  (fixtures)
     ALICE,
     NOW,

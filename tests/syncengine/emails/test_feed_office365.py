@@ -4,11 +4,11 @@
 
 from datetime import UTC, datetime
 
-from syncengine.adapters.mailbox import EMAILS, TASKS
-from syncengine.adapters.office365_mail import OutlookMail
 from syncengine.emails.feed import INBOX_FEED, SALESFORCE_FEED, SENT_FEED
 from syncengine.emails.from_graph import email_from_graph
 from syncengine.emails.records import Address
+from syncengine.mailboxes.base import EMAILS, TASKS
+from syncengine.mailboxes.office365.mail import OutlookMail
 from tests.syncengine.adapters.conftest_office365 import (  # noqa: F401  (fixtures)
     ANN,
     graph_server,

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from syncengine.adapters.salesforce_email import SalesforceEmailAdapter
 from syncengine.emails.blocklist import Blocklist
 from syncengine.emails.logging_plan import LogEmail, plan
 from syncengine.emails.records import Address, Attachment, EmailRecord
+from syncengine.salesforce.email import SalesforceEmailAdapter
 
 # The adapters' emulator fixtures, shared by import (pytest finds them in this module).
 from tests.syncengine.adapters.conftest import NOW, org, sandbox_ca, sf_server  # noqa: F401

@@ -114,6 +114,27 @@ def test_it_discards_a_held_mailbox_side_mass_deletion_by_restoring(world):
     assert not world.sync().changed
 
 
+def test_it_carries_out_a_decision_recorded_on_the_dashboard_in_the_queued_session(world):
+    from syncengine import services
+
+    for n in range(30):
+        world.sf_contact(f"Person{n}", f"p{n}@example.com")
+    world.sync()
+    for contact in world.contacts():
+        world.delete_contact(contact["id"])
+    assert world.sync().status == Status.NEEDS_CONFIRMATION
+    decided = services.decide_held_deletions(world.user, "discard")
+    assert (decided.count, decided.busy) == (30, False)
+    assert len(world.contacts()) == 0  # recording the decision ran nothing
+
+    services.run_claimed_session(world.user.pk, "manual")  # what the queued task runs
+    assert len(world.contacts()) == 30
+    assert set(SyncLink.objects.filter(user=world.user).values_list("state", "held_decision")) == {
+        ("linked", "")
+    }
+    assert not world.sync().changed
+
+
 def test_it_heals_a_crash_between_a_write_and_its_link_by_the_marker(world, monkeypatch):
     world.sf_contact("Lovelace", "ada@example.com")
     world.sf_contact("Hopper", "grace@example.com")

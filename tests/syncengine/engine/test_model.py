@@ -43,7 +43,7 @@ from syncengine.mappers import graph as xmap
 from syncengine.mappers import salesforce as smap
 from syncengine.models import SyncLink, SyncSession
 
-from .conftest import EMAIL, make_world
+from .conftest import EMAIL, KINDS, make_world
 
 Status = SyncSession.Status
 WRITES = ("created", "updated", "deleted", "restored", "conflicts", "errors")
@@ -448,7 +448,7 @@ class EngineModel(RuleBasedStateMachine):
                     )
 
 
-@pytest.mark.parametrize("kind", ["office365", "gmail"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_the_engine_model(kind, sandbox, settings, db):
     for name, value in sandbox.settings().items():
         setattr(settings, name, value)

@@ -27,9 +27,14 @@ import requests
 from O365 import Account
 from O365.connection import TokenExpiredError
 
-from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
+from accounts.providers.errors import (
+    MAILBOX,
+    ProviderError,
+    ReconnectRequired,
+    TemporaryProviderError,
+)
 
-from .mailbox import CursorExpired
+from ..base import CursorExpired
 
 MAX_BATCH = 20  # Graph's JSON batching limit
 RETRY_TRIES = 3  # attempts for a throttled inner request (the first one included)
@@ -95,12 +100,14 @@ def error_for(response: GraphResponse, what: str = "") -> ProviderError:
     prefix = f"{what}: " if what else ""
     text = f"Microsoft Graph {response.status} {prefix}{response.message}"
     if response.status == 401:
-        return ReconnectRequired(text)
+        return ReconnectRequired(text, side=MAILBOX, status=response.status)
     if is_expired_cursor(response):
-        return CursorExpired(text)
+        return CursorExpired(text, side=MAILBOX, status=response.status)
     if response.status == 429 or response.status >= 500:
-        return TemporaryProviderError(text, retry_after=response.retry_after)
-    return ProviderError(text)
+        return TemporaryProviderError(
+            text, retry_after=response.retry_after, side=MAILBOX, status=response.status
+        )
+    return ProviderError(text, side=MAILBOX, status=response.status)
 
 
 def chunks(seq: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -172,15 +179,19 @@ class GraphHttp:
                 f"Microsoft Graph kept refusing the request (throttled or unavailable): {exc}"
             ) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TemporaryProviderError(f"Microsoft Graph could not be reached: {exc}") from exc
+            raise TemporaryProviderError(
+                f"Microsoft Graph could not be reached: {exc}", side=MAILBOX
+            ) from exc
         except requests.RequestException as exc:
-            raise TemporaryProviderError(f"Microsoft Graph request failed: {exc}") from exc
+            raise TemporaryProviderError(
+                f"Microsoft Graph request failed: {exc}", side=MAILBOX
+            ) from exc
         return GraphResponse(response.status_code, _json(response), dict(response.headers))
 
     def _answer_of(self, exc: requests.HTTPError) -> GraphResponse:
         if isinstance(exc, TokenExpiredError) or exc.response is None:
             raise ReconnectRequired(
-                "Microsoft refused the access token and it could not be refreshed."
+                "Microsoft refused the access token and it could not be refreshed.", side=MAILBOX
             ) from exc
         response = exc.response
         body = _json(response)
@@ -190,8 +201,12 @@ class GraphHttp:
             if error in ("invalid_grant", "interaction_required", "invalid_client") or (
                 response.status_code in (400, 401)
             ):
-                raise ReconnectRequired(f"Microsoft refused the refresh token: {detail}") from exc
-            raise TemporaryProviderError(f"Microsoft token endpoint: {detail}") from exc
+                raise ReconnectRequired(
+                    f"Microsoft refused the refresh token: {detail}", side=MAILBOX
+                ) from exc
+            raise TemporaryProviderError(
+                f"Microsoft token endpoint: {detail}", side=MAILBOX
+            ) from exc
         return GraphResponse(response.status_code, body, dict(response.headers))
 
     def call(self, req: GraphRequest, what: str = "") -> Any:

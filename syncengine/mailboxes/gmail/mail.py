@@ -43,17 +43,17 @@ from syncengine.emails.from_gmail import (
 )
 from syncengine.emails.records import EmailRecord
 
-from .gmail_client import (
+from ..base import EMAILS, ContainerRef
+from .client import (
     TRANSPORT_ERRORS,
     PartResult,
     failure_of,
     provider_error,
     translate,
 )
-from .mailbox import EMAILS, ContainerRef
 
 if TYPE_CHECKING:
-    from .gmail import GmailAdapter
+    from .adapter import GmailAdapter
 
 HISTORY_TYPES = ["labelAdded", "messageAdded"]
 HISTORY_PAGE = 500
@@ -68,7 +68,7 @@ class GmailMail:
     def __init__(self, adapter: GmailAdapter, containers: Mapping[str, ContainerRef]) -> None:
         self.adapter = adapter
         self.gmail = adapter.services.gmail.users()
-        self.label = adapter._container(EMAILS, containers)
+        self.label = adapter.container_id(EMAILS, containers)
         self._profile_history: str | None = None
 
     def label_of(self, feed: str) -> str:
@@ -142,7 +142,7 @@ class GmailMail:
     def _run(self, factories: list[Factory]) -> list[PartResult]:
         """One call alone, several in one Gmail batch; failures come back per call."""
         if len(factories) > 1:
-            return self.adapter._batch("gmail", factories)
+            return self.adapter.batch("gmail", factories)
         self.adapter.api_calls += 1
         self.adapter.quota_units += 1
         try:
@@ -156,7 +156,7 @@ class GmailMail:
 
     def _profile(self) -> str:
         if self._profile_history is None:
-            profile = self.adapter._execute(self.gmail.getProfile(userId="me"))
+            profile = self.adapter.execute(self.gmail.getProfile(userId="me"))
             self._profile_history = str(profile["historyId"])
         return self._profile_history
 
@@ -170,7 +170,7 @@ class GmailMail:
             params["q"] = f"newer_than:{AUTO_SAVE_WINDOW.days}d"
         out, token = [], None
         while True:
-            page = self.adapter._execute(self.gmail.messages().list(**params, pageToken=token))
+            page = self.adapter.execute(self.gmail.messages().list(**params, pageToken=token))
             out += [m["id"] for m in page.get("messages") or ()]
             token = page.get("nextPageToken")
             if not token:
@@ -185,7 +185,7 @@ class GmailMail:
         factories = [_bind(messages.get, userId="me", id=i, format="full") for i in ids]
         since = self.adapter.clock() - AUTO_SAVE_WINDOW
         out = []
-        for message_id, part in zip(ids, self.adapter._batch("gmail", factories), strict=True):
+        for message_id, part in zip(ids, self.adapter.batch("gmail", factories), strict=True):
             if part.failure is not None:
                 if part.failure.status == 404:
                     continue  # deleted since the history record
@@ -207,7 +207,7 @@ class GmailMail:
         factories = [_bind(attachments.get, userId="me", messageId=m, id=a) for m, a in wanted]
         out: dict[str, dict[str, bytes]] = {}
         for (message_id, attachment_id), part in zip(
-            wanted, self.adapter._batch("gmail", factories), strict=True
+            wanted, self.adapter.batch("gmail", factories), strict=True
         ):
             if part.failure is not None:
                 if part.failure.status == 404:
@@ -215,6 +215,20 @@ class GmailMail:
                 raise provider_error(part.failure, f"Gmail attachment of {message_id}")
             data = b64url_decode(str((part.body or {}).get("data") or ""))
             out.setdefault(message_id, {})[attachment_id] = data
+        return out
+
+    def fetch_emails(self, ids: list[str]) -> dict[str, EmailRecord | None]:
+        """Messages by id with their attachments' bytes (a Gmail batch of gets, then one of
+        attachments); None for a message gone, in spam or trash, or no longer labelled
+        "Salesforce Emails", INBOX or SENT. Used to log a message that waited for a match."""
+        labels = {self.label, *SYSTEM_LABEL.values()}
+        messages = self._messages(list(ids), labels) if ids else []
+        data = self._attachments(messages)
+        out: dict[str, EmailRecord | None] = dict.fromkeys(ids)
+        for m in messages:
+            out[m["id"]] = email_from_gmail(
+                m, salesforce_label=self.label, attachment_data=data.get(m["id"], {})
+            )
         return out
 
 
@@ -242,21 +256,3 @@ def _received(message: Mapping[str, Any]) -> datetime:
 def _bind(method: Callable[..., HttpRequest], **kwargs: Any) -> Factory:
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     return lambda: method(**kwargs)
-
-
-def fetch_emails(
-    adapter: GmailAdapter, containers: Mapping[str, ContainerRef], ids: list[str]
-) -> dict[str, EmailRecord | None]:
-    """Messages by id with their attachments' bytes (a Gmail batch of gets, then one of
-    attachments); None for a message gone, in spam or trash, or no longer labelled
-    "Salesforce Emails", INBOX or SENT. Used to log a message that waited for a match."""
-    mail = GmailMail(adapter, containers)
-    labels = {mail.label, *SYSTEM_LABEL.values()}
-    messages = mail._messages(list(ids), labels) if ids else []
-    data = mail._attachments(messages)
-    out: dict[str, EmailRecord | None] = dict.fromkeys(ids)
-    for m in messages:
-        out[m["id"]] = email_from_gmail(
-            m, salesforce_label=mail.label, attachment_data=data.get(m["id"], {})
-        )
-    return out

@@ -14,7 +14,12 @@ from typing import Any
 import requests
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
-from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
+from accounts.providers.errors import (
+    SALESFORCE,
+    ProviderError,
+    ReconnectRequired,
+    TemporaryProviderError,
+)
 
 Record = dict[str, Any]
 
@@ -272,14 +277,16 @@ def error_for(status: int, content: Any) -> ProviderError:
     code, message = _first_error(content)
     text = f"Salesforce {status} {code}: {message}".replace("  ", " ").strip()
     if status == 401:
-        return ReconnectRequired(text)
+        return ReconnectRequired(text, side=SALESFORCE, status=status)
     if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
         # The org's rolling 24-hour API limit: Salesforce sends no Retry-After; calls free
         # up as the window rolls, so come back in an hour rather than at the next tick.
-        return TemporaryProviderError(text, retry_after=REQUEST_LIMIT_RETRY_AFTER)
+        return TemporaryProviderError(
+            text, retry_after=REQUEST_LIMIT_RETRY_AFTER, side=SALESFORCE, status=status
+        )
     if status >= 500 or status == 429:
-        return TemporaryProviderError(text)
-    return ProviderError(text)
+        return TemporaryProviderError(text, side=SALESFORCE, status=status)
+    return ProviderError(text, side=SALESFORCE, status=status)
 
 
 def translate(exc: Exception) -> ProviderError:
@@ -288,9 +295,11 @@ def translate(exc: Exception) -> ProviderError:
         return exc
     if isinstance(exc, SalesforceExpiredSession):
         # The `call` we were given already refreshed once, or cannot: the user must reconnect.
-        return ReconnectRequired("Salesforce refused the session: reconnect Salesforce.")
+        return ReconnectRequired(
+            "Salesforce refused the session: reconnect Salesforce.", side=SALESFORCE
+        )
     if isinstance(exc, SalesforceError):
         return error_for(exc.status, exc.content)
     if isinstance(exc, requests.RequestException):
-        return TemporaryProviderError(f"Salesforce could not be reached: {exc}")
+        return TemporaryProviderError(f"Salesforce could not be reached: {exc}", side=SALESFORCE)
     raise exc

@@ -41,18 +41,17 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from O365 import Account
 
 from accounts.providers.errors import ProviderError
+from syncengine.emails.feed import EmailFeed
+from syncengine.emails.records import EmailRecord
+from syncengine.mappers.timezones import iana_to_windows
 
-from ..emails.feed import EmailFeed
-from ..mappers.graph import SALESFORCE_CATEGORY, SF_ID_EXPAND
-from ..mappers.timezones import iana_to_windows
-from .mailbox import (
+from ..base import (
     CONTACTS,
     CONTAINER_NAMES,
     EMAILS,
@@ -63,7 +62,13 @@ from .mailbox import (
     MailboxChanges,
     WriteResult,
 )
-from .office365_http import (
+from .feeds import (
+    ROLE_OF,
+    DeltaFeed,
+    graph_stamp,
+    item_type_of,
+)
+from .http import (
     RETRY_TRIES,
     GraphHttp,
     GraphRequest,
@@ -71,10 +76,9 @@ from .office365_http import (
     error_for,
     is_expired_cursor,
 )
+from .mail import OutlookMail
+from .resources import CalendarEvents, Contacts, GraphItems, Messages, TodoTasks
 
-CONTACT, TASK, EVENT, EMAIL = "contact", "task", "event", "email"
-ROLE_OF = {CONTACT: CONTACTS, TASK: TASKS, EVENT: EVENTS, EMAIL: EMAILS}
-_ALIASES = {**{t: t for t in ROLE_OF}, **{role: t for t, role in ROLE_OF.items()}}
 CATEGORY_COLOR = "preset7"  # blue, as the Salesforce brand
 WINDOW_BACK = dt.timedelta(days=14)
 WINDOW_AHEAD = dt.timedelta(days=60)
@@ -83,70 +87,12 @@ PAGE_SIZE = 200  # Outlook caps delta pages at about 200 whatever is asked
 MAX_RESTARTS = 2  # full re-reads of one feed within one call before giving up
 
 
-def item_type_of(name: str) -> str:
-    """ "contact" | "task" | "event" | "email" (container role names are accepted too)."""
-    try:
-        return _ALIASES[str(name).lower()]
-    except KeyError:
-        raise ValueError(f"Office 365 has no feed for item type {name!r}") from None
-
-
-def _q(graph_id: str) -> str:
-    return quote(graph_id, safe="")
-
-
 def _odata_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _stamp(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class _Feed:
-    """One delta round in progress."""
-
-    item_type: str
-    url: str  # the next page to read (absolute link or relative path)
-    full: bool
-    window_start: dt.datetime | None = None
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
-    removed: dict[str, None] = field(default_factory=dict)
-    cursor: str = ""
-    restarts: int = 0
-    refound: bool = False
-    prefer: str = ""  # more Prefer values for this feed (the mail feeds')
-    reopen: Callable[[], _Feed] | None = None  # a new round, when not `_initial(item_type)`
-
-    @property
-    def done(self) -> bool:
-        return bool(self.cursor)
-
-    def take(self, page: Mapping[str, Any]) -> None:
-        # Later rows win: Graph may replay an item within a round.
-        for row in page.get("value") or ():
-            item_id = str(row.get("id", ""))
-            if "@removed" in row:
-                self.rows.pop(item_id, None)
-                self.removed[item_id] = None
-            else:
-                self.removed.pop(item_id, None)
-                self.rows[item_id] = row
-
-    def changes(self) -> MailboxChanges:
-        return MailboxChanges(
-            items=list(self.rows.values()),
-            removed_ids=list(self.removed),
-            cursor=self.cursor,
-            full=self.full,
-        )
-
-
 class Office365Adapter:
     """MailboxAdapter over Microsoft Graph (see the module docstring)."""
-
-    kind = "office365"
 
     def __init__(
         self,
@@ -166,6 +112,16 @@ class Office365Adapter:
         self.page_size = page_size
         self.rebase_after = rebase_after
         self.containers: dict[str, ContainerRef] = {}
+        # One small class per item type builds its requests (resources.py).
+        self.resources: dict[str, GraphItems] = {
+            r.item_type: r
+            for r in (
+                Contacts(self.container_id),
+                TodoTasks(self.container_id),
+                CalendarEvents(self.container_id),
+                Messages(self.container_id),
+            )
+        }
         self._replaced: dict[str, ContainerRef] = {}  # stale container id -> found again
 
     @property
@@ -253,7 +209,7 @@ class Office365Adapter:
             EMAILS: GraphRequest("POST", "/me/mailFolders", {"displayName": name}),
         }[role]
 
-    def _container(self, role: str) -> str:
+    def container_id(self, role: str) -> str:
         ref = self.containers.get(role)
         if ref is None:
             raise ProviderError(f"no {CONTAINER_NAMES[role]!r} container: ensure_containers first")
@@ -294,7 +250,7 @@ class Office365Adapter:
         containers: Mapping[str, ContainerRef],
         *,
         restart: bool,
-        extra: Mapping[str, _Feed] | None = None,
+        extra: Mapping[str, DeltaFeed] | None = None,
     ) -> dict[str, MailboxChanges]:
         """Run the feeds' rounds; `extra` feeds (the mail feeds) ride the same batches."""
         self._adopt(containers)
@@ -310,53 +266,41 @@ class Office365Adapter:
                 self._advance(feed, answer, restart=restart)
         return {t: f.changes() for t, f in feeds.items()}
 
-    def _open(self, item_type: str, cursor: str | None) -> _Feed:
+    def _open(self, item_type: str, cursor: str | None) -> DeltaFeed:
         if cursor:
             link, _, fragment = cursor.partition("#")
             start = _window_start(fragment)
-            if item_type != EVENT or start is None:
-                return _Feed(item_type, link, full=False)
+            if not self.resources[item_type].windowed or start is None:
+                return DeltaFeed(item_type, link, full=False)
             if self._window()[0] - start < self.rebase_after:
-                return _Feed(item_type, link, full=False, window_start=start)
+                return DeltaFeed(item_type, link, full=False, window_start=start)
             # The window slid: a new round over the current window (nothing is deleted for
             # it; events that left the window are the planner's to freeze).
         return self._initial(item_type)
 
-    def _initial(self, item_type: str) -> _Feed:
-        if item_type == CONTACT:
-            folder = _q(self._container(CONTACTS))
-            return _Feed(item_type, f"/me/contactFolders/{folder}/contacts/delta", full=True)
-        if item_type == TASK:
-            todo_list = _q(self._container(TASKS))
-            url = f"/me/todo/lists/{todo_list}/tasks/delta?$expand=linkedResources"
-            return _Feed(item_type, url, full=True)
-        if item_type == EMAIL:
-            folder = _q(self._container(EMAILS))
-            return _Feed(item_type, f"/me/mailFolders/{folder}/messages/delta", full=True)
-        start, end = self._window()
-        url = f"/me/calendarView/delta?startDateTime={_stamp(start)}&endDateTime={_stamp(end)}"
-        return _Feed(item_type, url, full=True, window_start=start)
+    def _initial(self, item_type: str) -> DeltaFeed:
+        return self.resources[item_type].initial(self._window())
 
     def _window(self) -> tuple[dt.datetime, dt.datetime]:
         now = self.clock().astimezone(dt.UTC).replace(microsecond=0)
         return now - WINDOW_BACK, now + WINDOW_AHEAD
 
-    def _headers(self, feed: _Feed) -> dict[str, str]:
+    def _headers(self, feed: DeltaFeed) -> dict[str, str]:
         prefer = f"odata.maxpagesize={self.page_size}"
-        if feed.item_type == EVENT:
+        if self.resources[feed.item_type].timezone_header:
             prefer += f', outlook.timezone="{iana_to_windows(self.time_zone)}"'
         if feed.prefer:
             prefer = feed.prefer
         return {"Prefer": prefer}
 
-    def _advance(self, feed: _Feed, answer: GraphResponse, *, restart: bool) -> None:
+    def _advance(self, feed: DeltaFeed, answer: GraphResponse, *, restart: bool) -> None:
         if answer.ok:
             feed.take(answer.body or {})
             if next_link := answer.body.get("@odata.nextLink"):
                 feed.url = next_link
             elif delta_link := answer.body.get("@odata.deltaLink"):
                 window = feed.window_start
-                feed.cursor = delta_link + (f"#window={_stamp(window)}" if window else "")
+                feed.cursor = delta_link + (f"#window={graph_stamp(window)}" if window else "")
             else:
                 raise ProviderError(f"{feed.item_type} delta page carried no link")
             return
@@ -365,14 +309,18 @@ class Office365Adapter:
             if not restart or feed.restarts >= MAX_RESTARTS:
                 raise CursorExpired(error_for(answer, f"{feed.item_type} delta").args[0])
             self._restart(feed)
-        elif answer.status == 404 and role != EVENTS and not feed.refound:
+        elif (
+            answer.status == 404
+            and self.resources[feed.item_type].in_recreatable_container
+            and not feed.refound
+        ):
             self._refind(role)  # the folder or list was deleted: find or recreate it
             self._restart(feed)
             feed.refound = True
         else:
             raise error_for(answer, f"{feed.item_type} delta")
 
-    def _restart(self, feed: _Feed) -> None:
+    def _restart(self, feed: DeltaFeed) -> None:
         fresh = feed.reopen() if feed.reopen else self._initial(feed.item_type)
         feed.url, feed.full, feed.window_start = fresh.url, True, fresh.window_start
         feed.rows.clear()
@@ -403,11 +351,21 @@ class Office365Adapter:
         owner: str | None = None,
     ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
         """`read_all_changes` and `read_email_changes` in the same `$batch`es."""
-        from .office365_mail import read_all_with_emails
+        before = self.api_calls
+        self._adopt(containers)
+        mail = OutlookMail(self, owner)
+        feeds = mail.open(email_cursors, auto_save)
+        wanted = {item_type_of(t): c for t, c in cursors.items()}
+        changes = self._read(wanted, containers, restart=True, extra=feeds)
+        out = mail.finish(feeds)
+        out.api_calls = self.api_calls - before
+        return {t: changes[item_type_of(t)] for t in cursors}, out
 
-        return read_all_with_emails(
-            self, cursors, email_cursors, containers, auto_save=auto_save, owner=owner
-        )
+    def fetch_emails(
+        self, ids: Sequence[str], containers: Mapping[str, ContainerRef], *, owner: str = ""
+    ) -> dict[str, EmailRecord | None]:
+        """Messages by id with their attachments' contents (see `mail.fetch_emails`)."""
+        return OutlookMail(self, owner).fetch_emails(list(ids))
 
     def fetch(self, item_type: str, ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         """Current items by id, the Salesforce-id marker expanded; None for those gone."""
@@ -424,26 +382,11 @@ class Office365Adapter:
         return out
 
     def _get_request(self, item_type: str, item_id: str) -> GraphRequest:
-        expand = quote(SF_ID_EXPAND, safe="()'=")
-        if item_type == TASK:
-            return GraphRequest("GET", self._item_url(TASK, item_id) + "?$expand=linkedResources")
-        if item_type == EMAIL:
-            return GraphRequest("GET", self._item_url(EMAIL, item_id))
-        headers = {}
-        if item_type == EVENT:
-            headers["Prefer"] = f'outlook.timezone="{iana_to_windows(self.time_zone)}"'
-        return GraphRequest(
-            "GET", f"{self._item_url(item_type, item_id)}?$expand={expand}", None, headers
-        )
+        prefer = f'outlook.timezone="{iana_to_windows(self.time_zone)}"'
+        return self.resources[item_type].get_request(item_id, prefer)
 
     def _item_url(self, item_type: str, item_id: str) -> str:
-        if item_type == CONTACT:
-            return f"/me/contacts/{_q(item_id)}"
-        if item_type == EVENT:
-            return f"/me/events/{_q(item_id)}"
-        if item_type == EMAIL:
-            return f"/me/messages/{_q(item_id)}"
-        return f"/me/todo/lists/{_q(self._container(TASKS))}/tasks/{_q(item_id)}"
+        return self.resources[item_type].item_url(item_id)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -456,39 +399,20 @@ class Office365Adapter:
         """Contacts into the Salesforce folder and events into the default calendar, both
         with the "Salesforce" category; tasks into the Salesforce list. The payloads carry
         their markers (`contact_to_graph(sf_id=…)` etc.), so nothing more is written."""
-        item_type = item_type_of(item_type)
-        if item_type == EMAIL:
-            raise ProviderError("emails are never created in the mailbox")
+        resource = self.resources[item_type_of(item_type)]
+        if not resource.creatable:
+            raise ProviderError(f"{resource.item_type}s are never created in the mailbox")
         self._adopt(containers)
-        bodies = [self._create_body(item_type, p) for p in payloads]
-        answers = self.http.batch([self._create_request_for(item_type, b) for b in bodies])
-        role = ROLE_OF[item_type]
-        lost = [i for i, a in enumerate(answers) if a.status == 404 and role != EVENTS]
+        bodies = [resource.create_body(p) for p in payloads]
+        answers = self.http.batch([resource.create_request(b) for b in bodies])
+        recreatable = resource.in_recreatable_container
+        lost = [i for i, a in enumerate(answers) if a.status == 404 and recreatable]
         if lost:  # the folder or list was deleted since it was stored: recreate, resend
-            self._refind(role)
-            again = self.http.batch([self._create_request_for(item_type, bodies[i]) for i in lost])
+            self._refind(resource.role)
+            again = self.http.batch([resource.create_request(bodies[i]) for i in lost])
             for index, answer in zip(lost, again, strict=True):
                 answers[index] = answer
         return [_write_result(a) for a in answers]
-
-    @staticmethod
-    def _create_body(item_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        body = dict(payload)
-        if item_type in (CONTACT, EVENT):
-            cats = list(body.get("categories") or [])
-            if not any(str(c).casefold() == SALESFORCE_CATEGORY.casefold() for c in cats):
-                cats.append(SALESFORCE_CATEGORY)
-            body["categories"] = cats
-        return body
-
-    def _create_request_for(self, item_type: str, body: dict[str, Any]) -> GraphRequest:
-        if item_type == CONTACT:
-            folder = _q(self._container(CONTACTS))
-            return GraphRequest("POST", f"/me/contactFolders/{folder}/contacts", body)
-        if item_type == TASK:
-            todo_list = _q(self._container(TASKS))
-            return GraphRequest("POST", f"/me/todo/lists/{todo_list}/tasks", body)
-        return GraphRequest("POST", "/me/events", body)
 
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]

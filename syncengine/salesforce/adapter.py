@@ -44,7 +44,7 @@ from simple_salesforce.exceptions import SalesforceError, SalesforceResourceNotF
 from accounts.providers.errors import ProviderError
 from syncengine.mappers.salesforce import CONTACT_FIELDS, EVENT_FIELDS, TASK_FIELDS
 
-from .salesforce_types import (
+from .types import (
     ChangeBatch,
     Changes,
     CursorStep,
@@ -104,7 +104,7 @@ def soql(select: Sequence[str], sobject: str, where: Sequence[str] = ()) -> str:
     return f"SELECT {', '.join(select)} FROM {sobject}{clause}"  # noqa: S608 - SOQL, checked ids
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -309,7 +309,7 @@ class SalesforceAdapter:
         extra = [window] if window else []
         since = [since_condition] if since_condition else []
         for ids, conds in ((sorted(touched), extra), (sorted(others), [*since, *extra])):
-            for chunk in _chunks(ids, IN_CHUNK):
+            for chunk in chunks(ids, IN_CHUNK):
                 id_list = ", ".join(f"'{check_id(i)}'" for i in chunk)
                 query = soql(select, "Event", [f"Id IN ({id_list})", *conds])
                 for row in self._query(query, include_deleted=True):
@@ -362,7 +362,7 @@ class SalesforceAdapter:
         select = select_list([f for f in wanted if "." not in f], ["Id"])
         unique = list(dict.fromkeys(check_id(i) for i in ids))
         out: dict[str, Record | None] = {}
-        for chunk in _chunks(unique, CHUNK):
+        for chunk in chunks(unique, CHUNK):
             params = {"ids": ",".join(chunk), "fields": ",".join(select)}
             rows = self._rest(f"composite/sobjects/{sobject}", params=params) or []
             for requested, row in zip(chunk, rows, strict=True):
@@ -377,7 +377,7 @@ class SalesforceAdapter:
         (IsDeleted, MasterRecordId), so the rows compare with the change feed's."""
         select = select_list(DEFAULT_FIELDS[sobject], _REQUIRED[sobject])
         out: dict[str, Record] = {}
-        for chunk in _chunks(list(dict.fromkeys(check_id(i) for i in ids)), IN_CHUNK):
+        for chunk in chunks(list(dict.fromkeys(check_id(i) for i in ids)), IN_CHUNK):
             id_list = ", ".join(f"'{i}'" for i in chunk)
             query = soql(select, sobject, [f"Id IN ({id_list})"])
             for row in self._query(query, include_deleted=include_deleted):
@@ -408,7 +408,7 @@ class SalesforceAdapter:
     def delete(self, ids: Sequence[str]) -> list[WriteResult]:
         """Delete records (any types); an already deleted one fails alone (`result.gone`)."""
         results: list[WriteResult] = []
-        for chunk in _chunks([check_id(i) for i in ids], CHUNK):
+        for chunk in chunks([check_id(i) for i in ids], CHUNK):
             params = {"ids": ",".join(chunk), "allOrNone": "false"}
             answer = self._rest("composite/sobjects", method="DELETE", params=params)
             results.extend(self._results(answer, len(chunk)))
@@ -416,7 +416,7 @@ class SalesforceAdapter:
 
     def _collection(self, method: str, records: list[dict[str, Any]]) -> list[WriteResult]:
         results: list[WriteResult] = []
-        for chunk in _chunks(records, CHUNK):
+        for chunk in chunks(records, CHUNK):
             body = {"allOrNone": False, "records": list(chunk)}
             answer = self._rest("composite/sobjects", method=method, json=body)
             results.extend(self._results(answer, len(chunk)))

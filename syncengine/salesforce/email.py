@@ -51,8 +51,8 @@ from syncengine.emails.logging_plan import (
 )
 from syncengine.emails.records import EmailRecord
 
-from .salesforce import Call, SalesforceAdapter, _chunks, soql
-from .salesforce_types import WriteResult, check_id, error_for
+from .adapter import Call, SalesforceAdapter, chunks, soql
+from .types import WriteResult, check_id, error_for
 
 BODY_LIMIT = 131072  # EmailMessage TextBody / HtmlBody
 TASK_DESCRIPTION_LIMIT = 32000
@@ -135,7 +135,7 @@ class SalesforceEmailAdapter:
         """(ref, soql, include_deleted) run five to a composite call; rows by ref."""
         base = f"/services/data/v{self._sf.api_version}"
         out: dict[str, list[dict]] = {}
-        for group in _chunks(list(queries), MAX_QUERIES):
+        for group in chunks(list(queries), MAX_QUERIES):
             body = {
                 "allOrNone": False,
                 "compositeRequest": [
@@ -188,7 +188,7 @@ class SalesforceEmailAdapter:
         """Contacts and unconverted Leads by address key (lower-cased address)."""
         keys = sorted({address_key(a) for a in addresses if "@" in a})
         queries: list[tuple[str, str, bool]] = []
-        for n, chunk in enumerate(_chunks(keys, ADDRESSES_PER_QUERY)):
+        for n, chunk in enumerate(chunks(keys, ADDRESSES_PER_QUERY)):
             values = ", ".join(soql_string(k) for k in chunk)
             queries.append(
                 (
@@ -237,7 +237,7 @@ class SalesforceEmailAdapter:
                 dates.update({today, today - timedelta(days=1)})
         queries: list[tuple[str, str, bool]] = []
         if self.enhanced_email_enabled():
-            for n, chunk in enumerate(_chunks(sorted(keys), IDS_PER_QUERY)):
+            for n, chunk in enumerate(chunks(sorted(keys), IDS_PER_QUERY)):
                 forms = sorted({identifier(k) for k in chunk} | set(chunk))
                 values = ", ".join(soql_string(v) for v in forms)
                 where = [f"MessageIdentifier IN ({values})"]
@@ -286,7 +286,7 @@ class SalesforceEmailAdapter:
         if leads:
             records = [_lead_record(a) for a in leads]
             for chunk_leads, chunk in zip(
-                _chunks(leads, CHUNK), _chunks(records, CHUNK), strict=True
+                chunks(leads, CHUNK), chunks(records, CHUNK), strict=True
             ):
                 for lead, res in zip(chunk_leads, self._post(list(chunk)), strict=True):
                     result = LogResult(lead.key, "lead", res.ok, res.id, error=_error(res))
@@ -318,7 +318,7 @@ class SalesforceEmailAdapter:
             todo.append((action, result, body))
 
         created: list[tuple[LogEmail, LogResult]] = []
-        for chunk in _chunks(todo, CHUNK):
+        for chunk in chunks(todo, CHUNK):
             answers = self._post([body for _, _, body in chunk])
             for (action, result, _), res in zip(chunk, answers, strict=True):
                 result.ok, result.id, result.error = res.ok, res.id, _error(res)

@@ -48,11 +48,12 @@ from syncengine.emails.feed import (
 from syncengine.emails.from_graph import MESSAGE_FIELDS, email_from_graph, parse_datetime
 from syncengine.emails.records import EmailRecord
 
-from .mailbox import EMAILS, ContainerRef, MailboxChanges
-from .office365_http import GraphRequest, error_for
+from ..base import EMAILS
+from .feeds import EMAIL, DeltaFeed, graph_stamp, quote_id
+from .http import GraphRequest, error_for
 
 if TYPE_CHECKING:
-    from .office365 import Office365Adapter, _Feed
+    from .adapter import Office365Adapter
 
 IMMUTABLE_IDS = 'IdType="ImmutableId"'
 MAIL_PAGE = 50  # messages carry bodies: smaller pages than the other feeds
@@ -74,37 +75,33 @@ class OutlookMail:
         self.adapter = adapter
         self.owner = (owner or "").strip()
 
-    def open(self, cursors: Mapping[str, str | None], auto_save: bool) -> dict[str, _Feed]:
-        from .office365 import EMAIL, _Feed
-
-        feeds: dict[str, _Feed] = {}
+    def open(self, cursors: Mapping[str, str | None], auto_save: bool) -> dict[str, DeltaFeed]:
+        feeds: dict[str, DeltaFeed] = {}
         for name, cursor in wanted_cursors(cursors, auto_save).items():
             link, owner = _split(cursor)
             self.owner = self.owner or owner
-            feed = _Feed(EMAIL, link, full=False) if link else self._initial(name)
+            feed = DeltaFeed(EMAIL, link, full=False) if link else self._initial(name)
             feed.prefer = f"odata.maxpagesize={MAIL_PAGE}, {IMMUTABLE_IDS}"
             feed.reopen = lambda name=name: self._initial(name)
             feed.refound = name != SALESFORCE_FEED  # well-known folders are never re-found
             feeds[name] = feed
         return feeds
 
-    def _initial(self, name: str) -> _Feed:
-        from .office365 import EMAIL, _Feed, _q, _stamp
-
+    def _initial(self, name: str) -> DeltaFeed:
         select = "$select=" + ",".join(MESSAGE_FIELDS)
         if name == SALESFORCE_FEED:
-            folder = _q(self.adapter._container(EMAILS))
-            return _Feed(EMAIL, f"/me/mailFolders/{folder}/messages/delta?{select}", full=True)
-        since = quote(f"receivedDateTime ge {_stamp(self._since())}", safe="")
+            folder = quote_id(self.adapter.container_id(EMAILS))
+            return DeltaFeed(EMAIL, f"/me/mailFolders/{folder}/messages/delta?{select}", full=True)
+        since = quote(f"receivedDateTime ge {graph_stamp(self._since())}", safe="")
         url = f"/me/mailFolders/{WELL_KNOWN[name]}/messages/delta?{select}&$filter={since}"
-        return _Feed(EMAIL, url, full=True)
+        return DeltaFeed(EMAIL, url, full=True)
 
     def _since(self) -> dt.datetime:
         return self.adapter.clock().astimezone(dt.UTC).replace(microsecond=0) - AUTO_SAVE_WINDOW
 
     # -- rows → records --------------------------------------------------------------------
 
-    def finish(self, feeds: Mapping[str, _Feed]) -> EmailFeed:
+    def finish(self, feeds: Mapping[str, DeltaFeed]) -> EmailFeed:
         since = self._since()
         rows: list[tuple[str, dict[str, Any]]] = []
         for name, feed in feeds.items():
@@ -118,7 +115,7 @@ class OutlookMail:
                 rows.append((name, row))
         if not self.owner and any(name != SENT_FEED for name, _ in rows):
             self.owner = self._learn_owner()
-        attachments = self._attachments([row for _, row in rows if row.get("hasAttachments")])
+        attachments = self.attachments([row for _, row in rows if row.get("hasAttachments")])
         records = [
             email_from_graph(
                 row,
@@ -142,15 +139,16 @@ class OutlookMail:
         )
         return str((me or {}).get("mail") or (me or {}).get("userPrincipalName") or "")
 
-    def _attachments(self, messages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-        from .office365 import _q
-
+    def attachments(self, messages: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         ids = list(dict.fromkeys(str(m.get("id")) for m in messages))
         if not ids:
             return {}
         headers = {"Prefer": IMMUTABLE_IDS}
         answers = self.adapter.http.batch(
-            [GraphRequest("GET", f"/me/messages/{_q(i)}/attachments", None, headers) for i in ids]
+            [
+                GraphRequest("GET", f"/me/messages/{quote_id(i)}/attachments", None, headers)
+                for i in ids
+            ]
         )
         out: dict[str, list[dict[str, Any]]] = {}
         for message_id, answer in zip(ids, answers, strict=True):
@@ -167,62 +165,36 @@ class OutlookMail:
             out[message_id] = found
         return out
 
-
-def read_all_with_emails(
-    adapter: Office365Adapter,
-    cursors: Mapping[str, str | None],
-    email_cursors: Mapping[str, str | None],
-    containers: Mapping[str, ContainerRef],
-    *,
-    auto_save: bool,
-    owner: str | None = None,
-) -> tuple[dict[str, MailboxChanges], EmailFeed]:
-    """The item feeds named in `cursors` and the email feeds, first pages in one `$batch`."""
-    from .office365 import item_type_of
-
-    before = adapter.api_calls
-    adapter._adopt(containers)
-    mail = OutlookMail(adapter, owner)
-    feeds = mail.open(email_cursors, auto_save)
-    wanted = {item_type_of(t): c for t, c in cursors.items()}
-    changes = adapter._read(wanted, containers, restart=True, extra=feeds)
-    out = mail.finish(feeds)
-    out.api_calls = adapter.api_calls - before
-    return {t: changes[item_type_of(t)] for t in cursors}, out
-
-
-def fetch_emails(
-    adapter: Office365Adapter, ids: list[str], *, owner: str = ""
-) -> dict[str, EmailRecord | None]:
-    """Messages by (immutable) id, with their attachments' contents, as records of the
-    Salesforce folder; None for a message gone. One `$batch` of GETs (≤20 a call), then
-    the attachments batch for those that have some. Used to log a message that waited
-    for a match (the stored record has no attachment contents)."""
-    from .office365 import _q
-
-    if not ids:
-        return {}
-    select = "$select=" + ",".join(MESSAGE_FIELDS)
-    headers = {"Prefer": IMMUTABLE_IDS}
-    answers = adapter.http.batch(
-        [GraphRequest("GET", f"/me/messages/{_q(i)}?{select}", None, headers) for i in ids]
-    )
-    out: dict[str, EmailRecord | None] = {}
-    rows: dict[str, dict[str, Any]] = {}
-    for message_id, answer in zip(ids, answers, strict=True):
-        if answer.status == 404:
-            out[message_id] = None
-        elif not answer.ok:
-            raise error_for(answer, f"reading message {message_id}")
-        else:
-            rows[message_id] = dict(answer.body or {})
-    mail = OutlookMail(adapter, owner)
-    attachments = mail._attachments([row for row in rows.values() if row.get("hasAttachments")])
-    for message_id, row in rows.items():
-        out[message_id] = email_from_graph(
-            row,
-            owner=mail.owner,
-            in_salesforce_folder=True,
-            attachments=attachments.get(str(row.get("id")), ()),
+    def fetch_emails(self, ids: list[str]) -> dict[str, EmailRecord | None]:
+        """Messages by (immutable) id, with their attachments' contents, as records of the
+        Salesforce folder; None for a message gone. One `$batch` of GETs (≤20 a call), then
+        the attachments batch for those that have some. Used to log a message that waited
+        for a match (the stored record has no attachment contents)."""
+        if not ids:
+            return {}
+        select = "$select=" + ",".join(MESSAGE_FIELDS)
+        headers = {"Prefer": IMMUTABLE_IDS}
+        answers = self.adapter.http.batch(
+            [
+                GraphRequest("GET", f"/me/messages/{quote_id(i)}?{select}", None, headers)
+                for i in ids
+            ]
         )
-    return out
+        out: dict[str, EmailRecord | None] = {}
+        rows: dict[str, dict[str, Any]] = {}
+        for message_id, answer in zip(ids, answers, strict=True):
+            if answer.status == 404:
+                out[message_id] = None
+            elif not answer.ok:
+                raise error_for(answer, f"reading message {message_id}")
+            else:
+                rows[message_id] = dict(answer.body or {})
+        attachments = self.attachments([row for row in rows.values() if row.get("hasAttachments")])
+        for message_id, row in rows.items():
+            out[message_id] = email_from_graph(
+                row,
+                owner=self.owner,
+                in_salesforce_folder=True,
+                attachments=attachments.get(str(row.get("id")), ()),
+            )
+        return out

@@ -29,7 +29,12 @@ from googleapiclient.discovery import Resource, build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
-from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
+from accounts.providers.errors import (
+    MAILBOX,
+    ProviderError,
+    ReconnectRequired,
+    TemporaryProviderError,
+)
 
 REAL_BATCH_URIS: dict[str, str] = {
     "people": "https://people.googleapis.com/batch",
@@ -160,17 +165,17 @@ def failure_of(exc: HttpError) -> GoogleFailure:
 
 def provider_error(failure: GoogleFailure, what: str = "Google") -> ProviderError:
     text = f"{what} answered {failure.status}: {failure.message}".rstrip(": ")
-    err: ProviderError
     if failure.temporary:
-        err = TemporaryProviderError(text, retry_after=failure.retry_after)
-    elif failure.status == 401:  # AuthorizedHttp already refreshed and retried
-        err = ReconnectRequired(
-            f"{text}. Google no longer accepts Relay's access: reconnect Gmail."
+        return TemporaryProviderError(
+            text, retry_after=failure.retry_after, side=MAILBOX, status=failure.status
         )
-    else:
-        err = ProviderError(text)
-    err.status = failure.status  # type: ignore[attr-defined]
-    return err
+    if failure.status == 401:  # AuthorizedHttp already refreshed and retried
+        return ReconnectRequired(
+            f"{text}. Google no longer accepts Relay's access: reconnect Gmail.",
+            side=MAILBOX,
+            status=failure.status,
+        )
+    return ProviderError(text, side=MAILBOX, status=failure.status)
 
 
 def translate(exc: BaseException, what: str = "Google") -> ProviderError:
@@ -181,16 +186,19 @@ def translate(exc: BaseException, what: str = "Google") -> ProviderError:
         return provider_error(failure_of(exc), what)
     if isinstance(exc, google.auth.exceptions.RefreshError):
         if getattr(exc, "retryable", False):
-            return TemporaryProviderError(f"{what}: refreshing the access token failed: {exc}")
+            return TemporaryProviderError(
+                f"{what}: refreshing the access token failed: {exc}", side=MAILBOX
+            )
         return ReconnectRequired(
             "Google no longer accepts Relay's access (the authorization was revoked or has "
-            "expired). Reconnect Gmail on the dashboard."
+            "expired). Reconnect Gmail on the dashboard.",
+            side=MAILBOX,
         )
     if isinstance(exc, ssl.SSLCertVerificationError):  # configuration, not weather
-        return ProviderError(f"{what}: TLS certificate not trusted: {exc}")
+        return ProviderError(f"{what}: TLS certificate not trusted: {exc}", side=MAILBOX)
     if isinstance(exc, (google.auth.exceptions.TransportError, httplib2.HttpLib2Error, OSError)):
-        return TemporaryProviderError(f"{what} could not be reached: {exc}")
-    return ProviderError(f"{what}: {exc}")
+        return TemporaryProviderError(f"{what} could not be reached: {exc}", side=MAILBOX)
+    return ProviderError(f"{what}: {exc}", side=MAILBOX)
 
 
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (

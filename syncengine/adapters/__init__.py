@@ -1,1 +1,0 @@
-"""All provider I/O of a sync session: one adapter per API, no planning, no ORM."""

@@ -1,0 +1,192 @@
+"""Google Calendar events and Google Tasks: one batch part per item for every write and
+fetch (`GmailAdapter.batch`), sync token / updatedMin feeds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from googleapiclient.http import HttpRequest
+
+from ..base import TASKS, ContainerRef, MailboxChanges, WriteResult
+from .client import provider_error
+from .common import (
+    EVENTS_PAGE,
+    TASKS_OVERLAP,
+    TASKS_PAGE,
+    WINDOW_FUTURE,
+    WINDOW_PAST,
+    WINDOW_SLACK,
+    bind,
+    is_gone,
+    rfc3339,
+    write_result,
+)
+
+if TYPE_CHECKING:
+    from .adapter import GmailAdapter
+
+Factory = Callable[[], HttpRequest]
+
+
+class _BatchedItems:
+    """An item type whose every get / insert / patch / delete is one part of a batch."""
+
+    api = ""  # the batch endpoint's API name
+    gone_statuses: tuple[str, ...] = ()  # a body with this status is a deleted item
+
+    def __init__(self, adapter: GmailAdapter) -> None:
+        self.adapter = adapter
+
+    def get(self, item_id: str) -> Factory:
+        raise NotImplementedError
+
+    def insert(self, body: dict[str, Any], containers: Mapping[str, ContainerRef]) -> Factory:
+        raise NotImplementedError
+
+    def patch(self, item_id: str, body: dict[str, Any]) -> Factory:
+        raise NotImplementedError
+
+    def remove(self, item_id: str) -> Factory:
+        raise NotImplementedError
+
+    def fetch(self, ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        out: dict[str, dict[str, Any] | None] = {}
+        parts = self.adapter.batch(self.api, [self.get(i) for i in ids])
+        for item_id, part in zip(ids, parts, strict=True):
+            if part.failure is None:
+                body = part.body or {}
+                dead = body.get("status") in self.gone_statuses or body.get("deleted")
+                out[item_id] = None if dead else body
+            elif part.failure.status in (404, 410):
+                out[item_id] = None
+            else:
+                raise provider_error(part.failure)
+        return out
+
+    def create(
+        self, payloads: Sequence[dict[str, Any]], containers: Mapping[str, ContainerRef]
+    ) -> list[WriteResult]:
+        factories = [self.insert(p, containers) for p in payloads]
+        return [write_result(part) for part in self.adapter.batch(self.api, factories)]
+
+    def update(self, changes: Sequence[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
+        results = self.adapter.batch(self.api, [self.patch(i, p) for i, p in changes])
+        return [write_result(part, i) for (i, _), part in zip(changes, results, strict=True)]
+
+    def delete(self, ids: Sequence[str]) -> list[WriteResult]:
+        out = []
+        parts = self.adapter.batch(self.api, [self.remove(i) for i in ids])
+        for item_id, part in zip(ids, parts, strict=True):
+            gone = part.failure is not None and part.failure.status in (404, 410)
+            if part.failure is None or gone:
+                status = part.failure.status if part.failure else 204
+                out.append(WriteResult(ok=True, id=item_id, status=status))
+            else:
+                out.append(write_result(part, item_id))
+        return out
+
+
+class CalendarEvents(_BatchedItems):
+    """Events of the primary calendar within the sync window."""
+
+    api = "calendar"
+    gone_statuses = ("cancelled",)
+
+    def get(self, item_id: str) -> Factory:
+        return bind(
+            self.adapter.services.calendar.events().get, calendarId="primary", eventId=item_id
+        )
+
+    def insert(self, body: dict[str, Any], containers: Mapping[str, ContainerRef]) -> Factory:
+        return bind(self.adapter.services.calendar.events().insert, calendarId="primary", body=body)
+
+    def patch(self, item_id: str, body: dict[str, Any]) -> Factory:
+        events = self.adapter.services.calendar.events()
+        return bind(events.patch, calendarId="primary", eventId=item_id, body=body)
+
+    def remove(self, item_id: str) -> Factory:
+        return bind(
+            self.adapter.services.calendar.events().delete, calendarId="primary", eventId=item_id
+        )
+
+    def read(
+        self, cursor: str | None, containers: Mapping[str, ContainerRef] | None
+    ) -> MailboxChanges:
+        events = self.adapter.services.calendar.events()
+        params: dict[str, Any] = {
+            "calendarId": "primary",
+            "singleEvents": True,
+            "maxResults": EVENTS_PAGE,
+        }
+        if cursor:
+            params["syncToken"] = cursor
+        else:
+            now = self.adapter.clock()
+            params["timeMin"] = rfc3339(now - WINDOW_PAST - WINDOW_SLACK)
+            params["timeMax"] = rfc3339(now + WINDOW_FUTURE + WINDOW_SLACK)
+        changes = MailboxChanges(full=not cursor)
+        token = None
+        while True:
+            page = self.adapter.execute(events.list(**params, pageToken=token), expired=is_gone)
+            for event in page.get("items") or ():
+                if event.get("status") == "cancelled":
+                    if cursor:
+                        changes.removed_ids.append(event["id"])
+                else:
+                    changes.items.append(event)
+            token = page.get("nextPageToken")
+            if not token:
+                changes.cursor = page.get("nextSyncToken") or ""
+                return changes
+
+
+class GoogleTasks(_BatchedItems):
+    """The tasks of the "Salesforce Tasks" list."""
+
+    api = "tasks"
+
+    def _list(self, containers: Mapping[str, ContainerRef] | None = None) -> str:
+        return self.adapter.container_id(TASKS, containers)
+
+    def get(self, item_id: str) -> Factory:
+        return bind(self.adapter.services.tasks.tasks().get, tasklist=self._list(), task=item_id)
+
+    def insert(self, body: dict[str, Any], containers: Mapping[str, ContainerRef]) -> Factory:
+        tasks = self.adapter.services.tasks.tasks()
+        return bind(tasks.insert, tasklist=self._list(containers), body=body)
+
+    def patch(self, item_id: str, body: dict[str, Any]) -> Factory:
+        tasks = self.adapter.services.tasks.tasks()
+        return bind(tasks.patch, tasklist=self._list(), task=item_id, body=body)
+
+    def remove(self, item_id: str) -> Factory:
+        tasks = self.adapter.services.tasks.tasks()
+        return bind(tasks.delete, tasklist=self._list(), task=item_id)
+
+    def read(
+        self, cursor: str | None, containers: Mapping[str, ContainerRef] | None
+    ) -> MailboxChanges:
+        tasklist = self._list(containers)
+        started = self.adapter.clock()
+        tasks = self.adapter.services.tasks.tasks()
+        params: dict[str, Any] = {
+            "tasklist": tasklist,
+            "showHidden": True,  # completed in the Tasks UI = hidden
+            "maxResults": TASKS_PAGE,
+        }
+        if cursor:
+            params.update(updatedMin=cursor, showDeleted=True)
+        changes = MailboxChanges(full=not cursor)
+        token = None
+        while True:
+            page = self.adapter.execute(tasks.list(**params, pageToken=token))
+            for task in page.get("items") or ():
+                if task.get("deleted"):
+                    changes.removed_ids.append(task["id"])
+                else:
+                    changes.items.append(task)
+            token = page.get("nextPageToken")
+            if not token:
+                changes.cursor = rfc3339(started - TASKS_OVERLAP)
+                return changes

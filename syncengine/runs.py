@@ -1,0 +1,53 @@
+"""What a worker runs for one user: claim the lease, carry out recorded Confirm / Discard
+decisions, run the session, record the outcome, notify, release. Called by the Celery
+task and the sync_user command; never by a web request."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+
+from . import scheduling
+from . import session as engine
+from .models import SyncSession
+from .notifications import notify_after_session
+
+
+def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
+    """Run one session if no other worker runs one for this user; None when one does."""
+    scheduling.clear_queued(user_id)  # this task is off the queue, whatever happens next
+    owner = scheduling.worker_name()
+    if not scheduling.claim(user_id, owner):
+        return None
+    try:
+        user = get_user_model().objects.get(pk=user_id)
+
+        def beat() -> bool:
+            return scheduling.heartbeat(user_id, owner)
+
+        engine.resolve_decided_held(user, heartbeat=beat)
+        session = engine.run_session(user, trigger, heartbeat=beat)
+        if session.status == SyncSession.Status.ABANDONED:
+            return session  # another worker holds the user now: its session decides
+        # A decision recorded while this session ran found no task queued: carry it out.
+        engine.resolve_decided_held(user, heartbeat=beat)
+        retry_after = session_retry_after(session)
+        scheduling.record_outcome(
+            user_id,
+            found_changes=session.changed,
+            failed=session.status in (SyncSession.Status.FAILED, SyncSession.Status.RETRY_LATER),
+            retry_after=retry_after,
+            base=scheduling.base_interval(),
+        )
+        notify_after_session(user, session)
+        return session
+    finally:
+        scheduling.release(user_id, owner)
+
+
+def session_retry_after(session: SyncSession) -> timedelta | None:
+    """When a rate-limited or unreachable provider wants us back (5 minutes if unsaid)."""
+    if session.status != SyncSession.Status.RETRY_LATER:
+        return None
+    return timedelta(seconds=session.retry_after_seconds or 300)

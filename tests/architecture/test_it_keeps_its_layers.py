@@ -1,0 +1,54 @@
+"""The production packages import each other without cycles and without reaching into
+another module's private names (tests/architecture/import_graph.py reads the source)."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+from tests.architecture.import_graph import cycles, import_graph, module_files
+
+
+def test_it_has_no_import_cycles():
+    found = cycles(import_graph())
+    assert found == [], "import cycles (function-local imports count): " + "; ".join(
+        " <-> ".join(c) for c in found
+    )
+
+
+def test_it_imports_no_private_name_of_another_module():
+    offences = []
+    for module, path in module_files().items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                offences += [
+                    f"{module}: from {'.' * node.level}{node.module or ''} import {a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    assert offences == []
+
+
+def test_the_graph_sees_a_cycle_hidden_in_a_function(tmp_path):
+    # The checker itself: a cycle closed by a function-local import is still a cycle,
+    # and an import only for type checking is not an edge.
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from . import b\n")
+    (pkg / "b.py").write_text(
+        textwrap.dedent(
+            """
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from .c import C
+            def late():
+                from .a import thing
+            """
+        )
+    )
+    (pkg / "c.py").write_text("from pkg.b import late\n")
+    graph = import_graph(module_files(tmp_path, ["pkg"]))
+    assert graph["pkg.a"] == {"pkg.b"}
+    assert graph["pkg.b"] == {"pkg.a"}
+    assert cycles(graph) == [["pkg.a", "pkg.b"]]
