@@ -279,6 +279,20 @@ class _Run:
         executor = self._executor(stack, item_type, links, inputs.raw_items)
         executor.run(result)
         self._collect(executor)
+        # ledger: what this session planned, did and skipped for a rule (syncengine.ledger)
+        from .ledger import record_plan
+
+        record_plan(
+            self.session,
+            item_type,
+            result,
+            links=links,
+            sf_records={**inputs.sf_current, **inputs.sf_changes},
+            mailbox_records=inputs.mailbox_changes,
+            rules=reader.rules,
+            now=self.now,
+        )
+        # ledger: end
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.codec.kind, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.codec.kind, item_type)] = _json(executor.created_mailbox_ids)

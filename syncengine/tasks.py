@@ -18,3 +18,11 @@ def run_sync_session(user_id: int, trigger: str = "schedule") -> int | None:
     """One session for one user; a no-op when another worker holds the user's lease."""
     session = services.run_claimed_session(user_id, trigger)
     return session.pk if session else None
+
+
+@shared_task(name="relay.prune_item_ledger", ignore_result=True)
+def prune_item_ledger() -> int:
+    """Beat runs this daily: ledger rows older than 90 days go (SPEC §9)."""
+    from .ledger import prune
+
+    return prune()
