@@ -278,3 +278,19 @@ def record_email_skip(session: SyncSession, record: Any, reason: str, owner: str
         reason=text[:500],
         created_at=timezone.now(),
     )
+
+
+def planned_writes(result: Plan) -> int:
+    """How many of a plan's actions write something (what first-sync progress counts)."""
+    return sum(1 for a in result.actions if type(a) in _WRITES or isinstance(a, HoldDeletions))
+
+
+def progress(session: SyncSession, item_type: ItemType, *, done: int, total: int) -> None:
+    """While a session runs, per type: items done / total (the dashboard shows it)."""
+    current = (
+        SyncSession.objects.filter(pk=session.pk).values_list("progress", flat=True).first()
+    ) or {}
+    current[str(item_type)] = {"done": done, "total": total}
+    SyncSession.objects.filter(pk=session.pk, status=SyncSession.Status.RUNNING).update(
+        progress=current
+    )

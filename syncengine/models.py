@@ -151,6 +151,8 @@ class SyncSession(models.Model):
     # retry_later: what the provider asked for (Retry-After), when it said.
     retry_after_seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # While it runs: {item_type: {"done": n, "total": m}} (syncengine.ledger.progress).
+    progress = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -198,6 +200,10 @@ class UserSyncState(models.Model):
     idle_streak = models.PositiveSmallIntegerField(default=0)
     consecutive_failures = models.PositiveIntegerField(default=0)
     paused = models.BooleanField(default=False)
+    # Shown to the user on the dashboard while paused (support writes it, issue 10).
+    pause_reason = models.CharField(max_length=300, blank=True)
+    # The last "Sync now" queued: a second click while it waits queues nothing.
+    sync_requested_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=128, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     # The problem episode the user was emailed about (syncengine.notifications): one email

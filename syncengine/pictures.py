@@ -36,3 +36,87 @@ def action_bar(counts: Sequence[tuple[str, str, int]]) -> list[Segment]:
         out.append(Segment(key, label, n, round(x, 3), round(width, 3), PATTERNS[i % 4]))
         x += width
     return out
+
+
+# --- the dashboard's 14-day chart -------------------------------------------------------
+
+CHART_DAYS = 14
+WRITE_KEYS = ("created", "updated", "deleted", "restored")
+SERIES = (("down", "Salesforce → mailbox", "solid"), ("up", "Mailbox → Salesforce", "hatch"))
+
+
+@dataclass(frozen=True)
+class DayBar:
+    day: str  # YYYY-MM-DD in the user's zone
+    label: str  # "Mar 5"
+    x: float
+    segments: tuple[tuple[str, str, float, float, int], ...]  # (series, pattern, y, h, n)
+    by_type: tuple[tuple[str, int, int], ...]  # (type, down, up)
+    total: int
+    api_calls: int
+
+
+def changes_chart(user, now=None) -> dict:
+    """Changes per day (local days) by direction, per type in the table, and the
+    Salesforce API calls per day, for the last 14 days."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from .models import SyncSession
+
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    today = now.astimezone(zone).date()
+    days = [today - dt.timedelta(days=CHART_DAYS - 1 - i) for i in range(CHART_DAYS)]
+    start = dt.datetime.combine(days[0], dt.time(), zone)
+    totals = {d: {} for d in days}
+    calls = dict.fromkeys(days, 0)
+    rows = SyncSession.objects.filter(user=user, started_at__gte=start).values_list(
+        "started_at", "counters", "api_calls_salesforce"
+    )
+    for started, counters, api_calls in rows:
+        day = started.astimezone(zone).date()
+        if day not in totals:
+            continue
+        calls[day] += api_calls or 0
+        for item_type, directions in (counters or {}).items():
+            if item_type.startswith("_") or not isinstance(directions, dict):
+                continue
+            for direction, counts in directions.items():
+                n = sum(int(counts.get(k) or 0) for k in WRITE_KEYS)
+                key = (item_type, direction)
+                totals[day][key] = totals[day].get(key, 0) + n
+    peak = max([sum(v.values()) for v in totals.values()] + [1])
+    bars = []
+    width = 100 / CHART_DAYS
+    for i, day in enumerate(days):
+        y, segments = 100.0, []
+        for direction, label, pattern in SERIES:
+            n = sum(v for (t, d), v in totals[day].items() if d == direction)
+            h = 90 * n / peak
+            y -= h
+            segments.append((label, pattern, round(y, 2), round(h, 2), n))
+        types = sorted({t for t, _ in totals[day]})
+        by_type = tuple(
+            (t, totals[day].get((t, "down"), 0), totals[day].get((t, "up"), 0)) for t in types
+        )
+        bars.append(
+            DayBar(
+                day.isoformat(),
+                day.strftime("%b %-d"),
+                round(i * width + width * 0.15, 2),
+                tuple(segments),
+                by_type,
+                sum(totals[day].values()),
+                calls[day],
+            )
+        )
+    return {
+        "bars": bars,
+        "bar_width": round(width * 0.7, 2),
+        "peak": peak,
+        "any": any(b.total or b.api_calls for b in bars),
+        "series": SERIES,
+        "calls_peak": max([b.api_calls for b in bars] + [1]),
+    }

@@ -277,10 +277,16 @@ class _Run:
             sf_current=inputs.sf_current,
         )
         executor = self._executor(stack, item_type, links, inputs.raw_items)
+        # ledger: first-sync progress, done / total per type (syncengine.ledger)
+        from .ledger import planned_writes, progress, record_plan
+
+        total = planned_writes(result)
+        progress(self.session, item_type, done=0, total=total)
+        # ledger: end
         executor.run(result)
         self._collect(executor)
         # ledger: what this session planned, did and skipped for a rule (syncengine.ledger)
-        from .ledger import record_plan
+        progress(self.session, item_type, done=total, total=total)
 
         record_plan(
             self.session,

@@ -14,11 +14,13 @@ from django.views.decorators.http import require_POST
 from . import issues as issue_service
 from . import services
 from .models import ItemType, SyncLink, SyncSession
+from .status import in_user_time_zone
 
 SESSIONS_PER_PAGE = 20
 
 
 @login_required
+@in_user_time_zone
 def history(request: HttpRequest) -> HttpResponse:
     sessions = SyncSession.objects.filter(user=request.user).prefetch_related("log")
     page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
@@ -31,23 +33,46 @@ def history(request: HttpRequest) -> HttpResponse:
             "rows": [services.session_row(s) for s in page],
             "held": held[:200],
             "held_count": held.count(),
+            "zone_name": str(request.relay_zone),
         },
     )
 
 
 @login_required
+@in_user_time_zone
 def issues(request: HttpRequest) -> HttpResponse:
     # Only the signed-in user's own rows: no id is taken from the request.
+    last = (
+        SyncSession.objects.filter(user=request.user)
+        .exclude(status=SyncSession.Status.RUNNING)
+        .order_by("-started_at")
+        .first()
+    )
     return render(
-        request, "syncengine/issues.html", {"issues": issue_service.issues_for(request.user)}
+        request,
+        "syncengine/issues.html",
+        {
+            "issues": issue_service.issues_for(request.user),
+            "last_session": last,
+            "zone_name": str(request.relay_zone),
+        },
     )
 
 
 @login_required
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
-    services.request_sync_now(request.user)
-    messages.success(request, "A sync session is queued; it appears on History when it runs.")
+    from . import status
+
+    state = status.status_for(request.user)
+    if not state.both_connected:
+        messages.error(request, "Connect both Salesforce and your mailbox before syncing.")
+    elif not status.claim_sync_request(request.user):
+        # A double click, or a session already queued / running: nothing more is queued.
+        messages.info(request, "A sync is already queued or running.")
+    else:
+        services.request_sync_now(request.user)
+        messages.success(request, "A sync session is queued; it appears on History when it runs.")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = "syncengine:history"  # never an open redirect
@@ -80,6 +105,7 @@ ITEMS_PER_SESSION_PAGE = 100
 
 
 @login_required
+@in_user_time_zone
 def items(request: HttpRequest) -> HttpResponse:
     """Search the user's linked items and ledger; POST runs one Salesforce lookup for an
     item never seen (a bounded read, the user asked for it)."""
@@ -119,6 +145,7 @@ def items(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@in_user_time_zone
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from django.shortcuts import get_object_or_404
 
@@ -154,6 +181,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bar": action_bar(counts),
             "type_choices": ItemType.choices,
             "action_choices": ItemLedgerEntry.Action.choices,
+            "zone_name": str(request.relay_zone),
         },
     )
 
