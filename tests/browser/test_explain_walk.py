@@ -72,7 +72,7 @@ def support_group() -> Group:
     return Group.objects.get(name="Support")
 
 
-def sign_in(page, url: str, email: str, password: str) -> None:
+def sign_in(page, url: str, email: str, password: str) -> None:  # noqa: F811
     page.goto(f"{url}/accounts/login/")
     page.fill('input[name="login"]', email)
     page.fill('input[name="password"]', password)
