@@ -294,3 +294,14 @@ def progress(session: SyncSession, item_type: ItemType, *, done: int, total: int
     SyncSession.objects.filter(pk=session.pk, status=SyncSession.Status.RUNNING).update(
         progress=current
     )
+
+
+def record_org_usage(session: SyncSession, usage: Any) -> None:
+    """Keep the org's API usage / allocation the session saw (Sforce-Limit-Info) on the
+    session; `usage` is the adapter's OrgUsage or None (no response carried it)."""
+    if usage is None:
+        return
+    session.sf_org_api_used, session.sf_org_api_limit = usage.used, usage.limit
+    SyncSession.objects.filter(pk=session.pk).update(
+        sf_org_api_used=usage.used, sf_org_api_limit=usage.limit
+    )

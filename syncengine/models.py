@@ -153,6 +153,10 @@ class SyncSession(models.Model):
     error = models.TextField(blank=True)
     # While it runs: {item_type: {"done": n, "total": m}} (syncengine.ledger.progress).
     progress = models.JSONField(default=dict, blank=True)
+    # The org's rolling 24-hour API usage and allocation as the session last saw them
+    # (Sforce-Limit-Info), for the dashboard's calls-per-day picture.
+    sf_org_api_used = models.PositiveIntegerField(null=True, blank=True)
+    sf_org_api_limit = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -54,6 +54,19 @@ class DayBar:
     by_type: tuple[tuple[str, int, int], ...]  # (type, down, up)
     total: int
     api_calls: int
+    org_limit: int | None  # the org's daily API allocation as a session saw it that day
+    org_used: int | None  # the org's own 24-hour usage then (all integrations)
+    calls_height: float = 0.0  # percent of the calls panel
+
+    @property
+    def calls_y(self) -> float:
+        return round(100 - self.calls_height, 2)
+
+    @property
+    def share(self) -> str:
+        if not self.org_limit:
+            return ""
+        return f"{100 * self.api_calls / self.org_limit:.2f} %"
 
 
 def changes_chart(user, now=None) -> dict:
@@ -72,14 +85,20 @@ def changes_chart(user, now=None) -> dict:
     start = dt.datetime.combine(days[0], dt.time(), zone)
     totals = {d: {} for d in days}
     calls = dict.fromkeys(days, 0)
+    limits: dict[dt.date, int] = {}
+    used: dict[dt.date, int] = {}
     rows = SyncSession.objects.filter(user=user, started_at__gte=start).values_list(
-        "started_at", "counters", "api_calls_salesforce"
+        "started_at", "counters", "api_calls_salesforce", "sf_org_api_limit", "sf_org_api_used"
     )
-    for started, counters, api_calls in rows:
+    for started, counters, api_calls, org_limit, org_used in rows:
         day = started.astimezone(zone).date()
         if day not in totals:
             continue
         calls[day] += api_calls or 0
+        if org_limit:
+            limits[day] = max(limits.get(day, 0), org_limit)
+        if org_used is not None:
+            used[day] = max(used.get(day, 0), org_used)
         for item_type, directions in (counters or {}).items():
             if item_type.startswith("_") or not isinstance(directions, dict):
                 continue
@@ -88,6 +107,7 @@ def changes_chart(user, now=None) -> dict:
                 key = (item_type, direction)
                 totals[day][key] = totals[day].get(key, 0) + n
     peak = max([sum(v.values()) for v in totals.values()] + [1])
+    calls_peak = max([*calls.values(), 1])
     bars = []
     width = 100 / CHART_DAYS
     for i, day in enumerate(days):
@@ -110,6 +130,9 @@ def changes_chart(user, now=None) -> dict:
                 by_type,
                 sum(totals[day].values()),
                 calls[day],
+                limits.get(day),
+                used.get(day),
+                round(90 * calls[day] / calls_peak, 2),
             )
         )
     return {
@@ -118,5 +141,6 @@ def changes_chart(user, now=None) -> dict:
         "peak": peak,
         "any": any(b.total or b.api_calls for b in bars),
         "series": SERIES,
-        "calls_peak": max([b.api_calls for b in bars] + [1]),
+        "calls_peak": calls_peak,
+        "org_limit": max(limits.values(), default=None),
     }

@@ -278,7 +278,7 @@ class _Run:
         )
         executor = self._executor(stack, item_type, links, inputs.raw_items)
         # ledger: first-sync progress, done / total per type (syncengine.ledger)
-        from .ledger import planned_writes, progress, record_plan
+        from .ledger import planned_writes, progress, record_org_usage, record_plan
 
         total = planned_writes(result)
         progress(self.session, item_type, done=0, total=total)
@@ -287,6 +287,7 @@ class _Run:
         self._collect(executor)
         # ledger: what this session planned, did and skipped for a rule (syncengine.ledger)
         progress(self.session, item_type, done=total, total=total)
+        record_org_usage(self.session, stack.sf.org_usage)
 
         record_plan(
             self.session,

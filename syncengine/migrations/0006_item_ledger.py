@@ -69,6 +69,16 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='syncsession',
+            name='sf_org_api_limit',
+            field=models.PositiveIntegerField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='syncsession',
+            name='sf_org_api_used',
+            field=models.PositiveIntegerField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='syncsession',
             name='progress',
             field=models.JSONField(blank=True, default=dict),
         ),

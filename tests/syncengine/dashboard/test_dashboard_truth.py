@@ -79,13 +79,16 @@ def test_the_chart_counts_changes_per_day_and_api_calls(user_client, user):
     SyncSession.objects.filter(pk=session.pk).update(
         counters={"contact": {"down": {"created": 5, "updated": 2}, "up": {"created": 1}}},
         api_calls_salesforce=9,
+        sf_org_api_limit=15000,
+        sf_org_api_used=120,
         started_at=timezone.now(),
     )
     html = dashboard(user_client)
     assert 'role="img"' in html and "<title>" in html
     assert "contact: 7 / 1" in html  # the table: down / up
     assert "Salesforce → mailbox: 7</title>" in html
-    assert "<td>9</td>" in html
+    assert "<td>9 of 15000 (0.06 %)</td>" in html  # Relay's calls against the allocation
+    assert "daily allocation is 15000 calls" in html
     assert "cdn" not in html.lower()
 
 

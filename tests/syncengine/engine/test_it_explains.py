@@ -41,6 +41,9 @@ def test_it_explains_each_case_after_real_sessions(world):
     world.sfapp.create("Task", their_task, world.other)
     first = world.sync()
     assert first.status == Status.SUCCEEDED, first.error
+    first.refresh_from_db()  # the org's allocation as Sforce-Limit-Info said it
+    assert first.sf_org_api_limit == world.sfapp.budget_max
+    assert 0 < first.sf_org_api_used <= world.sfapp.budget_max
 
     mine = only(world, "mine@example.com")
     assert (mine["reason_code"], mine["state"], mine["last_action"]) == (
