@@ -14,11 +14,13 @@ daily by relay.prune_item_ledger.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from .explain import ItemError, explain
@@ -49,6 +51,7 @@ from .planner import (
 )
 from .planner.rules import Reason
 
+logger = logging.getLogger(__name__)
 LEDGER_KEEP_DAYS: int = max(90, int(getattr(settings, "RELAY_LEDGER_KEEP_DAYS", 90)))
 Action = ItemLedgerEntry.Action
 DOWN, UP = "down", "up"
@@ -111,7 +114,17 @@ class _Rows:
         )
 
 
-def record_plan(
+def record_plan(session: SyncSession, item_type: ItemType, result: Plan, **inputs: Any) -> int:
+    """Write the session's ledger rows for one item type; returns how many. The ledger
+    explains, it never decides: a failure here is logged and the session goes on."""
+    try:
+        return _record_plan(session, item_type, result, **inputs)
+    except Exception:
+        logger.exception("ledger: recording session %s (%s) failed", session.pk, item_type)
+        return 0
+
+
+def _record_plan(
     session: SyncSession,
     item_type: ItemType,
     result: Plan,
@@ -122,7 +135,6 @@ def record_plan(
     rules: SyncRules,
     now: dt.datetime,
 ) -> int:
-    """Write the session's ledger rows for one item type; returns how many."""
     rules = _with_view_name(session, rules)
     rows = _Rows(session, item_type, timezone.now())
     by_mailbox = {link.mailbox_id: link for link in links.values()}
@@ -192,7 +204,8 @@ def record_plan(
                 rows.add(None, item.mailbox_id, Action.SKIPPED, UP, found.code, found.sentence)
 
     _mark_errors(session, item_type, rows, rules, now)
-    ItemLedgerEntry.objects.bulk_create(rows.rows.values(), batch_size=500)
+    with transaction.atomic():  # a savepoint: a failed write cannot spoil the caller's
+        ItemLedgerEntry.objects.bulk_create(rows.rows.values(), batch_size=500)
     return len(rows.rows)
 
 
@@ -258,6 +271,14 @@ def sessions_items(session_ids: Iterable[int]) -> dict[int, int]:
 def record_email_skip(session: SyncSession, record: Any, reason: str, owner: str = "") -> None:
     """An email in the Salesforce folder the logging plan skipped: a ledger row with the
     blocklist entries that kept it out (blocked_address) or the plan's own reason."""
+    try:
+        with transaction.atomic():
+            _record_email_skip(session, record, reason, owner)
+    except Exception:
+        logger.exception("ledger: recording a skipped email of session %s failed", session.pk)
+
+
+def _record_email_skip(session: SyncSession, record: Any, reason: str, owner: str) -> None:
     from syncsettings.services import blocklist_for, own_addresses
 
     from .explain import explain_email
