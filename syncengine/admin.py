@@ -106,6 +106,7 @@ class SyncSessionAdmin(ReadOnlyAdmin):
     @admin.display(description="Counters")
     def counters_table(self, obj: SyncSession) -> str:
         from django.utils.html import format_html, format_html_join
+        from django.utils.safestring import mark_safe
 
         from .executor import COUNTER_KEYS
 
@@ -123,7 +124,7 @@ class SyncSessionAdmin(ReadOnlyAdmin):
             '<tr><th scope="col">type</th><th scope="col">direction</th>{}</tr></thead>'
             "<tbody>{}</tbody></table>",
             head,
-            body or format_html('<tr><td colspan="9">No counters.</td></tr>'),
+            body or mark_safe('<tr><td colspan="9">No counters.</td></tr>'),
         )
 
     @admin.action(description="Export selected sessions as CSV", permissions=["view"])

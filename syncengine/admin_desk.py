@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from . import ledger_query, status, support
 from .models import SyncLink, SyncSession
@@ -128,7 +129,7 @@ class SupportDeskMixin:
             '<th scope="col">Status</th><th scope="col">Error</th></tr></thead>'
             "<tbody>{}</tbody></table>",
             RECENT_SESSIONS,
-            rows or format_html('<tr><td colspan="4">No session yet.</td></tr>'),
+            rows or mark_safe('<tr><td colspan="4">No session yet.</td></tr>'),
         )
 
     @admin.display(description="Held deletions")

@@ -326,3 +326,46 @@ def record_org_usage(session: SyncSession, usage: Any) -> None:
     SyncSession.objects.filter(pk=session.pk).update(
         sf_org_api_used=usage.used, sf_org_api_limit=usage.limit
     )
+
+
+def record_resolution(
+    session: SyncSession, item_type: ItemType, result: Plan, rows: Iterable[Any], confirm: bool
+) -> int:
+    """Confirm / Discard of held deletions: one row per item with what was done (the
+    executor's refusals become error rows, as in a session)."""
+    try:
+        with transaction.atomic():
+            return _record_resolution(session, item_type, result, rows, confirm)
+    except Exception:
+        logger.exception("ledger: recording held deletions of session %s failed", session.pk)
+        return 0
+
+
+def _record_resolution(
+    session: SyncSession, item_type: ItemType, result: Plan, rows: Iterable[Any], confirm: bool
+) -> int:
+    out = _Rows(session, item_type, timezone.now())
+    for row in rows:
+        out.names[row.sf_id] = out.names[row.mailbox_id] = display_name(item_type, row.snapshot)
+    text = "Held deletion confirmed." if confirm else "Held deletion discarded: both kept."
+    for action in result.actions:
+        sf_id = getattr(action, "sf_id", None) or getattr(action, "replaces_sf_id", None)
+        mailbox_id = getattr(action, "mailbox_id", None) or getattr(action, "old_mailbox_id", None)
+        kind = _WRITES.get(type(action))
+        if kind is None:
+            continue
+        ledger_action, direction, _ = kind
+        if isinstance(action, CreateSalesforce) and action.replaces_sf_id:
+            ledger_action = Action.RESTORED
+        out.add(sf_id, mailbox_id, ledger_action, direction, Reason.SYNCED, text)
+    from syncsettings.models import SyncSettings
+
+    zone = (
+        SyncSettings.objects.filter(user_id=session.user_id)
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    rules = SyncRules(user_sf_id="", time_zone=zone or "UTC")
+    _mark_errors(session, item_type, out, rules, timezone.now())
+    ItemLedgerEntry.objects.bulk_create(out.rows.values(), batch_size=500)
+    return len(out.rows)

@@ -129,12 +129,16 @@ def answers(
     by_sf = {(r.item_type, r.sf_id): r for r in links}
     by_mb = {(r.item_type, r.mailbox_id): r for r in links}
     keys: list[tuple[str, str, str]] = [(r.item_type, r.sf_id, r.mailbox_id) for r in links]
-    for item_type, sf_id, mailbox_id in ledger_keys:
+    # One item, however its rows name it (a create knows one id, later rows both).
+    seen = {(t, i) for t, s, m in keys for i in (s, m) if i}
+    for item_type, sf_id, mailbox_id in ledger_keys:  # newest first
         link = by_sf.get((item_type, sf_id)) if sf_id else None
         link = link or (by_mb.get((item_type, mailbox_id)) if mailbox_id else None)
         key = (item_type, link.sf_id, link.mailbox_id) if link else (item_type, sf_id, mailbox_id)
-        if key not in keys:
+        idents = {(item_type, i) for i in key[1:] if i}
+        if not idents & seen:
             keys.append(key)
+        seen |= idents
     keys = keys[:limit]
     latest = _latest_entries(user, keys)
     rules = rules_for_user(user, (r.sf_id for r in links if r.item_type == ItemType.CONTACT))

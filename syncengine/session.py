@@ -466,6 +466,11 @@ def _run_held(
             executor = run._executor(stack, kind, links, {})
             executor.run(Plan(kind, tuple(actions)))
             run._collect(executor)
+            # ledger: the user's (or support's) decision on held deletions, per item
+            from .ledger import record_resolution
+
+            record_resolution(session, kind, Plan(kind, tuple(actions)), rows, confirm)
+            # ledger: end
 
     return _outcome(run, action)
 

@@ -11,6 +11,7 @@ import json
 from django.core.management import call_command
 
 from syncengine.models import ItemLedgerEntry, SyncSession
+from syncengine.session import confirm_held_deletions
 
 from .conftest import EMAIL
 from .test_it_logs_emails import deliver
@@ -112,3 +113,14 @@ def test_it_explains_view_exclusions_and_held_deletions(world):
     rows = ItemLedgerEntry.objects.filter(session=held)
     assert rows.filter(action="held").count() == 31
     assert all(r.name for r in rows)
+
+    done = confirm_held_deletions(world.user, now=world.clock())
+    assert done.status == Status.SUCCEEDED, done.error
+    answer = only(world, "p7@example.com")
+    assert (answer["last_action"], answer["state"], answer["last_session_id"]) == (
+        "deleted",
+        "gone",
+        done.pk,
+    )
+    assert "Held deletion confirmed." in answer["reason"]
+    assert ItemLedgerEntry.objects.filter(session=done, action="deleted").count() == 31
