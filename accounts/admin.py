@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from accounts.contact.services import mark_handled
 from accounts.models import Connection, SupportRequest, User
 from syncengine.admin import UserSupportActions
+from syncengine.admin_desk import SupportDeskMixin
 from syncsettings.admin import SyncSettingsInline
 from syncsettings.models import SyncSettings
 
@@ -65,7 +66,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(UserSupportActions, DjangoUserAdmin):
+class UserAdmin(SupportDeskMixin, UserSupportActions, DjangoUserAdmin):
     inlines = [SyncSettingsInline, ConnectionInline]
     actions = UserSupportActions.support_actions
     list_display = ["email", "username", "is_staff", "is_active", "date_joined"]
@@ -79,16 +80,24 @@ class UserAdmin(UserSupportActions, DjangoUserAdmin):
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        if obj is None or request.user.is_superuser:
+        if obj is None:
             return super().get_fieldsets(request, obj)
-        return self.support_fieldsets
+        base = (
+            super().get_fieldsets(request, obj)
+            if request.user.is_superuser
+            else self.support_fieldsets
+        )
+        return [self.desk_fieldset, *base]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Support holds auth.change_user only because Django saves a page's inlines through
         # the parent's change permission; the user's own fields stay superuser-only.
-        if obj is None or request.user.is_superuser:
+        if obj is None:
             return super().get_readonly_fields(request, obj)
-        return [name for _, options in self.support_fieldsets for name in options["fields"]]
+        if request.user.is_superuser:
+            return [*super().get_readonly_fields(request, obj), *self.desk_readonly]
+        own = [name for _, options in self.support_fieldsets for name in options["fields"]]
+        return [*own, *self.desk_readonly]
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None

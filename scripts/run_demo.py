@@ -68,10 +68,43 @@ def wait_for_sandbox(process: subprocess.Popen[bytes], started: float) -> dict[s
     raise RuntimeError("the sandbox did not start within 3 minutes")
 
 
-def print_logins(description: dict[str, object]) -> None:
+# Staff logins for the demo: made (or their password reset) at every start, with a fresh
+# random password printed once; nothing is stored in the repository.
+STAFF_SCRIPT = """
+import json, secrets, sys
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+User = get_user_model()
+out = []
+for email, role in (("support@relay.example", "support"), ("admin@relay.example", "superuser")):
+    user, _ = User.objects.get_or_create(username=email, defaults={"email": email})
+    user.email, user.is_staff, user.is_active = email, True, True
+    user.is_superuser = role == "superuser"
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.save()
+    if role == "support":
+        user.groups.add(Group.objects.get(name="Support"))
+    out.append({"role": role, "email": email, "password": password})
+sys.stdout.write(json.dumps(out))
+"""
+
+
+def make_staff_logins() -> list[dict[str, str]]:
+    """A Support-group staff login and a superuser login for the demo admin."""
+    done = subprocess.run(
+        manage("shell", "-c", STAFF_SCRIPT), check=True, capture_output=True, text=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_logins(description: dict[str, object], staff: list[dict[str, str]]) -> None:
     print(f"\n  Relay is running at http://{WEB_ADDRESS}/\n")
     for login in description.get("demo_logins", []):  # type: ignore[union-attr]
         print(f"  {login['mailbox']:<10} {login['email']:<24} password {login['password']}")
+    print(f"\n  Admin (support desk) at http://{WEB_ADDRESS}/admin/")
+    for login in staff:
+        print(f"  {login['role']:<10} {login['email']:<24} password {login['password']}")
     print()
 
 
@@ -94,6 +127,7 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     for command in SETUP:
         subprocess.run(command, check=True)
+    staff = make_staff_logins()
 
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
@@ -122,7 +156,7 @@ def main() -> int:
         provider_env = {k: str(v) for k, v in description["settings"].items()}  # type: ignore[union-attr]
         for service in SERVICES:
             start(service, provider_env)
-        print_logins(description)
+        print_logins(description, staff)
         print("[run_demo] Press Ctrl-C to stop everything.")
         while not stopping:
             for name, process in processes.items():

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from . import support
-from .models import SyncLink, SyncLogEntry, SyncSession, UserSyncState
+from .models import ItemLedgerEntry, SyncLink, SyncLogEntry, SyncSession, UserSyncState
 
 SUPPORT_PERMISSION = "syncengine.run_support_actions"
 
@@ -57,11 +57,34 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.display(description="user", ordering="user__email")
+def user_email(obj: Any) -> str:
+    return obj.user.email or obj.user.get_username()
+
+
+class SyncLogEntryInline(admin.TabularInline):
+    model = SyncLogEntry
+    fields = ["created_at", "kind", "item_type", "side", "sf_id", "mailbox_id", "message"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(SyncSession)
 class SyncSessionAdmin(ReadOnlyAdmin):
+    inlines = [SyncLogEntryInline]
+    readonly_fields = ["counters_table"]
+    exclude = ["counters", "progress"]
     list_display = [
         "started_at",
-        "user",
+        user_email,
         "trigger",
         "status",
         "finished_at",
@@ -75,6 +98,34 @@ class SyncSessionAdmin(ReadOnlyAdmin):
     date_hierarchy = "started_at"
     list_select_related = ["user"]
     actions = ["export_csv"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = [f.name for f in self.model._meta.fields if f.name not in self.exclude]
+        return ["counters_table", *fields]
+
+    @admin.display(description="Counters")
+    def counters_table(self, obj: SyncSession) -> str:
+        from django.utils.html import format_html, format_html_join
+        from django.utils.safestring import mark_safe
+
+        from .executor import COUNTER_KEYS
+
+        rows = []
+        for item_type, directions in sorted((obj.counters or {}).items()):
+            if item_type.startswith("_") or not isinstance(directions, dict):
+                continue
+            for direction, counts in sorted(directions.items()):
+                rows.append((item_type, direction, *(counts.get(k, 0) for k in COUNTER_KEYS)))
+        head = format_html_join("", '<th scope="col">{}</th>', ((k,) for k in COUNTER_KEYS))
+        cells = "".join(["<td>{}</td>"] * (len(COUNTER_KEYS) + 2))
+        body = format_html_join("", "<tr>" + cells + "</tr>", rows)
+        return format_html(
+            '<table id="session-counters"><caption>Per type and direction</caption><thead>'
+            '<tr><th scope="col">type</th><th scope="col">direction</th>{}</tr></thead>'
+            "<tbody>{}</tbody></table>",
+            head,
+            body or mark_safe('<tr><td colspan="9">No counters.</td></tr>'),
+        )
 
     @admin.action(description="Export selected sessions as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[SyncSession]) -> HttpResponse:
@@ -103,7 +154,7 @@ class SyncSessionAdmin(ReadOnlyAdmin):
 
 @admin.register(SyncLogEntry)
 class SyncLogEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "kind", "item_type", "side", "sf_id", "message"]
+    list_display = ["created_at", user_email, "kind", "item_type", "side", "sf_id", "message"]
     list_filter = ["kind", "item_type", "side", "created_at"]
     search_fields = ["user__email", "sf_id", "mailbox_id", "message"]
     date_hierarchy = "created_at"
@@ -150,7 +201,7 @@ class SyncLinkAdmin(SupportActionsMixin, ReadOnlyAdmin):
     """Synced pairs; filter State = "Deletion waiting for confirmation" for held deletions."""
 
     list_display = [
-        "user", "item_type", "state", "held_side", "sf_id", "mailbox_id", "error_count",
+        user_email, "item_type", "state", "held_side", "sf_id", "mailbox_id", "error_count",
         "last_error", "last_synced_at",
     ]  # fmt: skip
     list_filter = ["state", "item_type", HasErrorsFilter]
@@ -223,7 +274,7 @@ def _users(ids: set[int]) -> QuerySet:
 @admin.register(UserSyncState)
 class UserSyncStateAdmin(ReadOnlyAdmin):
     list_display = [
-        "user", "paused", "consecutive_failures", "next_due_at", "idle_streak",
+        user_email, "paused", "pause_reason", "consecutive_failures", "next_due_at", "idle_streak",
         "problem_kind", "problem_notified_at", "claimed_until",
     ]  # fmt: skip
     list_filter = ["paused", "problem_kind"]
@@ -236,7 +287,8 @@ class UserSyncStateAdmin(ReadOnlyAdmin):
         return admin.ModelAdmin.has_change_permission(self, request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [f.name for f in self.model._meta.fields if f.name not in ("paused", "id")]
+        editable = ("paused", "pause_reason", "id")
+        return [f.name for f in self.model._meta.fields if f.name not in editable]
 
     @admin.action(description="Pause scheduled syncs", permissions=["change"])
     def pause(self, request: HttpRequest, queryset: QuerySet[UserSyncState]) -> None:
@@ -314,3 +366,17 @@ class UserSupportActions(SupportActionsMixin):
                 names = ", ".join(c.get_provider_display() for c in done)
                 self.log_change(request, user, f"Disconnected {names}.")
         self.message_user(request, f"Disconnected {total} connection(s).")
+
+
+@admin.register(ItemLedgerEntry)
+class ItemLedgerEntryAdmin(ReadOnlyAdmin):
+    """What each session did per item, or which rule kept it out (kept 90 days)."""
+
+    list_display = [
+        "created_at", user_email, "item_type", "name", "action", "direction", "reason_code",
+        "session",
+    ]  # fmt: skip
+    list_filter = ["item_type", "action", "direction", "reason_code"]
+    search_fields = ["user__email", "name", "sf_id", "mailbox_id"]
+    list_select_related = ["user"]
+    raw_id_fields = ["session", "user"]

@@ -246,6 +246,10 @@ class EmailStep:
                     continue
                 self._row(record, LoggedEmail.Status.SKIPPED, first_seen, error=action.reason)
                 self._count("skipped")
+                # ledger: which blocklist entry kept it out (syncengine.ledger)
+                from .ledger import record_email_skip
+
+                record_email_skip(self.session, record, action.reason, self.owner)
 
     def _logged(self, action: LogEmail, result: LogResult | None, first_seen: dt.datetime) -> None:
         record = action.record

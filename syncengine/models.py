@@ -155,6 +155,12 @@ class SyncSession(models.Model):
     # retry_later: what the provider asked for (Retry-After), when it said.
     retry_after_seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # While it runs: {item_type: {"done": n, "total": m}} (syncengine.ledger.progress).
+    progress = models.JSONField(default=dict, blank=True)
+    # The org's rolling 24-hour API usage and allocation as the session last saw them
+    # (Sforce-Limit-Info), for the dashboard's calls-per-day picture.
+    sf_org_api_used = models.PositiveIntegerField(null=True, blank=True)
+    sf_org_api_limit = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -202,6 +208,8 @@ class UserSyncState(models.Model):
     idle_streak = models.PositiveSmallIntegerField(default=0)
     consecutive_failures = models.PositiveIntegerField(default=0)
     paused = models.BooleanField(default=False)
+    # Shown to the user on the dashboard while paused (support writes it, issue 10).
+    pause_reason = models.CharField(max_length=300, blank=True)
     claimed_by = models.CharField(max_length=128, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     # When a session task was queued and no worker has taken it yet (one at a time).
@@ -259,3 +267,59 @@ class LoggedEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status}: {self.message_key[:60]}"
+
+
+class ItemLedgerEntry(models.Model):
+    """What one session did with one item, or which rule kept it out (SPEC §9): the
+    per-item record behind "why (not) synced?", the Items page and a session's page.
+
+    Written by syncengine.ledger.record_plan; kept LEDGER_KEEP_DAYS (≥ 90) and pruned by
+    the beat task relay.prune_item_ledger."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        DELETED = "deleted", "Deleted"
+        RESTORED = "restored", "Restored"
+        LINKED = "linked", "Linked to its match"
+        RELINKED = "relinked", "Relinked (merge or move)"
+        FORGOTTEN = "forgotten", "Link forgotten"
+        FROZEN = "frozen", "Frozen (out of the window)"
+        UNFROZEN = "unfrozen", "Back in the window"
+        CONFLICT = "conflict", "Conflict resolved"
+        HELD = "held", "Deletion held"
+        SKIPPED = "skipped", "Skipped by a rule"
+        ERROR = "error", "Refused (error)"
+
+    class Direction(models.TextChoices):
+        DOWN = "down", "Salesforce → mailbox"
+        UP = "up", "Mailbox → Salesforce"
+        NONE = "", "—"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    session = models.ForeignKey(SyncSession, on_delete=models.CASCADE, related_name="items")
+    item_type = models.CharField(max_length=16, choices=ItemType.choices)
+    sf_id = models.CharField(max_length=18, blank=True)
+    mailbox_id = models.CharField(max_length=512, blank=True)
+    name = models.CharField(max_length=200, blank=True)  # contact name/email, a subject
+    action = models.CharField(max_length=16, choices=Action.choices)
+    direction = models.CharField(max_length=4, choices=Direction.choices, blank=True)
+    reason_code = models.CharField(max_length=32)  # syncengine.planner.rules.Reason
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "item ledger entry"
+        verbose_name_plural = "item ledger"
+        indexes = [
+            # a user's search (name prefix / ids) and the newest entry per item
+            models.Index(fields=["user", "item_type", "sf_id"], name="ledger_user_sf"),
+            models.Index(fields=["user", "item_type", "mailbox_id"], name="ledger_user_mailbox"),
+            models.Index(fields=["user", "name"], name="ledger_user_name"),
+            # a session's page, filtered by type / direction / action
+            models.Index(fields=["session", "item_type", "direction"], name="ledger_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.item_type} {self.name or self.sf_id}"

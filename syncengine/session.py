@@ -40,6 +40,7 @@ from syncsettings.models import SyncSettings
 from . import mailboxes
 from .email_session import EmailStep
 from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
+from .ledger import planned_writes, progress, record_org_usage, record_plan, record_resolution
 from .link_store import (
     decode_facts,
     decode_fields,
@@ -279,8 +280,27 @@ class _Run:
             sf_current=inputs.sf_current,
         )
         executor = self.executor_for(stack, item_type, links, inputs.raw_items)
+        # ledger: first-sync progress, done / total per type (syncengine.ledger)
+        total = planned_writes(result)
+        progress(self.session, item_type, done=0, total=total)
+        # ledger: end
         executor.run(result)
         self.collect(executor)
+        # ledger: what this session planned, did and skipped for a rule (syncengine.ledger)
+        progress(self.session, item_type, done=total, total=total)
+        record_org_usage(self.session, stack.sf.org_usage)
+
+        record_plan(
+            self.session,
+            item_type,
+            result,
+            links=links,
+            sf_records={**inputs.sf_current, **inputs.sf_changes},
+            mailbox_records=inputs.mailbox_changes,
+            rules=reader.rules,
+            now=self.now,
+        )
+        # ledger: end
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
@@ -464,6 +484,9 @@ def _run_held(
             executor = run.executor_for(stack, kind, links, {})
             executor.run(Plan(kind, tuple(actions)))
             run.collect(executor)
+            # ledger: the user's (or support's) decision on held deletions, per item
+            record_resolution(session, kind, Plan(kind, tuple(actions)), rows, confirm)
+            # ledger: end
 
     return _outcome(run, action)
 

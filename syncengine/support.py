@@ -39,12 +39,14 @@ def do_rebuild(user: Any) -> int:
     return deleted
 
 
-def do_set_paused(user: Any, paused: bool) -> bool:
-    """Pause or resume the scheduled sessions. True when the state changed."""
+def do_set_paused(user: Any, paused: bool, reason: str = "") -> bool:
+    """Pause or resume the scheduled sessions; `reason` is what the user's dashboard shows
+    while paused. True when the paused state changed."""
     scheduling.state_for(user.pk)
-    return bool(
-        UserSyncState.objects.filter(user=user).exclude(paused=paused).update(paused=paused)
-    )
+    rows = UserSyncState.objects.filter(user=user)
+    changed = bool(rows.exclude(paused=paused).update(paused=paused))
+    rows.update(pause_reason=reason[:300] if paused else "")
+    return changed
 
 
 def do_disconnect(user: Any) -> list[Connection]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import runs, scheduling
+from . import ledger, runs, scheduling
 from .models import SyncSession
 
 
@@ -28,3 +28,9 @@ def enqueue_due_sessions() -> list[int]:
     for user_id in due:
         run_sync_session.delay(user_id, str(SyncSession.Trigger.SCHEDULE))
     return due
+
+
+@shared_task(name="relay.prune_item_ledger", ignore_result=True)
+def prune_item_ledger() -> int:
+    """Beat runs this daily: ledger rows older than 90 days go (SPEC §9)."""
+    return ledger.prune()

@@ -9,19 +9,37 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Connection
+from syncengine import status as sync_status
+from syncengine.status import in_user_time_zone
 from syncsettings import services
 from syncsettings.forms import DetailedSettingsForm, FiltersForm
 from syncsettings.models import SyncSettings
 
 
 @login_required
+@in_user_time_zone
 def dashboard(request: HttpRequest) -> HttpResponse:
+    from syncengine.pictures import changes_chart
+
     context = {
         "salesforce": Connection.objects.salesforce_for(request.user),
         "mailbox": Connection.objects.mailbox_for(request.user),
         "last_sync": services.last_sync_summary(request.user),
+        "status": sync_status.status_for(request.user),
+        "chart": changes_chart(request.user),
     }
     return render(request, "syncsettings/dashboard.html", context)
+
+
+@login_required
+@in_user_time_zone
+def sync_progress(request: HttpRequest) -> HttpResponse:
+    """The progress fragment the dashboard's small script reloads while a sync runs."""
+    return render(
+        request,
+        "syncsettings/_progress.html",
+        {"status": sync_status.status_for(request.user)},
+    )
 
 
 @login_required

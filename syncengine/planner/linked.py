@@ -35,7 +35,7 @@ class SideState(Enum):
     GONE = "gone"  # deleted, or (mailbox) moved out / category removed
 
 
-def _changed(current_hash: str, stored_hash: str | None, fields, snapshot) -> bool:
+def side_changed(current_hash: str, stored_hash: str | None, fields, snapshot) -> bool:
     # vdirsyncer's rule, hash first: a side changed only when its hash moved. Content equal
     # to the snapshot is not a change either (a side that re-serialises what we wrote).
     return current_hash != stored_hash and not same_content(fields, snapshot)
@@ -81,8 +81,8 @@ def decide_link(link: LinkState, ctx: LinkContext) -> list[Action]:
         # A change seen earlier but not synced down: deciding without it could lose it.
         return [*out, Skip("pending Salesforce change not read", link.sf_id, link.mailbox_id)]
 
-    sf_state = _sf_state(link, sf)
-    mb_state = _mb_state(link, mb)
+    sf_state = sf_side_state(link, sf)
+    mb_state = mailbox_side_state(link, mb)
     refresh = _refresh(link, sf if sf_state != SideState.GONE else None, mb, sf_state, mb_state)
     if refresh is not None:
         out.append(refresh)
@@ -128,21 +128,21 @@ def decide_link(link: LinkState, ctx: LinkContext) -> list[Action]:
     return out + _sync(link, sf, mb, sf_state, mb_state, down)
 
 
-def _sf_state(link: LinkState, sf: SalesforceRecord | None) -> SideState:
+def sf_side_state(link: LinkState, sf: SalesforceRecord | None) -> SideState:
     if sf is None:
         return SideState.SAME
     if sf.deleted:
         return SideState.GONE
-    changed = _changed(sf.content_hash, link.sf_hash, sf.fields, link.snapshot)
+    changed = side_changed(sf.content_hash, link.sf_hash, sf.fields, link.snapshot)
     return SideState.CHANGED if changed else SideState.SAME
 
 
-def _mb_state(link: LinkState, mb: MailboxRecord | None) -> SideState:
+def mailbox_side_state(link: LinkState, mb: MailboxRecord | None) -> SideState:
     if mb is None:
         return SideState.SAME
     if mb.gone:
         return SideState.GONE
-    changed = _changed(mb.content_hash, link.mailbox_hash, mb.fields, link.snapshot)
+    changed = side_changed(mb.content_hash, link.mailbox_hash, mb.fields, link.snapshot)
     return SideState.CHANGED if changed else SideState.SAME
 
 

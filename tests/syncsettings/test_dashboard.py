@@ -34,11 +34,19 @@ def test_it_shows_connection_status_and_last_error(user_client, user):
     assert "Not connected" not in html
 
 
-def test_it_shows_the_last_sync_summary(user_client, monkeypatch):
-    from syncsettings import services
+def test_it_shows_the_last_sync_in_the_users_time_zone(user_client, user):
+    import datetime as dt
 
-    monkeypatch.setattr(services, "last_sync_summary", lambda user: "5 minutes ago: 3 changes")
-    assert "5 minutes ago: 3 changes" in user_client.get("/").content.decode()
+    from syncengine.models import SyncSession
+    from syncsettings.models import SyncSettings
+
+    SyncSettings.objects.create(user=user, time_zone="Asia/Tokyo")
+    session = SyncSession.objects.create(user=user, trigger="schedule")
+    done = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
+    SyncSession.objects.filter(pk=session.pk).update(status="succeeded", finished_at=done)
+    html = user_client.get("/").content.decode()
+    assert "2026-03-02 08:30 — Succeeded" in html  # UTC+9
+    assert "Times are in Asia/Tokyo." in html
 
 
 def test_it_shows_only_the_users_own_connections(user_client, other_user):

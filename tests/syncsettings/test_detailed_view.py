@@ -14,7 +14,9 @@ def test_it_requires_login(client):
 def test_it_shows_the_current_settings(user_client):
     html = user_client.get(URL).content.decode()
     assert 'name="auto_remove_contacts"' in html
-    assert '<option value="UTC" selected>' in html
+    # the searchable time-zone picker: a text input over a datalist of the zone names
+    assert 'list="time-zones" value="UTC"' in html
+    assert '<option value="Europe/Paris">' in html
     assert 'name="blocklist"' in html
 
 

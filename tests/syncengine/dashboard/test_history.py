@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from syncengine.models import SyncLink, SyncLogEntry, SyncSession, UserSyncState
+from tests.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,7 @@ def test_sync_now_queues_a_session_and_resets_the_back_off(
     monkeypatch.setattr(
         "syncengine.tasks.run_sync_session.delay", lambda *args: queued.append(args)
     )
+    connect_both(user)
     UserSyncState.objects.create(user=user, idle_streak=2, next_due_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = user_client.post(reverse("syncengine:sync_now"))
@@ -70,6 +72,26 @@ def test_sync_now_queues_a_session_and_resets_the_back_off(
     assert queued == [(user.pk, "manual")]
     state = UserSyncState.objects.get(user=user)
     assert (state.idle_streak, state.next_due_at) == (0, None)
+    user_client.post(reverse("syncengine:sync_now"))  # a double click queues nothing more
+    assert queued == [(user.pk, "manual")]
+
+
+def test_sync_now_queues_nothing_before_both_sides_are_connected(user_client, user, monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        "syncengine.tasks.run_sync_session.delay", lambda *args: queued.append(args)
+    )
+    ConnectionFactory(user=user, provider="salesforce")
+    response = user_client.post(reverse("syncengine:sync_now"), follow=True)
+    assert queued == []
+    assert "Connect both Salesforce and your mailbox" in response.content.decode()
+    html = user_client.get(reverse("dashboard")).content.decode()
+    assert 'id="sync-now" disabled' in html
+
+
+def connect_both(user):
+    ConnectionFactory(user=user, provider="salesforce")
+    ConnectionFactory(user=user, provider="office365", external_account_id="mb-1")
 
 
 def test_sync_now_never_redirects_off_site(user_client, monkeypatch):
@@ -100,6 +122,7 @@ def test_sync_now_never_queues_a_second_task_while_one_is_queued_or_running(
 ):
     from syncengine import scheduling
 
+    connect_both(user)
     queued = []
     monkeypatch.setattr(
         "syncengine.tasks.run_sync_session.delay", lambda *args: queued.append(args)

@@ -72,8 +72,20 @@ def test_it_asks_for_a_login(client):
     assert "/accounts/login/" in response["Location"]
 
 
-def test_it_says_so_when_there_is_nothing(user_client):
-    assert "No issues" in issues_html(user_client)
+def test_it_says_so_when_there_is_nothing(user_client, user):
+    # Never synced: no claim that everything did (issue 10).
+    assert "No issues" not in issues_html(user_client)
+    assert "Nothing has synced yet" in issues_html(user_client)
+    a_session(user, status="succeeded")
+    assert "No issues: everything synced" in issues_html(user_client)
+
+
+def test_it_never_claims_everything_synced_after_a_failed_session(user_client, user):
+    a_session(user, status="succeeded", minutes_ago=60)
+    a_session(user, status=SyncSession.Status.FAILED)
+    html = issues_html(user_client)
+    assert "everything synced" not in html
+    assert "ended as “Failed”" in html
 
 
 def test_it_shows_a_failing_item_with_side_message_since_and_tries(user_client, user):
@@ -113,6 +125,7 @@ def test_an_issue_disappears_when_the_item_syncs(user_client, user):
     SyncLink.objects.filter(pk=link.pk).update(
         error_count=0, last_error="", last_synced_at=timezone.now()
     )
+    a_session(user, status="succeeded")  # the session that synced it
     html = issues_html(user_client)
     assert "Ada Lovelace" not in html
     assert "No issues" in html
@@ -213,4 +226,4 @@ def test_it_never_shows_another_users_issues(user_client, user, other_user):
     assert "bobs-task" not in html
     assert "invalid_grant for bob" not in html
     assert "deletion(s) wait" not in html
-    assert "No issues" in html
+    assert 'id="no-issues"' in html
