@@ -64,7 +64,7 @@ def support_group() -> Group:
     for module in (
         "accounts.migrations.0002_support_group",
         "syncengine.migrations.0004_support_desk_permissions",
-        "syncengine.migrations.0006_item_ledger",
+        "syncengine.migrations.0007_item_ledger",
     ):
         migration = importlib.import_module(module)
         grant = getattr(migration, "grant", None) or migration.create_support_group
