@@ -57,7 +57,7 @@ def _durations() -> Metric:
     from syncengine.models import SyncSession
 
     duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
-    finished = SyncSession.objects.filter(finished_at__isnull=False).alias(duration=duration)
+    finished = SyncSession.objects.filter(finished_at__isnull=False).annotate(duration=duration)
     aggregates = {
         f"le_{i}": Count("id", filter=Q(duration__lte=timedelta(seconds=bound)))
         for i, bound in enumerate(DURATION_BUCKETS_SECONDS)
