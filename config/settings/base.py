@@ -153,6 +153,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
+# Only failures are stored (the lockout needs them); no row per successful login.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 AXES_COOLOFF_MESSAGE = (
     "Too many failed sign-ins for this account from your address. Try again in 15 minutes."
 )
