@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from axes.handlers.database import AxesDatabaseHandler
 from django.http import HttpRequest
 
 
@@ -18,3 +19,16 @@ class AdminLoginRateLimitBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, *args, **kwargs)
+
+
+class AdminLoginAxesHandler(AxesDatabaseHandler):
+    """Counts failed logins of the admin site only. AXES_ONLY_ADMIN_SITE stops axes from
+    refusing site logins, but its failure handler still counted them and locked on the
+    fifth; the site's logins are allauth's to limit (accounts/adapter.py)."""
+
+    def user_login_failed(
+        self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+    ) -> None:
+        if request is None or not self.is_admin_request(request):
+            return None
+        return super().user_login_failed(sender, credentials, request, **kwargs)

@@ -82,10 +82,9 @@ else:
 
         def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
             atoms = super().atoms(resp, req, environ, request_time)
-            for key in ("r", "q", "U", "{raw_uri}e", "f"):
-                if isinstance(atoms.get(key), str):
-                    atoms[key] = scrub(atoms[key])
-            return atoms
+            # Every atom: the request line, query string, referer and the environ/header
+            # atoms ({raw_uri}e, {referer}i, ...) can all carry the callback's query.
+            return {k: scrub(v) if isinstance(v, str) else v for k, v in atoms.items()}
 
 
 class RequestContextMiddleware:

@@ -148,6 +148,7 @@ ALLAUTH_TRUSTED_PROXY_COUNT = RELAY_TRUSTED_PROXY_COUNT
 # 5 failures lock that (client address, username) pair for 15 minutes. Keyed by the pair, so
 # failures from elsewhere never lock a staff member out of the right password.
 AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "accounts.backends.AdminLoginAxesHandler"
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]

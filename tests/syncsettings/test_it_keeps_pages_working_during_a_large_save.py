@@ -85,7 +85,9 @@ def login(base: str, email: str) -> requests.Session:
 
 
 def largest_blocklist() -> str:
-    return "\n".join(f"person{n}@blocked{n % 97}.example" for n in range(USER_BLOCKLIST_MAX_ENTRIES))
+    return "\n".join(
+        f"person{n}@blocked{n % 97}.example" for n in range(USER_BLOCKLIST_MAX_ENTRIES)
+    )
 
 
 def test_it_keeps_other_users_pages_working_while_the_largest_blocklist_saves(served_sqlite):

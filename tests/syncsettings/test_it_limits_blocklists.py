@@ -24,9 +24,7 @@ def test_it_saves_the_largest_allowed_blocklist(user_client, user):
     assert len(SyncSettings.for_user(user).blocklist.splitlines()) == USER_BLOCKLIST_MAX_ENTRIES
 
 
-def test_it_refuses_one_entry_more_with_a_clear_message_and_keeps_the_old_list(
-    user_client, user
-):
+def test_it_refuses_one_entry_more_with_a_clear_message_and_keeps_the_old_list(user_client, user):
     post_blocklist(user_client, "kept.example")
     text = "\n".join(f"p{n}@blocked.example" for n in range(USER_BLOCKLIST_MAX_ENTRIES + 1))
     response = post_blocklist(user_client, text)
