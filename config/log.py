@@ -88,7 +88,8 @@ else:
 
 
 class RequestContextMiddleware:
-    """Binds the logged-in user's id for every log record of the request."""
+    """Binds the logged-in user's id for every log record of the request (and unbinds it,
+    with any sync session id, when the request ends)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -96,10 +97,13 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         token = user_id_var.set(user.pk if user is not None and user.is_authenticated else None)
+        # A session created during an earlier request of this worker thread is not this one's.
+        session_token = sync_session_id_var.set(None)
         try:
             return self.get_response(request)
         finally:
             user_id_var.reset(token)
+            sync_session_id_var.reset(session_token)
 
 
 def _bind_task_user(sender: Any = None, args: Any = None, kwargs: Any = None, **_: Any) -> None:

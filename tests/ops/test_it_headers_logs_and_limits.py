@@ -126,3 +126,20 @@ def test_it_scrubs_the_gunicorn_access_log():
     )
     for key, value in atoms.items():
         assert "c0de-value" not in str(value) and "st4te-value" not in str(value), key
+
+
+def test_it_tags_log_records_with_the_session_being_run(user):
+    import contextvars
+
+    from syncengine.models import SyncSession
+
+    seen = {}
+
+    def task():
+        session = SyncSession.objects.create(user=user, trigger=SyncSession.Trigger.SCHEDULE)
+        record = logging.LogRecord("relay", logging.INFO, __file__, 1, "step", None, None)
+        ContextFilter().filter(record)
+        seen.update(session=session.pk, record=(record.user_id, record.sync_session_id))
+
+    contextvars.Context().run(task)  # an empty context, as a worker thread starts with
+    assert seen["record"] == (user.pk, seen["session"])
