@@ -38,7 +38,8 @@ def check_database() -> str:
 
 
 def check_broker() -> str:
-    with celery_app.connection_for_write() as conn:
+    # The URL from settings, read at each probe (the Celery app reads the same setting).
+    with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
         return conn.transport_cls if isinstance(conn.transport_cls, str) else "connected"
 
