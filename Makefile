@@ -1,5 +1,7 @@
 # Two commands from a fresh clone: `make run` (the local demo) and `make test` (the suite).
 # Requirements are installed into .venv only when a requirements file changed (stamp files).
+# Debian packages the targets need (Chromium, redis-server, PostgreSQL for the tests; the
+# venv module for both) are installed by .ci/system-packages when missing, saying what.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -8,9 +10,16 @@ RUN_STAMP := $(VENV)/.stamp-requirements
 TEST_STAMP := $(VENV)/.stamp-requirements-test
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck format check
+.PHONY: run test lint typecheck format check system-packages-run system-packages-test prod-check
+
+system-packages-run:
+	@PYTHON=$(PYTHON) .ci/system-packages run
+
+system-packages-test:
+	@PYTHON=$(PYTHON) .ci/system-packages test
 
 $(PY):
+	@PYTHON=$(PYTHON) .ci/system-packages run
 	$(PYTHON) -m venv $(VENV)
 
 $(RUN_STAMP): requirements.txt | $(PY)
@@ -21,11 +30,11 @@ $(TEST_STAMP): requirements.txt requirements-test.txt | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@ $(RUN_STAMP)
 
-run: $(RUN_STAMP)
+run: system-packages-run $(RUN_STAMP)
 	$(PY) scripts/run_demo.py
 
 # pytest's own exit status is kept for .ci/run (make itself only ever exits with 2).
-test: $(TEST_STAMP)
+test: system-packages-test $(TEST_STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-exit-status; exit $$status
 
 lint: $(TEST_STAMP) typecheck
@@ -43,3 +52,8 @@ format: $(TEST_STAMP)
 check: $(RUN_STAMP)
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+# The production settings under gunicorn + PostgreSQL + Redis + a Celery worker and beat on
+# 127.0.0.1, driven through HTTP (deploy/prod_check.py); needs root for PostgreSQL/Redis.
+prod-check: $(TEST_STAMP)
+	.ci/prod-check

@@ -15,6 +15,10 @@ from accounts.crypto import key_problems
 
 # The fallback in config/settings/base.py: fine on a laptop, never in production.
 DEFAULT_SECRET_KEY = "django-insecure-relay-local-only"
+# Caches every process shares; rate limits (allauth, the contact form) live in the cache.
+SHARED_CACHE_BACKENDS = frozenset(
+    {"django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"}
+)
 KEYGEN = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 
 
@@ -68,6 +72,17 @@ def production_problems() -> list[CheckMessage]:
                 hint="Set DJANGO_ALLOWED_HOSTS to the site's host names, comma-separated, "
                 "e.g. DJANGO_ALLOWED_HOSTS=relay.example.com.",
                 id="relay.E005",
+            )
+        )
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend not in SHARED_CACHE_BACKENDS:
+        problems.append(
+            Error(
+                f"The cache is {backend or 'unset'}, kept per process: each gunicorn and "
+                "Celery process would count login attempts and rate limits on its own, so "
+                "the limits would not hold.",
+                hint="Set REDIS_URL=redis://host:6379/0 (the cache and the Celery broker).",
+                id="relay.E006",
             )
         )
     return problems

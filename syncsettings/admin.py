@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from syncsettings.blocklists import ORG_BLOCKLIST_MAX_ENTRIES
 from syncsettings.models import OrgBlocklistEntry, SyncSettings
 
 SETTINGS_FIELDS = [
@@ -50,11 +52,28 @@ class SyncSettingsAdmin(admin.ModelAdmin):
         return False
 
 
+class OrgBlocklistEntryForm(forms.ModelForm):
+    class Meta:
+        model = OrgBlocklistEntry
+        fields = ["value", "note"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        at_limit = OrgBlocklistEntry.objects.count() >= ORG_BLOCKLIST_MAX_ENTRIES
+        if self.instance.pk is None and at_limit:
+            raise forms.ValidationError(
+                f"The org blocklist already has {ORG_BLOCKLIST_MAX_ENTRIES:,} entries, the most"
+                " it takes. Remove entries, or block a whole domain instead of its addresses."
+            )
+        return cleaned
+
+
 @admin.register(OrgBlocklistEntry)
 class OrgBlocklistEntryAdmin(admin.ModelAdmin):
     """Entries are validated by the logger's parse_entry (OrgBlocklistEntry.clean) and
     stored normalized, so "@Acme.com" is refused as a duplicate of "acme.com"."""
 
+    form = OrgBlocklistEntryForm
     list_display = ["value", "kind", "note", "created_by", "created_at"]
     list_filter = ["kind"]
     search_fields = ["value", "note"]

@@ -8,7 +8,13 @@ from typing import Any
 
 from django import forms
 
-from syncsettings.blocklists import format_entries, free_mail_choices, parse_blocklist
+from syncsettings.blocklists import (
+    USER_BLOCKLIST_MAX_CHARS,
+    USER_BLOCKLIST_MAX_ENTRIES,
+    format_entries,
+    free_mail_choices,
+    parse_blocklist,
+)
 from syncsettings.models import SyncSettings
 from syncsettings.services import ContactViewChoices
 
@@ -115,7 +121,15 @@ class DetailedSettingsForm(forms.ModelForm):
 
     def clean_blocklist(self) -> str:
         # The logger's own rules (parse_entry): one message per bad line, under the field.
-        return format_entries(parse_blocklist(self.cleaned_data["blocklist"]))
+        text = self.cleaned_data["blocklist"]
+        if len(text) > USER_BLOCKLIST_MAX_CHARS:
+            raise forms.ValidationError(
+                f"The blocklist is {len(text):,} characters long; it takes at most "
+                f"{USER_BLOCKLIST_MAX_ENTRIES:,} entries ({USER_BLOCKLIST_MAX_CHARS:,} "
+                "characters). Nothing was saved.",
+                code="blocklist_too_long",
+            )
+        return format_entries(parse_blocklist(text))
 
     def clean_free_mail_unblocked(self) -> str:
         return "\n".join(sorted(self.cleaned_data["free_mail_unblocked"]))

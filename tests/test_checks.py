@@ -21,6 +21,12 @@ GOOD = {
     "DEBUG": False,
     "SECRET_KEY": secrets.token_urlsafe(64),
     "ALLOWED_HOSTS": ["relay.example.com"],
+    "CACHES": {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+        }
+    },
 }
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +92,7 @@ def test_it_passes_check_deploy_with_production_variables():
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             "DJANGO_ALLOWED_HOSTS": "relay.example.com",
             "RELAY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "REDIS_URL": "redis://127.0.0.1:6379/0",  # not contacted by the checks
         }
     )
     assert result.returncode == 0, result.stderr
@@ -95,5 +102,5 @@ def test_it_passes_check_deploy_with_production_variables():
 def test_it_fails_check_deploy_without_them():
     result = run_check({})
     assert result.returncode != 0
-    for code in ("relay.E001", "relay.E004", "relay.E005"):
+    for code in ("relay.E001", "relay.E004", "relay.E005", "relay.E006"):
         assert code in result.stderr

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import SupportRequest
+from config.client_ip import client_ip
 
 RATE_LIMIT = 5
 RATE_WINDOW = 60 * 60  # seconds
@@ -31,9 +32,9 @@ class RateLimited(Exception):
 def client_ip_hash(request: HttpRequest) -> str:
     """A keyed hash of the client's address: the raw address is never stored.
 
-    REMOTE_ADDR is the peer: behind a reverse proxy every client shares the proxy's
-    address unless the proxy sets REMOTE_ADDR (X-Forwarded-For is not trusted here)."""
-    ip = request.META.get("REMOTE_ADDR", "")
+    The address is config.client_ip's: behind RELAY_TRUSTED_PROXY_COUNT proxies, the one
+    they forwarded, so clients behind the proxy do not share one bucket."""
+    ip = client_ip(request)
     if not ip:
         return ""
     return salted_hmac("relay.accounts.contact.client-ip", ip, algorithm="sha256").hexdigest()

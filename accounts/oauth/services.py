@@ -53,8 +53,11 @@ def complete_connect(
     params: MutableMapping[str, str],
     redirect_uri: str,
 ) -> Connection:
-    """Check `state`, exchange the code, and store the connection with encrypted tokens."""
-    pending = session.pop(SESSION_KEY, None)
+    """Check `state`, exchange the code, and store the connection with encrypted tokens.
+
+    The pending connect is consumed only once `state` matches: a forged or stale callback
+    (someone else's link) is refused and leaves the user's own connect in progress intact."""
+    pending = session.get(SESSION_KEY)
     label = provider_label(provider)
     given_state = params.get("state", "")
     if (
@@ -67,6 +70,7 @@ def complete_connect(
             f"This {label} sign-in answer does not belong to a connection you started "
             "(the state did not match). Nothing was connected; please start again."
         )
+    session.pop(SESSION_KEY, None)  # the state matched: this answer is the one awaited
     if time.time() - pending.get("started", 0) > STATE_MAX_AGE_SECONDS:
         raise OAuthFlowError(f"The {label} sign-in took too long. Please start again.")
     if params.get("error"):
@@ -81,8 +85,32 @@ def complete_connect(
     return store_connection(user, provider, grant)
 
 
-@transaction.atomic
 def store_connection(user: Any, provider: str, grant: TokenGrant) -> Connection:
+    """Save the grant; a reconnect then revokes the refresh token the new one replaces, after
+    the commit and outside the transaction (the revocation is a network call)."""
+    connection, replaced = _save_grant(user, provider, grant)
+    if replaced is not None:
+        PROVIDER_MODULES[provider].revoke(replaced)
+    return connection
+
+
+def _replaced_tokens(existing: Connection, grant: TokenGrant) -> Connection | None:
+    """An unsaved copy of `existing` holding only the refresh token the grant replaces."""
+    old_refresh = existing.refresh_token
+    if not old_refresh or old_refresh == grant.refresh_token:
+        return None
+    replaced = Connection(
+        provider=existing.provider, instance_url=existing.instance_url, extra=existing.extra
+    )
+    replaced.refresh_token = old_refresh
+    replaced.access_token = ""
+    return replaced
+
+
+@transaction.atomic
+def _save_grant(
+    user: Any, provider: str, grant: TokenGrant
+) -> tuple[Connection, Connection | None]:
     side = Connection.side_for(provider)
     existing = Connection.objects.select_for_update().filter(user=user, side=side).first()
     if existing and existing.status != Connection.Status.DISCONNECTED:
@@ -97,6 +125,11 @@ def store_connection(user: Any, provider: str, grant: TokenGrant) -> Connection:
                 f"({grant.address}) than the connected one ({existing.external_address}). "
                 "Disconnect first if you want to switch accounts."
             )
+    replaced = (
+        _replaced_tokens(existing, grant)
+        if existing and existing.provider == provider and grant.refresh_token
+        else None
+    )
     connection = existing or Connection(user=user, provider=provider)
     connection.provider = provider
     connection.external_account_id = grant.account_id
@@ -106,7 +139,7 @@ def store_connection(user: Any, provider: str, grant: TokenGrant) -> Connection:
     connection.save()
     connection.store_tokens(grant.access_token, grant.refresh_token, grant.expires_at)
     connection.mark_active()
-    return connection
+    return connection, replaced
 
 
 @transaction.atomic

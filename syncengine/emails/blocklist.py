@@ -84,6 +84,9 @@ FREE_MAIL_DOMAINS: frozenset[str] = frozenset(
 Kind = Literal["address", "domain"]
 Layer = Literal["own address", "own domain", "free mail", "org list", "user list"]
 
+# The longest email address (RFC 5321 forward-path limit); a domain has at most 253.
+MAX_ENTRY_LENGTH = 254
+
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # RFC 5322 dot-atom local part, the forms mailboxes hand out; quoted local parts are rare
 # enough in business mail to be refused with a clear message.
@@ -132,6 +135,8 @@ def parse_entry(text: str) -> Entry:
     raw = text.strip()
     if not raw:
         raise ValueError("an empty entry is neither an email address nor a domain")
+    if len(raw) > MAX_ENTRY_LENGTH:  # checked first: nothing longer is worth normalizing
+        raise ValueError(f"an entry has at most {MAX_ENTRY_LENGTH} characters")
     if raw.startswith("*."):
         domain = normalize_domain(raw[2:])
     elif raw.startswith("@"):
