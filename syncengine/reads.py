@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,7 @@ from .salesforce.adapter import NOT_EMAIL_TASK, SalesforceAdapter
 from .salesforce.email import soql_string
 from .salesforce.types import ChangeBatch, Changes, SalesforceCursor, soql_datetime
 
+logger = logging.getLogger(__name__)
 SF_OBJECTS_OF = {
     ItemType.CONTACT: ("Contact",),
     ItemType.TASK: ("Task",),
@@ -175,7 +177,16 @@ class Reader:
         before = self.sf.api_calls
         alive = self.sf.existing_ids({SOBJECT[t]: ids for t, ids in wanted.items() if ids})
         self.gone = {t: set(ids) - alive for t, ids in wanted.items()}
-        return self.sf.api_calls - before
+        spent = self.sf.api_calls - before
+        logger.info(
+            "reconciled %d links of %s (%s): %d gone, %d API calls",
+            sum(len(ids) for ids in wanted.values()),
+            self.me,
+            self.reconcile_reason,
+            sum(len(ids) for ids in self.gone.values()),
+            spent,
+        )
+        return spent
 
     # -- per type ---------------------------------------------------------------------------
 
