@@ -11,7 +11,7 @@ session ran through the items after the last report without reporting it again.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
@@ -61,9 +61,12 @@ class Issues:
     items: list[ItemIssue]
     connections: list[Connection]
     held_count: int
+    # Problems the last session that ran through reported (a deleted contact view…):
+    # they last exactly as long as sessions keep reporting them.
+    problems: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.items or self.connections or self.held_count)
+        return bool(self.items or self.connections or self.held_count or self.problems)
 
 
 def item_name(snapshot: dict[str, Any] | None, payload: dict[str, Any] | None = None) -> str:
@@ -179,9 +182,23 @@ def connection_issues(user: Any) -> list[Connection]:
     )
 
 
+def session_problems(user: Any) -> list[str]:
+    """The problems the user's last session that ran through reported."""
+    last = (
+        SyncSession.objects.filter(user=user, status__in=RAN_THROUGH)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    if last is None:
+        return []
+    entries = SyncLogEntry.objects.filter(session=last, kind=SyncLogEntry.Kind.PROBLEM)
+    return list(dict.fromkeys(entries.order_by("pk").values_list("message", flat=True)))
+
+
 def issues_for(user: Any) -> Issues:
     return Issues(
         items=item_issues(user),
         connections=connection_issues(user),
         held_count=SyncLink.objects.filter(user=user, state=SyncLink.State.HELD_DELETION).count(),
+        problems=session_problems(user),
     )

@@ -26,11 +26,14 @@ Every other read below is made only when the feeds or the link table ask for it:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import reconcile
 from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxChanges, MailboxCodec
 from .planner import (
     ItemType,
@@ -41,17 +44,20 @@ from .planner import (
     salesforce_ids_to_read,
 )
 from .planner.rules import EVENT_LOOKAHEAD, EVENT_LOOKBACK, local_date
+from .reconcile import LAST_READ_CURSOR, ROUTINE_CURSOR
 from .records_io import ROLE, SOBJECT, sf_record
 from .salesforce.adapter import NOT_EMAIL_TASK, SalesforceAdapter
 from .salesforce.email import soql_string
 from .salesforce.types import ChangeBatch, Changes, SalesforceCursor, soql_datetime
 
+logger = logging.getLogger(__name__)
 SF_OBJECTS_OF = {
     ItemType.CONTACT: ("Contact",),
     ItemType.TASK: ("Task",),
     ItemType.EVENT: ("Event", "EventRelation"),
 }
 MATCH_CHUNK = 100
+RECONCILED_OBJECTS = ("Contact", "Task", "Event")  # getDeleted probes ride the feed read
 # (cursors by container role, containers) -> changes by role, as read_all_changes
 MailboxRead = Callable[
     [Mapping[str, str | None], Mapping[str, ContainerRef]], dict[str, MailboxChanges]
@@ -93,6 +99,8 @@ class Reader:
     def __post_init__(self) -> None:
         self.me = self.rules.user_sf_id
         self.new_cursors: dict[str, str] = {}
+        self.reconcile_reason = ""  # why this session reconciles (syncengine.reconcile)
+        self.gone: dict[ItemType, set[str]] = {}  # linked ids found gone for good
 
     # -- the feeds --------------------------------------------------------------------------
 
@@ -105,29 +113,80 @@ class Reader:
             o: SalesforceCursor.from_json(json.loads(self.cursors.get(f"salesforce:{o}") or "{}"))
             for o in ("Contact", "Task", "Event", "EventRelation")
         }
-        batch = self.sf.read_changes(since)
+        batch = self.sf.read_changes(since, view_id=self.view_id, probe_purges=RECONCILED_OBJECTS)
+        self._decide_reconciliation(since, batch)
         roles = {ROLE[t]: self.cursors.get(mailbox_feed(self.kind, t)) or None for t in ItemType}
         read = read_mailbox or self.mailbox.read_all_changes
         changes = read(roles, self.containers)
         return batch, changes
 
-    def view_members(self, contacts_changed: bool) -> frozenset[str] | None:
-        """The chosen view's members, re-read when the view, the day or a contact changed."""
+    def view_members(self, batch: ChangeBatch) -> frozenset[str] | None:
+        """The chosen view's members; None when the view was deleted (its describe rode in
+        the feed's Composite, so the very next session knows). The member ids are re-read
+        when the view, its query (an edited filter), the day or a contact changed."""
+        if batch.view_missing or batch.view_query is None:
+            return None
+        # An edited filter is a new scope: the fingerprint makes the scope read run again.
+        digest = hashlib.sha256(batch.view_query.encode()).hexdigest()[:16]
+        self.fingerprints = {
+            **self.fingerprints,
+            ItemType.CONTACT: f"{self.fingerprints[ItemType.CONTACT]}:{digest}",
+        }
         stored = json.loads(self.cursors.get("salesforce:view_members") or "{}")
         today = local_date(self.now, self.rules.zone).isoformat()
-        fresh = stored.get("view") == self.view_id and stored.get("day") == today
-        if fresh and not contacts_changed:
-            ids = stored.get("ids")
-            return None if ids is None else frozenset(ids)
-        members = self.sf.contact_view_member_ids(self.view_id or "")
+        fresh = (
+            stored.get("view") == self.view_id
+            and stored.get("query") == batch.view_query
+            and stored.get("day") == today
+            and stored.get("ids") is not None
+        )
+        if fresh and not batch.contacts:
+            return frozenset(stored["ids"])
+        members = self.sf.view_query_member_ids(batch.view_query)
         self.new_cursors["salesforce:view_members"] = json.dumps(
-            {
-                "view": self.view_id,
-                "day": today,
-                "ids": None if members is None else sorted(members),
-            }
+            {"view": self.view_id, "query": batch.view_query, "day": today, "ids": sorted(members)}
         )
         return members
+
+    # -- reconciliation (syncengine.reconcile) ----------------------------------------------
+
+    def _decide_reconciliation(
+        self, since: Mapping[str, SalesforceCursor], batch: ChangeBatch
+    ) -> None:
+        last = self.cursors.get(LAST_READ_CURSOR)
+        routine = self.cursors.get(ROUTINE_CURSOR)
+        decision = reconcile.decide(
+            self.me,
+            self.now,
+            dt.datetime.fromisoformat(last) if last else None,
+            dt.datetime.fromisoformat(routine) if routine else None,
+            batch.earliest_available,
+            first_session=all(c.modstamp is None for c in since.values()) and not last,
+        )
+        self.reconcile_reason = decision.reason
+        self.new_cursors[ROUTINE_CURSOR] = decision.next_routine.isoformat()
+        self.new_cursors[LAST_READ_CURSOR] = self.now.isoformat()
+
+    def reconcile(self, linked: Mapping[ItemType, Iterable[str]]) -> int:
+        """When due, find which linked Salesforce ids are gone for good; the planner then
+        sees them as deleted in Salesforce (its guards hold a mass disappearance).
+        Returns the API calls spent."""
+        if not self.reconcile_reason:
+            return 0
+        wanted = {t: sorted(set(ids)) for t, ids in linked.items()}
+        before = self.sf.api_calls
+        alive = self.sf.existing_ids({SOBJECT[t]: ids for t, ids in wanted.items() if ids})
+        self.gone = {t: set(ids) - alive for t, ids in wanted.items()}
+        spent = self.sf.api_calls - before
+        logger.info(
+            "reconciled %d links of %s (%s): %d gone, %d API calls",
+            sum(len(ids) for ids in wanted.values()),
+            self.me,
+            self.reconcile_reason,
+            sum(len(ids) for ids in self.gone.values()),
+            spent,
+        )
+        return spent
 
     # -- per type ---------------------------------------------------------------------------
 
@@ -141,6 +200,11 @@ class Reader:
         data = TypeInputs(item_type, dict(links))
         by_mailbox = {link.mailbox_id: link for link in links.values()}
         self._salesforce_changes(data, self._rows(item_type, batch), batch)
+        for sf_id in sorted(self.gone.get(item_type, ())):
+            if sf_id in links and sf_id not in data.sf_changes:  # the feed's tombstone wins
+                data.sf_current[sf_id] = SalesforceRecord(
+                    sf_id, item_type, {}, "", self.now, deleted=True
+                )
         self._mailbox_changes(data, changes, by_mailbox)
         full_sf = SOBJECT[item_type] in batch.full  # the feed itself read the whole scope
         data.full_pass = changes.full and bool(links)
@@ -154,7 +218,7 @@ class Reader:
         for item in unlinked:
             if not item.gone and item.sf_id_marker and item.sf_id_marker not in data.sf_changes:
                 wanted.add(item.sf_id_marker)
-        self._read_by_ids(data, wanted - set(data.sf_changes))
+        self._read_by_ids(data, wanted - set(data.sf_changes) - self.gone.get(item_type, set()))
 
         if not full_sf:
             new_items = [r for r in unlinked if not r.gone and not r.sf_id_marker]
@@ -272,6 +336,8 @@ class Reader:
         The idle path then skips loading and planning the type's links altogether, which
         a session without changes would otherwise do for every link, every 30 minutes."""
         if self._rows(item_type, batch) or (item_type == ItemType.EVENT and batch.invitations):
+            return False
+        if self.gone.get(item_type):
             return False
         if batch.merged and item_type == ItemType.CONTACT:
             return False

@@ -185,6 +185,16 @@ def _fingerprints(s: SyncSettings) -> dict[ItemType, str]:
     }
 
 
+def _reconciled_ids(user: Any) -> dict[ItemType, list[str]]:
+    """Linked Salesforce ids a reconciliation checks (held deletions wait for the user)."""
+    live = (SyncLink.State.LINKED, SyncLink.State.FROZEN)
+    rows = SyncLink.objects.filter(user=user, state__in=live).exclude(sf_id="")
+    out: dict[ItemType, list[str]] = {t: [] for t in ITEM_TYPES}
+    for item_type, sf_id in rows.values_list("item_type", "sf_id"):
+        out[ItemType(item_type)].append(sf_id)
+    return out
+
+
 def _store_cursors(user: Any, values: dict[str, str]) -> None:
     with transaction.atomic():
         for feed, value in values.items():
@@ -238,8 +248,9 @@ class _Run:
         batch, changes = reader.read_feeds(emails.read_with_items)  # emails ride the read
         members = None
         if s.contact_scope == SyncSettings.ContactScope.VIEW and view_id:
-            members = reader.view_members(bool(batch.contacts))
+            members = reader.view_members(batch)
         reader.rules = rules_for(stack, members)
+        reader.reconcile(_reconciled_ids(self.user))  # only when due (syncengine.reconcile)
         for item_type in ITEM_TYPES:
             self.check_lease()
             self._run_type(stack, reader, item_type, batch, changes[codec_role(item_type)])

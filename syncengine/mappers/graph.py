@@ -3,8 +3,10 @@
 Time (see timezones.py for the DST rule):
 - Graph writes ``{dateTime, timeZone}`` pairs with Windows zone names; reads
   accept any zone Graph may send (Windows, IANA, "UTC").
-- Timed events are written as wall time in the zone the caller passes (the
-  user's zone, so Outlook shows the zone the user expects), except an instant
+- Timed events are written as wall time in the Windows zone of the zone the
+  caller passes (the user's zone, so Outlook shows the zone the user expects),
+  computed by the Windows zone's rules, which Graph applies (a few IANA zones
+  drifted from theirs: America/Scoresbysund, Antarctica/Casey), except an instant
   in the second pass of a fall-back hour, which no wall time names
   unambiguously: that one is written in UTC.
 - All-day events are midnight-to-midnight in the event's zone, end exclusive;
@@ -151,8 +153,12 @@ def _date_pair(day: dt.date, windows_zone: str) -> dict[str, str]:
 
 
 def _instant_pair(instant: dt.datetime, tz: str) -> dict[str, str]:
+    """The wall time Graph reads back as `instant`. Graph reads it in the Windows zone, by
+    that zone's rules, which are not always the IANA zone's (America/Scoresbysund keeps
+    Azores time in CLDR, Antarctica/Casey and Vostok changed offsets since their Windows
+    zones were assigned): so the wall time is computed in the Windows zone itself."""
     windows = iana_to_windows(tz)
-    wall = wall_time_for(instant, tz)
+    wall = wall_time_for(instant, resolve_zone(windows).key)
     if wall is None:  # second pass of a fall-back hour: only UTC names it exactly
         return _utc_pair(instant)
     return {"dateTime": format_graph_datetime(wall), "timeZone": windows}

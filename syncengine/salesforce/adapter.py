@@ -31,6 +31,7 @@ response does not carry.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -54,18 +55,23 @@ from .types import (
     WriteResult,
     check_id,
     error_for,
+    parse_sf_datetime,
     select_list,
     soql_datetime,
     strip_attributes,
     translate,
 )
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Call = Callable[[Callable[[Salesforce], T]], T]
 
 CHUNK = 200  # sObject Collections and composite/sobjects retrieve take at most 200 records
 IN_CHUNK = 200  # ids per `Id IN (…)`: ~4 KB of URL, far below the 16 KB limit
 DEFAULT_OVERLAP = timedelta(minutes=2)
+PURGE_PROBE_LAG = timedelta(hours=1)
+RECONCILE_URL_BYTES = 16_000  # a subrequest URL stays under the 16,384-byte URI limit
+COMPOSITE_QUERIES = 5  # queries one Composite may carry
 EVENT_WINDOW_SLACK = timedelta(days=1)  # all-day events compare by local date: planner decides
 
 # What the engine reads of each object: the mappers' field lists (one definition).
@@ -169,24 +175,38 @@ class SalesforceAdapter:
     def _query(self, soql: str, *, include_deleted: bool = False) -> list[Record]:
         return self._drain(self._run(lambda sf: sf.query(soql, include_deleted=include_deleted)))
 
-    def _composite_queries(self, queries: Mapping[str, str]) -> dict[str, list[Record]]:
-        """Up to five queryAll in one API call; pages beyond the first cost one call each."""
+    def _composite(self, subrequests: Mapping[str, str]) -> dict[str, tuple[int, Any]]:
+        """GET subrequests (reference id -> data path) in one `POST composite`: one API
+        call. Answers (status, body) by reference id; the caller judges failures."""
         base = f"/services/data/v{self.api_version}"
         body = {
             "allOrNone": False,
             "compositeRequest": [
-                {"method": "GET", "url": f"{base}/queryAll?{urlencode({'q': q})}", "referenceId": r}
-                for r, q in queries.items()
+                {"method": "GET", "url": f"{base}/{path}", "referenceId": ref}
+                for ref, path in subrequests.items()
             ],
         }
         answer = self._rest("composite", method="POST", json=body)
+        return {
+            sub["referenceId"]: (int(sub.get("httpStatusCode", 500)), sub.get("body"))
+            for sub in answer["compositeResponse"]
+        }
+
+    def _composite_queries(
+        self, queries: Mapping[str, str], extra: Mapping[str, str] | None = None
+    ) -> tuple[dict[str, list[Record]], dict[str, tuple[int, Any]]]:
+        """Up to five queryAll in one API call; pages beyond the first cost one call each.
+        `extra` GET subrequests (describe, getDeleted) ride along; their answers are
+        returned as they came."""
+        paths = {ref: f"queryAll?{urlencode({'q': q})}" for ref, q in queries.items()}
+        answers = self._composite({**paths, **(extra or {})})
         out: dict[str, list[Record]] = {}
-        for sub in answer["compositeResponse"]:
-            status = int(sub.get("httpStatusCode", 500))
+        for ref in queries:
+            status, body = answers[ref]
             if status >= 300:
-                raise error_for(status, sub.get("body"))
-            out[sub["referenceId"]] = self._drain(sub["body"])
-        return out
+                raise error_for(status, body)
+            out[ref] = self._drain(body)
+        return out, {ref: answers[ref] for ref in extra or {}}
 
     # -- incremental reads ---------------------------------------------------------------
 
@@ -197,12 +217,21 @@ class SalesforceAdapter:
         fields: Mapping[str, Sequence[str]] | None = None,
         user_id: str | None = None,
         event_window: tuple[datetime, datetime] | None = None,
+        view_id: str | None = None,
+        probe_purges: Sequence[str] = (),
     ) -> ChangeBatch:
         """Contacts, tasks, events and invitations changed since the cursors (None: all).
 
         `since` and `fields` are keyed by "Contact", "Task", "Event", "EventRelation"; a
         missing cursor reads everything, missing fields take DEFAULT_FIELDS. With
         `event_window` (lo, hi) events outside [lo - 1 day, hi + 1 day] are not read.
+
+        Riding in the same Composite (still one API call): with `view_id`, the contact
+        view's describe (`view_query` / `view_missing`); for each object of
+        `probe_purges`, a getDeleted over a one-minute window an hour back, only for its
+        `earliestDateAvailable` (a tiny window keeps the answer small; an hour back keeps
+        `start` in Salesforce's past whatever our clock's skew). A refused probe is
+        left out: the caller's own clock rule still notices a long absence.
         """
         me = check_id(user_id or self.user_id)
         calls_before = self.api_calls
@@ -232,9 +261,23 @@ class SalesforceAdapter:
             if since_condition:
                 where.append(since_condition)
             queries[obj] = soql(selects[obj], obj, where)
+        extra: dict[str, str] = {}
+        if view_id:
+            extra["view"] = f"sobjects/Contact/listviews/{check_id(view_id)}/describe"
+        probe_start = (self.clock() - PURGE_PROBE_LAG).replace(second=0, microsecond=0)
+        window_params = urlencode(
+            {
+                "start": soql_datetime(probe_start),
+                "end": soql_datetime(probe_start + timedelta(minutes=1)),
+            }
+        )
+        for obj in probe_purges:
+            extra[f"deleted:{obj}"] = f"sobjects/{obj}/deleted/?{window_params}"
         started = self.clock()
-        rows = self._composite_queries(queries)
+        rows, answers = self._composite_queries(queries, extra)
         ended = self.clock()
+        view_query, view_missing = self._described_view(answers.get("view"))
+        earliest = _earliest_available(answers)
 
         steps = {o: CursorStep(cursors[o], self.overlap, started, ended) for o in OBJECTS}
         contacts, tasks, events, invitations = Changes(), Changes(), Changes(), Changes()
@@ -278,7 +321,22 @@ class SalesforceAdapter:
             cursors={o: steps[o].cursor() for o in OBJECTS},
             full=frozenset(o for o in OBJECTS if cursors[o].modstamp is None),
             api_calls=self.api_calls - calls_before,
+            view_query=view_query,
+            view_missing=view_missing,
+            earliest_available=earliest,
         )
+
+    @staticmethod
+    def _described_view(answer: tuple[int, Any] | None) -> tuple[str | None, bool]:
+        """(query, missing) of a list view describe subresponse."""
+        if answer is None:
+            return None, False
+        status, body = answer
+        if status == 404:
+            return None, True  # deleted in Salesforce: reported, nothing is deleted
+        if status >= 300:
+            raise error_for(status, body)
+        return str(body["query"]), False
 
     def _read_invited_events(
         self,
@@ -316,6 +374,21 @@ class SalesforceAdapter:
                     if not row.get("IsChild") and step.is_new(row, advances=False):
                         events.add(row)
 
+    # -- reconciliation ------------------------------------------------------------------
+
+    def existing_ids(self, ids_by_sobject: Mapping[str, Sequence[str]]) -> frozenset[str]:
+        """Which of the ids still exist in Salesforce (not deleted, not purged). queryAll,
+        so archived activities count as existing; a tombstone (IsDeleted) or no row at all
+        does not. Packed as `Id IN (…)` queries of as many ids as a URL holds, five to a
+        Composite: about 2,800 ids per API call."""
+        queries = [q for obj, ids in ids_by_sobject.items() if ids for q in id_queries(obj, ids)]
+        alive: set[str] = set()
+        for batch in chunks(queries, COMPOSITE_QUERIES):
+            rows, _ = self._composite_queries({f"ids{n}": q for n, q in enumerate(batch)})
+            for found in rows.values():
+                alive |= {r["Id"] for r in found if not r.get("IsDeleted")}
+        return frozenset(alive)
+
     # -- contact list views --------------------------------------------------------------
 
     def list_contact_views(self) -> list[tuple[str, str]]:
@@ -342,7 +415,11 @@ class SalesforceAdapter:
         described = self._run(describe)
         if described is None:
             return None
-        query, n = _SELECT_LIST.subn("SELECT Id FROM ", described["query"], count=1)
+        return self.view_query_member_ids(described["query"])
+
+    def view_query_member_ids(self, view_query: str) -> frozenset[str]:
+        """Ids of the contacts a described view query returns (⌈members / 2000⌉ calls)."""
+        query, n = _SELECT_LIST.subn("SELECT Id FROM ", view_query, count=1)
         if n != 1:
             raise ProviderError(
                 f"Salesforce described a list view query Relay cannot read: {query}"
@@ -427,3 +504,31 @@ class SalesforceAdapter:
         if not isinstance(answer, list) or len(answer) != expected:
             raise ProviderError(f"Salesforce answered {expected} records with {answer!r}")
         return [WriteResult.from_json(r) for r in answer]
+
+
+def _earliest_available(answers: Mapping[str, tuple[int, Any]]) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    for ref, (status, body) in answers.items():
+        if not ref.startswith("deleted:"):
+            continue
+        if status < 300 and isinstance(body, dict) and body.get("earliestDateAvailable"):
+            out[ref.removeprefix("deleted:")] = parse_sf_datetime(body["earliestDateAvailable"])
+        else:
+            logger.info("getDeleted probe for %s refused: %s %s", ref, status, body)
+    return out
+
+
+def id_queries(
+    sobject: str, ids: Sequence[str], max_url_bytes: int = RECONCILE_URL_BYTES
+) -> list[str]:
+    """`SELECT Id, IsDeleted FROM X WHERE Id IN (…)` texts over `ids`, each as many ids as
+    fit in a queryAll URL of `max_url_bytes` (about 570 ids of 18 characters)."""
+    empty = soql(["Id", "IsDeleted"], sobject, ["Id IN ()"])
+    base = len(f"/services/data/v99.0/queryAll?{urlencode({'q': empty})}")
+    per_id = len(urlencode({"q": "'000000000000000000', "})) - 2  # minus "q="
+    room = max(1, (max_url_bytes - base) // per_id)
+    out = []
+    for chunk in chunks([check_id(i) for i in ids], room):
+        id_list = ", ".join(f"'{i}'" for i in chunk)
+        out.append(soql(["Id", "IsDeleted"], sobject, [f"Id IN ({id_list})"]))
+    return out

@@ -217,6 +217,13 @@ class ChangeBatch:
     cursors: dict[str, SalesforceCursor]
     full: frozenset[str]
     api_calls: int
+    # The chosen contact view's describe, read in the same Composite: its query, or
+    # None when Salesforce answered 404 (the view was deleted). Unset: no view asked.
+    view_query: str | None = None
+    view_missing: bool = False
+    # getDeleted's earliestDateAvailable per object, read in the same Composite: rows
+    # deleted before it are purged (Recycle Bin) and no feed will ever report them.
+    earliest_available: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:

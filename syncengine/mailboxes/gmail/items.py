@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from googleapiclient.http import HttpRequest
 
+from syncengine.mappers.occurrences import SEPARATOR, google_series_key
+from syncengine.mappers.timezones import UnknownTimeZoneError
+
 from ..base import TASKS, ContainerRef, MailboxChanges, WriteResult
 from .client import provider_error
 from .common import (
@@ -27,6 +30,24 @@ if TYPE_CHECKING:
     from .adapter import GmailAdapter
 
 Factory = Callable[[], HttpRequest]
+
+
+def cancelled_ids(event: Mapping[str, Any], time_zone: str = "UTC") -> list[str]:
+    """The mailbox ids a cancelled listing row removes. A cancelled occurrence carries
+    little more than `id`, `recurringEventId` and `originalStartTime` (its summary, start
+    and marker are gone), so it is matched by its id and by the instance id its series key
+    names (`<series>_<original start>`), never by a start time."""
+    ids = [str(event["id"])]
+    try:
+        key = google_series_key(event, time_zone)
+    except (KeyError, ValueError, UnknownTimeZoneError):
+        key = None  # a malformed originalStartTime: the id alone still matches
+    if key:
+        series, _, stamp = key.rpartition(SEPARATOR)
+        instance = f"{series}_{stamp}"
+        if instance not in ids:
+            ids.append(instance)
+    return ids
 
 
 class _BatchedItems:
@@ -131,8 +152,11 @@ class CalendarEvents(_BatchedItems):
             page = self.adapter.execute(events.list(**params, pageToken=token), expired=is_gone)
             for event in page.get("items") or ():
                 if event.get("status") == "cancelled":
+                    # A full read has nothing to remove: a cancelled occurrence was never
+                    # an item (nothing is created for it); a linked one the full read
+                    # did not return is confirmed by id by the engine.
                     if cursor:
-                        changes.removed_ids.append(event["id"])
+                        changes.removed_ids += cancelled_ids(event, self.adapter.time_zone)
                 else:
                     changes.items.append(event)
             token = page.get("nextPageToken")

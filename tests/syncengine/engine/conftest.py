@@ -232,6 +232,9 @@ def make_world(kind: str, sandbox: Any, settings: Any) -> World:
     clock = Clock()
     for app in (sandbox.salesforce_app, sandbox.graph_app, sandbox.google_app):
         app.reset()
+    # A real org is older than any test: its earliestDateAvailable (before a purge, the
+    # org's creation) lies well before the first session, not at the last test's clock.
+    sandbox.salesforce_app.set_clock(NOW - dt.timedelta(days=365))
     sandbox.salesforce_app.clock = clock
     sandbox.graph_app.set_clock(clock)
     sandbox.google_app.set_clock(clock)
