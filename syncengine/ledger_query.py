@@ -236,8 +236,8 @@ def lookup_in_salesforce(user: Any, query: str, item_type: ItemType) -> list[Ite
 
     from accounts.providers.salesforce import SalesforceClient
 
-    from .salesforce.adapter import SalesforceAdapter
     from .records_io import sf_record
+    from .salesforce.adapter import SalesforceAdapter
 
     text = clean_query(query)
     conn = Connection.objects.salesforce_for(user)
