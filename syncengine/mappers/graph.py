@@ -371,3 +371,9 @@ def has_salesforce_category(item: Mapping[str, Any]) -> bool:
     return any(
         str(c).casefold() == SALESFORCE_CATEGORY.casefold() for c in item.get("categories") or ()
     )
+
+
+def is_organized_meeting(item: Mapping[str, Any]) -> bool:
+    """True for an event the mailbox owner organizes that has attendees: any Graph write
+    to it (create, PATCH, DELETE) sends them a meeting message, which Relay never does."""
+    return bool(item.get("attendees")) and item.get("isOrganizer", True) is not False

@@ -130,6 +130,15 @@ class GraphEvent(_GraphItem):
         categories = (existing or {}).get("categories")
         return xmap.event_to_graph(fields, self.time_zone, sf_id=sf_id, categories=categories)
 
+    def marker_payload(
+        self, fields: Mapping[str, Any], sf_id: str, existing: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        # Graph mails every attendee on any PATCH of a meeting the user organizes and has
+        # no way to suppress it (SPEC §2b): such a meeting keeps no marker; its link does.
+        if existing is not None and xmap.is_organized_meeting(existing):
+            return None
+        return super().marker_payload(fields, sf_id, existing)
+
 
 def graph_codec(
     time_zone: str, containers: Mapping[str, ContainerRef], instance_url: str = ""
