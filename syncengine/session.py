@@ -54,6 +54,7 @@ from .mailboxes.base import (
     MailboxCodec,
     MailboxKind,
 )
+from .meeting_relations import relate_meetings
 from .models import HeldDecision, MailboxContainer, SyncCursor, SyncLink, SyncSession
 from .planner import (
     ContactScope,
@@ -281,6 +282,16 @@ class _Run:
         executor = self.executor_for(stack, item_type, links, inputs.raw_items)
         executor.run(result)
         self.collect(executor)
+        if item_type == ItemType.EVENT:  # issue 9: the meetings' people (meeting_relations)
+            related = relate_meetings(
+                self.user,
+                stack.sf,
+                stack.codec,
+                inputs.raw_items,
+                mailbox_address=stack.mailbox_connection.external_address or "",
+            )
+            self.changed |= related.related > 0
+            self.item_errors += related.errors
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)

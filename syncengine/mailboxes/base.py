@@ -25,6 +25,7 @@ from syncengine.planner import ItemType, MailboxRecord
 
 if TYPE_CHECKING:
     from accounts.models import Connection
+    from syncengine.mappers.people import MailboxPeople
 
 # The roles of the mailbox containers the engine uses (see syncengine.models).
 CONTACTS, TASKS, EVENTS, EMAILS = "contacts", "tasks", "events", "emails"
@@ -203,6 +204,12 @@ class MailboxCodec:
 
     def marker(self, item_type: ItemType, item: Mapping[str, Any]) -> str | None:
         return self.items[item_type].marker(item)
+
+    def people(self, item_type: ItemType, item: Mapping[str, Any]) -> MailboxPeople | None:
+        """Who a mailbox event is about (issue 9: attendees, organizer, iCal UID); None for
+        item types whose codec reads no people (an optional codec method)."""
+        reader = getattr(self.items[item_type], "people", None)
+        return reader(item) if reader is not None else None
 
     def marked(self, item_type: ItemType, item: Mapping[str, Any]) -> bool:
         return self.items[item_type].marked(item)

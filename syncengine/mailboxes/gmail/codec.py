@@ -12,6 +12,7 @@ from typing import Any
 
 from syncengine.mappers import google as gmap
 from syncengine.mappers.occurrences import google_series_key
+from syncengine.mappers.people import MailboxPeople, people_from_google
 from syncengine.planner import ItemType
 
 from ..base import CONTACTS, ContainerRef, ItemCodec, MailboxCodec
@@ -120,6 +121,9 @@ class GoogleEvent(_GoogleItem):
 
     def series_key(self, item: Mapping[str, Any]) -> str | None:
         return google_series_key(item, self.time_zone)
+
+    def people(self, item: Mapping[str, Any]) -> MailboxPeople:
+        return people_from_google(item)
 
     def payload(
         self,

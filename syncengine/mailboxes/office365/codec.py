@@ -13,6 +13,7 @@ from typing import Any
 
 from syncengine.mappers import graph as xmap
 from syncengine.mappers.occurrences import graph_series_key
+from syncengine.mappers.people import MailboxPeople, people_from_graph
 from syncengine.planner import ItemType
 
 from ..base import ContainerRef, ItemCodec, MailboxCodec
@@ -115,6 +116,9 @@ class GraphEvent(_GraphItem):
 
     def marked(self, item: Mapping[str, Any]) -> bool:
         return xmap.has_salesforce_category(item)
+
+    def people(self, item: Mapping[str, Any]) -> MailboxPeople:
+        return people_from_graph(item)
 
     def series_key(self, item: Mapping[str, Any]) -> str | None:
         return graph_series_key(item)

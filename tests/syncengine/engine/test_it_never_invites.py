@@ -10,42 +10,13 @@ import datetime as dt
 from syncengine.models import SyncLink, SyncSession
 
 from .conftest import EMAIL, NOW, sf_stamp
+from .meetings import meeting_in_mailbox
 
 DAY = dt.timedelta(days=1)
 
 
 def sent(world) -> list[dict]:
     return world.mbapp.sent_invitations(EMAIL)
-
-
-def meeting_in_mailbox(world, subject: str, start: dt.datetime, guests: list[str]) -> str:
-    """A meeting the user organizes in the mailbox, with attendees, marked for Salesforce."""
-    end = start + dt.timedelta(hours=1)
-    if world.kind == "office365":
-        item = world.mbapp.create_event(
-            EMAIL,
-            {
-                "subject": subject,
-                "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-                "end": {"dateTime": end.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-                "categories": ["Salesforce"],
-                "attendees": [
-                    {"emailAddress": {"address": g, "name": g}, "type": "required"} for g in guests
-                ],
-            },
-        )
-        return item["id"]
-    item = world.mbapp.create_event(
-        EMAIL,
-        {
-            "summary": subject,
-            "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
-            "end": {"dateTime": end.isoformat(), "timeZone": "UTC"},
-            "attendees": [{"email": g} for g in guests],
-            "extendedProperties": {"private": {"relaySalesforce": "1"}},
-        },
-    )
-    return item["id"]
 
 
 def test_it_brings_a_salesforce_meeting_with_invitees_down_without_inviting_anyone(world):
