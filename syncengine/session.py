@@ -56,6 +56,7 @@ from .mailboxes.base import (
 )
 from .meeting_relations import relate_meetings
 from .models import HeldDecision, MailboxContainer, SyncCursor, SyncLink, SyncSession
+from .people_blocks import refresh_blocks
 from .planner import (
     ContactScope,
     CreateSalesforce,
@@ -292,6 +293,11 @@ class _Run:
             )
             self.changed |= related.related > 0
             self.item_errors += related.errors
+            blocks = refresh_blocks(
+                self.user, stack.sf, stack.mailbox, stack.codec, batch, inputs.raw_items
+            )
+            self.changed |= blocks.written > 0
+            self.item_errors += blocks.errors
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)

@@ -211,6 +211,17 @@ class MailboxCodec:
         reader = getattr(self.items[item_type], "people", None)
         return reader(item) if reader is not None else None
 
+    def description_payload(self, item_type: ItemType, text: str | None) -> dict[str, Any] | None:
+        """A patch setting only the item's description (issue 9's "In Salesforce:" block);
+        None for item types whose codec has none (an optional codec method)."""
+        writer = getattr(self.items[item_type], "description_payload", None)
+        return writer(text) if writer is not None else None
+
+    def description_text(self, item_type: ItemType, item: Mapping[str, Any]) -> str | None:
+        """The item's description as the mailbox holds it, Relay's block included."""
+        reader = getattr(self.items[item_type], "description_text", None)
+        return reader(item) if reader is not None else None
+
     def marked(self, item_type: ItemType, item: Mapping[str, Any]) -> bool:
         return self.items[item_type].marked(item)
 

@@ -122,6 +122,11 @@ def _text_body(text: str | None) -> dict[str, str]:
     return {"contentType": "text", "content": text or ""}
 
 
+def text_body(text: str | None) -> dict[str, str]:
+    """A Graph ``body`` holding plain text (what Relay writes into event bodies)."""
+    return _text_body(text)
+
+
 def format_graph_datetime(wall: dt.datetime) -> str:
     """A naive wall time in Graph's format ("2026-03-01T15:00:00.0000000")."""
     return wall.strftime("%Y-%m-%dT%H:%M:%S.") + f"{wall.microsecond:06d}0"

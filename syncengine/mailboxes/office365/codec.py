@@ -13,7 +13,7 @@ from typing import Any
 
 from syncengine.mappers import graph as xmap
 from syncengine.mappers.occurrences import graph_series_key
-from syncengine.mappers.people import MailboxPeople, people_from_graph
+from syncengine.mappers.people import MailboxPeople, people_from_graph, strip_salesforce_block
 from syncengine.planner import ItemType
 
 from ..base import ContainerRef, ItemCodec, MailboxCodec
@@ -112,7 +112,16 @@ class GraphEvent(_GraphItem):
     kept_unread: tuple[str, ...] = ("categories",)
 
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        return dict(xmap.event_from_graph(item, self.time_zone))
+        fields = dict(xmap.event_from_graph(item, self.time_zone))
+        # Relay's "In Salesforce:" block is not the event's: it never goes up (issue 9).
+        fields["description"] = strip_salesforce_block(fields["description"])
+        return fields
+
+    def description_payload(self, text: str | None) -> dict[str, Any]:
+        return {"body": xmap.text_body(text)}
+
+    def description_text(self, item: Mapping[str, Any]) -> str | None:
+        return xmap.event_from_graph(item, self.time_zone)["description"]
 
     def marked(self, item: Mapping[str, Any]) -> bool:
         return xmap.has_salesforce_category(item)
