@@ -18,8 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from accounts.models import Connection
 from syncsettings.services import blocklist_for, own_addresses
 
+from .executor import write_link
+from .link_store import encode_fields
 from .mappers.people import MailboxPeople, people_hash
 from .models import SyncLink
 from .planner import ItemType
@@ -92,3 +95,67 @@ def relate_meetings(
         }
         row.save(update_fields=["relations"])
     return outcome
+
+
+# --- one meeting, one Salesforce event ---------------------------------------------------
+
+
+def adopt_shared_meetings(user: Any, org_id: str, codec: Any, items: list[dict[str, Any]]) -> int:
+    """Link this user's unlinked mailbox events to the Salesforce event another Relay user
+    of the same org already linked for the same meeting (iCalendar UID), before planning,
+    so the planner neither creates a second Salesforce event nor a second mailbox copy.
+    The new link starts "in step" (both hashes of the mailbox's content): what differs
+    later syncs as an ordinary edit. DB only: no API call. Returns how many were linked."""
+    if not org_id or not items:
+        return 0
+    linked = set(
+        SyncLink.objects.filter(user=user, item_type=str(ItemType.EVENT)).values_list(
+            "mailbox_id", flat=True
+        )
+    )
+    by_uid: dict[str, dict[str, Any]] = {}
+    for item in items:
+        people = codec.people(ItemType.EVENT, item)
+        mailbox_id = codec.item_id(item)
+        if people is not None and people.ical_uid and mailbox_id not in linked:
+            by_uid.setdefault(people.ical_uid, item)
+    if not by_uid:
+        return 0
+    colleagues = Connection.objects.filter(
+        side=Connection.Side.SALESFORCE, extra__org_id=org_id
+    ).exclude(user=user)
+    theirs = (
+        SyncLink.objects.filter(
+            item_type=str(ItemType.EVENT),
+            user__in=colleagues.values("user"),
+            relations__uid__in=list(by_uid),
+        )
+        .order_by("created_at")
+        .values_list("relations__uid", "sf_id")
+    )
+    mine = set(
+        SyncLink.objects.filter(user=user, item_type=str(ItemType.EVENT)).values_list(
+            "sf_id", flat=True
+        )
+    )
+    adopted = 0
+    for uid, sf_id in theirs:
+        item = by_uid.pop(uid, None)
+        if item is None or sf_id in mine:
+            continue
+        record = codec.record(ItemType.EVENT, item)
+        write_link(
+            user,
+            ItemType.EVENT,
+            sf_id,
+            mailbox_id=record.mailbox_id,
+            sf_hash=record.content_hash,
+            mailbox_hash=record.content_hash,
+            snapshot=encode_fields(record.fields),
+            origin=SyncLink.Origin.MAILBOX,
+            state=SyncLink.State.LINKED,
+            relations={"uid": uid},
+        )
+        mine.add(sf_id)
+        adopted += 1
+    return adopted

@@ -54,7 +54,7 @@ from .mailboxes.base import (
     MailboxCodec,
     MailboxKind,
 )
-from .meeting_relations import relate_meetings
+from .meeting_relations import adopt_shared_meetings, relate_meetings
 from .models import HeldDecision, MailboxContainer, SyncCursor, SyncLink, SyncSession
 from .people_blocks import refresh_blocks
 from .planner import (
@@ -267,6 +267,9 @@ class _Run:
             cursor_values[mailbox_feed(stack.kind.name, item_type)] = changes.cursor
             _store_cursors(self.user, cursor_values)
             return
+        if item_type == ItemType.EVENT:  # issue 9: one meeting, one Salesforce event
+            org_id = str((stack.sf_connection.extra or {}).get("org_id") or "")
+            adopt_shared_meetings(self.user, org_id, stack.codec, changes.items)
         rows = load_links(self.user, item_type)
         links = {sf_id: link_state(row) for sf_id, row in rows.items()}
         inputs = reader.inputs(item_type, links, batch, changes)
