@@ -38,7 +38,7 @@ RELATION_FIELDS = ["Id", "EventId", "RelationId", "IsParent", "IsInvitee", "IsWh
 # Record types a Who, What or invitee can be, by id prefix, and how to name them.
 NAME_QUERIES = {
     "003": ("Contact", ["Id", "Name", "Account.Name"]),
-    "00Q": ("Lead", ["Id", "Name", "Company"]),
+    "00Q": ("Lead", ["Id", "Name"]),
     "005": ("User", ["Id", "Name"]),
     "001": ("Account", ["Id", "Name"]),
     "006": ("Opportunity", ["Id", "Name"]),
@@ -124,7 +124,7 @@ class SalesforceRelations:
             for chunk in chunks(wanted, IN_CHUNK):
                 query = soql(fields, sobject, [f"Id IN ({_ids_in(chunk)})"])
                 for row in self.sf.query(query):
-                    account = (row.get("Account") or {}).get("Name") or row.get("Company") or ""
+                    account = (row.get("Account") or {}).get("Name") or ""  # Contacts only
                     out[row["Id"]] = Named(row["Id"], row.get("Name") or "", account)
         return out
 
