@@ -45,6 +45,9 @@ class SyncLink(models.Model):
     # SalesforceFacts as last seen (owner, LastModifiedDate, invitees, scope fields, hash):
     # windows and scopes are re-evaluated from it without re-reading unchanged records.
     sf_facts = models.JSONField(null=True, blank=True)
+    # Events (issue 9): the meeting's iCalendar UID, the hash of the mailbox people last
+    # related, and the people Relay related (only those are ever unrelated by Relay).
+    relations = models.JSONField(default=dict, blank=True)
     origin = models.CharField(max_length=16, choices=Origin.choices)
     state = models.CharField(max_length=16, choices=State.choices, default=State.LINKED)
     held_side = models.CharField(max_length=16, blank=True)

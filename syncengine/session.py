@@ -55,7 +55,9 @@ from .mailboxes.base import (
     MailboxCodec,
     MailboxKind,
 )
+from .meeting_relations import adopt_shared_meetings, relate_meetings
 from .models import HeldDecision, MailboxContainer, SyncCursor, SyncLink, SyncSession
+from .people_blocks import refresh_blocks
 from .planner import (
     ContactScope,
     CreateSalesforce,
@@ -277,6 +279,9 @@ class _Run:
             cursor_values[mailbox_feed(stack.kind.name, item_type)] = changes.cursor
             _store_cursors(self.user, cursor_values)
             return
+        if item_type == ItemType.EVENT:  # issue 9: one meeting, one Salesforce event
+            org_id = str((stack.sf_connection.extra or {}).get("org_id") or "")
+            adopt_shared_meetings(self.user, org_id, stack.codec, changes.items)
         rows = load_links(self.user, item_type)
         links = {sf_id: link_state(row) for sf_id, row in rows.items()}
         inputs = reader.inputs(item_type, links, batch, changes)
@@ -312,6 +317,21 @@ class _Run:
             now=self.now,
         )
         # ledger: end
+        if item_type == ItemType.EVENT:  # issue 9: the meetings' people (meeting_relations)
+            related = relate_meetings(
+                self.user,
+                stack.sf,
+                stack.codec,
+                inputs.raw_items,
+                mailbox_address=stack.mailbox_connection.external_address or "",
+            )
+            self.changed |= related.related > 0
+            self.item_errors += related.errors
+            blocks = refresh_blocks(
+                self.user, stack.sf, stack.mailbox, stack.codec, batch, inputs.raw_items
+            )
+            self.changed |= blocks.written > 0
+            self.item_errors += blocks.errors
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)

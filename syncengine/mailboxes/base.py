@@ -25,6 +25,7 @@ from syncengine.planner import ItemType, MailboxRecord
 
 if TYPE_CHECKING:
     from accounts.models import Connection
+    from syncengine.mappers.people import MailboxPeople
 
 # The roles of the mailbox containers the engine uses (see syncengine.models).
 CONTACTS, TASKS, EVENTS, EMAILS = "contacts", "tasks", "events", "emails"
@@ -203,6 +204,23 @@ class MailboxCodec:
 
     def marker(self, item_type: ItemType, item: Mapping[str, Any]) -> str | None:
         return self.items[item_type].marker(item)
+
+    def people(self, item_type: ItemType, item: Mapping[str, Any]) -> MailboxPeople | None:
+        """Who a mailbox event is about (issue 9: attendees, organizer, iCal UID); None for
+        item types whose codec reads no people (an optional codec method)."""
+        reader = getattr(self.items[item_type], "people", None)
+        return reader(item) if reader is not None else None
+
+    def description_payload(self, item_type: ItemType, text: str | None) -> dict[str, Any] | None:
+        """A patch setting only the item's description (issue 9's "In Salesforce:" block);
+        None for item types whose codec has none (an optional codec method)."""
+        writer = getattr(self.items[item_type], "description_payload", None)
+        return writer(text) if writer is not None else None
+
+    def description_text(self, item_type: ItemType, item: Mapping[str, Any]) -> str | None:
+        """The item's description as the mailbox holds it, Relay's block included."""
+        reader = getattr(self.items[item_type], "description_text", None)
+        return reader(item) if reader is not None else None
 
     def marked(self, item_type: ItemType, item: Mapping[str, Any]) -> bool:
         return self.items[item_type].marked(item)

@@ -124,6 +124,11 @@ def _text_body(text: str | None) -> dict[str, str]:
     return {"contentType": "text", "content": text or ""}
 
 
+def text_body(text: str | None) -> dict[str, str]:
+    """A Graph ``body`` holding plain text (what Relay writes into event bodies)."""
+    return _text_body(text)
+
+
 def format_graph_datetime(wall: dt.datetime) -> str:
     """A naive wall time in Graph's format ("2026-03-01T15:00:00.0000000")."""
     return wall.strftime("%Y-%m-%dT%H:%M:%S.") + f"{wall.microsecond:06d}0"
@@ -377,3 +382,9 @@ def has_salesforce_category(item: Mapping[str, Any]) -> bool:
     return any(
         str(c).casefold() == SALESFORCE_CATEGORY.casefold() for c in item.get("categories") or ()
     )
+
+
+def is_organized_meeting(item: Mapping[str, Any]) -> bool:
+    """True for an event the mailbox owner organizes that has attendees: any Graph write
+    to it (create, PATCH, DELETE) sends them a meeting message, which Relay never does."""
+    return bool(item.get("attendees")) and item.get("isOrganizer", True) is not False

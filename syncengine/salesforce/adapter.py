@@ -469,6 +469,24 @@ class SalesforceAdapter:
         select = select_list(DEFAULT_FIELDS[sobject], _REQUIRED[sobject])
         return self._query(soql(select, sobject, where), include_deleted=include_deleted)
 
+    # -- hooks for syncengine.salesforce.relations (issue 9) -----------------------------
+
+    def query(self, soql_text: str, *, include_deleted: bool = False) -> list[Record]:
+        """All rows of one SOQL query (one call per page); the caller builds it safely."""
+        return self._query(soql_text, include_deleted=include_deleted)
+
+    def has_sobject(self, sobject: str) -> bool:
+        """Whether the org describes `sobject` (404 means the feature is off). One call."""
+
+        def describe(sf: Salesforce) -> bool:
+            try:
+                sf.restful(f"sobjects/{sobject}/describe")
+            except SalesforceResourceNotFound:
+                return False
+            return True
+
+        return self._run(describe)
+
     # -- writes --------------------------------------------------------------------------
 
     def create(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from syncengine.mappers import google as gmap
 from syncengine.mappers.occurrences import google_series_key
+from syncengine.mappers.people import MailboxPeople, people_from_google, strip_salesforce_block
 from syncengine.planner import ItemType
 
 from ..base import CONTACTS, ContainerRef, ItemCodec, MailboxCodec
@@ -110,7 +111,16 @@ class GoogleTask(_GoogleItem):
 
 class GoogleEvent(_GoogleItem):
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        return dict(gmap.event_from_google(item, self.time_zone, previous))
+        fields = dict(gmap.event_from_google(item, self.time_zone, previous))
+        # Relay's "In Salesforce:" block is not the event's: it never goes up (issue 9).
+        fields["description"] = strip_salesforce_block(fields["description"])
+        return fields
+
+    def description_payload(self, text: str | None) -> dict[str, Any]:
+        return {"description": text or ""}
+
+    def description_text(self, item: Mapping[str, Any]) -> str | None:
+        return gmap.event_from_google(item, self.time_zone)["description"]
 
     def marker(self, item: Mapping[str, Any]) -> str | None:
         return gmap.sf_id_from_google_event(item)
@@ -120,6 +130,9 @@ class GoogleEvent(_GoogleItem):
 
     def series_key(self, item: Mapping[str, Any]) -> str | None:
         return google_series_key(item, self.time_zone)
+
+    def people(self, item: Mapping[str, Any]) -> MailboxPeople:
+        return people_from_google(item)
 
     def payload(
         self,

@@ -108,6 +108,9 @@ class _BatchedItems:
         return out
 
 
+NO_EMAILS = "none"  # Calendar's sendUpdates value that sends no invitation, update or cancellation
+
+
 class CalendarEvents(_BatchedItems):
     """Events of the primary calendar within the sync window."""
 
@@ -119,17 +122,21 @@ class CalendarEvents(_BatchedItems):
             self.adapter.services.calendar.events().get, calendarId="primary", eventId=item_id
         )
 
+    # Every write says sendUpdates="none": Relay never emails an attendee (SPEC §2b). The
+    # API's default is not a promise ("some emails might still be sent"), only "none" is.
     def insert(self, body: dict[str, Any], containers: Mapping[str, ContainerRef]) -> Factory:
-        return bind(self.adapter.services.calendar.events().insert, calendarId="primary", body=body)
+        events = self.adapter.services.calendar.events()
+        return bind(events.insert, calendarId="primary", body=body, sendUpdates=NO_EMAILS)
 
     def patch(self, item_id: str, body: dict[str, Any]) -> Factory:
         events = self.adapter.services.calendar.events()
-        return bind(events.patch, calendarId="primary", eventId=item_id, body=body)
+        return bind(
+            events.patch, calendarId="primary", eventId=item_id, body=body, sendUpdates=NO_EMAILS
+        )
 
     def remove(self, item_id: str) -> Factory:
-        return bind(
-            self.adapter.services.calendar.events().delete, calendarId="primary", eventId=item_id
-        )
+        events = self.adapter.services.calendar.events()
+        return bind(events.delete, calendarId="primary", eventId=item_id, sendUpdates=NO_EMAILS)
 
     def read(
         self, cursor: str | None, containers: Mapping[str, ContainerRef] | None

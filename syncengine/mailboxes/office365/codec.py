@@ -13,6 +13,7 @@ from typing import Any
 
 from syncengine.mappers import graph as xmap
 from syncengine.mappers.occurrences import graph_series_key
+from syncengine.mappers.people import MailboxPeople, people_from_graph, strip_salesforce_block
 from syncengine.planner import ItemType
 
 from ..base import ContainerRef, ItemCodec, MailboxCodec
@@ -111,10 +112,22 @@ class GraphEvent(_GraphItem):
     kept_unread: tuple[str, ...] = ("categories",)
 
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        return dict(xmap.event_from_graph(item, self.time_zone))
+        fields = dict(xmap.event_from_graph(item, self.time_zone))
+        # Relay's "In Salesforce:" block is not the event's: it never goes up (issue 9).
+        fields["description"] = strip_salesforce_block(fields["description"])
+        return fields
+
+    def description_payload(self, text: str | None) -> dict[str, Any]:
+        return {"body": xmap.text_body(text)}
+
+    def description_text(self, item: Mapping[str, Any]) -> str | None:
+        return xmap.event_from_graph(item, self.time_zone)["description"]
 
     def marked(self, item: Mapping[str, Any]) -> bool:
         return xmap.has_salesforce_category(item)
+
+    def people(self, item: Mapping[str, Any]) -> MailboxPeople:
+        return people_from_graph(item)
 
     def series_key(self, item: Mapping[str, Any]) -> str | None:
         return graph_series_key(item)
@@ -129,6 +142,15 @@ class GraphEvent(_GraphItem):
     ) -> dict[str, Any]:
         categories = (existing or {}).get("categories")
         return xmap.event_to_graph(fields, self.time_zone, sf_id=sf_id, categories=categories)
+
+    def marker_payload(
+        self, fields: Mapping[str, Any], sf_id: str, existing: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        # Graph mails every attendee on any PATCH of a meeting the user organizes and has
+        # no way to suppress it (SPEC §2b): such a meeting keeps no marker; its link does.
+        if existing is not None and xmap.is_organized_meeting(existing):
+            return None
+        return super().marker_payload(fields, sf_id, existing)
 
 
 def graph_codec(

@@ -1,0 +1,161 @@
+"""The session step that relates linked mailbox meetings to their people (SPEC §2b).
+
+Runs after the event pass, over the events this session read from the mailbox (an idle
+session read none, so it costs nothing). For each linked event whose people — attendees,
+organizer, responses — hash differently from what the link last related, the meeting goes
+into one batch for ``salesforce.relations.SalesforceRelations.relate``. A meeting that
+names nobody Relay could relate (only the user, colleagues, blocked or free-mail
+addresses) and for which Relay related nobody before costs no call: its hash is stored.
+
+What is kept on the link (``SyncLink.relations``): ``uid`` (iCalendar UID), ``hash``
+(people last related; cleared when a write failed, so the next session retries) and
+``made`` (the people Relay related: the only ones Relay ever unrelates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from accounts.models import Connection
+from syncsettings.services import blocklist_for, own_addresses
+
+from .executor import write_link
+from .link_store import encode_fields
+from .mappers.people import MailboxPeople, people_hash
+from .models import SyncLink
+from .planner import ItemType
+from .salesforce.relations import Meeting, SalesforceRelations
+
+
+@dataclass
+class RelationsOutcome:
+    related: int = 0  # meetings whose relations were planned and written
+    errors: int = 0  # meetings with a refused relation write
+
+
+def _linkable(people: MailboxPeople, own: set[str], blocklist: Any) -> bool:
+    return any(a not in own and not blocklist.is_blocked(a) for a in people.addresses())
+
+
+def relate_meetings(
+    user: Any,
+    sf: Any,
+    codec: Any,
+    raw_items: Mapping[str, Mapping[str, Any]],
+    *,
+    mailbox_address: str = "",
+) -> RelationsOutcome:
+    """Relate the linked meetings among ``raw_items`` (mailbox JSON by id) whose people
+    changed. ``sf``: the session's SalesforceAdapter (its calls are counted)."""
+    outcome = RelationsOutcome()
+    if not raw_items:
+        return outcome
+    rows = SyncLink.objects.filter(
+        user=user,
+        item_type=str(ItemType.EVENT),
+        state=SyncLink.State.LINKED,
+        mailbox_id__in=list(raw_items),
+    )
+    own_list = [*own_addresses(user), mailbox_address]
+    own = {a.strip().lower() for a in own_list if a}
+    blocklist = blocklist_for(user)
+    batch: list[tuple[SyncLink, Meeting, str]] = []
+    for row in rows:
+        people = codec.people(ItemType.EVENT, raw_items[row.mailbox_id])
+        if people is None:
+            continue
+        digest = people_hash(people)
+        kept = dict(row.relations or {})
+        if kept.get("hash") == digest:
+            continue
+        made = frozenset(kept.get("made") or ())
+        if not made and not _linkable(people, own, blocklist):
+            row.relations = {**kept, "uid": people.ical_uid, "hash": digest}
+            row.save(update_fields=["relations"])
+            continue
+        batch.append((row, Meeting(row.sf_id, people, made), digest))
+    if not batch:
+        return outcome
+    result = SalesforceRelations(sf).relate(
+        [m for _, m, _ in batch], user_addresses=sorted(own), blocklist=blocklist
+    )
+    for row, meeting, digest in batch:
+        plan = result.plans.get(row.sf_id)
+        if plan is None:  # the Salesforce event is gone: the event sync handles that
+            continue
+        failed = bool(result.errors.get(row.sf_id))
+        outcome.related += 0 if plan.empty else 1
+        outcome.errors += int(failed)
+        row.relations = {
+            "uid": meeting.people.ical_uid,
+            "hash": "" if failed else digest,
+            "made": sorted(plan.made | (meeting.made if failed else frozenset())),
+        }
+        row.save(update_fields=["relations"])
+    return outcome
+
+
+# --- one meeting, one Salesforce event ---------------------------------------------------
+
+
+def adopt_shared_meetings(user: Any, org_id: str, codec: Any, items: list[dict[str, Any]]) -> int:
+    """Link this user's unlinked mailbox events to the Salesforce event another Relay user
+    of the same org already linked for the same meeting (iCalendar UID), before planning,
+    so the planner neither creates a second Salesforce event nor a second mailbox copy.
+    The new link starts "in step" (both hashes of the mailbox's content): what differs
+    later syncs as an ordinary edit. DB only: no API call. Returns how many were linked."""
+    if not org_id or not items:
+        return 0
+    linked = set(
+        SyncLink.objects.filter(user=user, item_type=str(ItemType.EVENT)).values_list(
+            "mailbox_id", flat=True
+        )
+    )
+    by_uid: dict[str, dict[str, Any]] = {}
+    for item in items:
+        people = codec.people(ItemType.EVENT, item)
+        mailbox_id = codec.item_id(item)
+        if people is not None and people.ical_uid and mailbox_id not in linked:
+            by_uid.setdefault(people.ical_uid, item)
+    if not by_uid:
+        return 0
+    colleagues = Connection.objects.filter(
+        side=Connection.Side.SALESFORCE, extra__org_id=org_id
+    ).exclude(user=user)
+    theirs = (
+        SyncLink.objects.filter(
+            item_type=str(ItemType.EVENT),
+            user__in=colleagues.values("user"),
+            relations__uid__in=list(by_uid),
+        )
+        .order_by("created_at")
+        .values_list("relations__uid", "sf_id")
+    )
+    mine = set(
+        SyncLink.objects.filter(user=user, item_type=str(ItemType.EVENT)).values_list(
+            "sf_id", flat=True
+        )
+    )
+    adopted = 0
+    for uid, sf_id in theirs:
+        item = by_uid.pop(uid, None)
+        if item is None or sf_id in mine:
+            continue
+        record = codec.record(ItemType.EVENT, item)
+        write_link(
+            user,
+            ItemType.EVENT,
+            sf_id,
+            mailbox_id=record.mailbox_id,
+            sf_hash=record.content_hash,
+            mailbox_hash=record.content_hash,
+            snapshot=encode_fields(record.fields),
+            origin=SyncLink.Origin.MAILBOX,
+            state=SyncLink.State.LINKED,
+            relations={"uid": uid},
+        )
+        mine.add(sf_id)
+        adopted += 1
+    return adopted

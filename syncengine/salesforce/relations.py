@@ -1,0 +1,203 @@
+"""The Salesforce calls behind an activity's people (SPEC §2b, issue 9). I/O only: the
+decisions are ``syncengine.relations`` (up) and ``syncengine.mappers.people`` (down).
+
+Calls for one session's batch of n events, whatever n (never a call per event):
+
+- ``shared_activities``: 1 describe of EventWhoRelation (404: off), once per instance, and
+  only when there is something to relate;
+- ``relate``: 1 composite people lookup (email logging's ``find_people``, ⌈addresses/100⌉)
+  + ⌈n/200⌉ Event query + ⌈n/200⌉ EventRelation query + at most one sObject Collections
+  call each for Event WhoId updates, relation creates, updates and deletes (⌈k/200⌉);
+- ``people_of``: ⌈n/200⌉ EventRelation query + one name query per record type involved.
+
+An idle session relates nothing and so makes none of these calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from syncengine.emails.blocklist import Blocklist
+from syncengine.mappers.people import MailboxPeople, Named, SalesforcePeople, salesforce_people
+from syncengine.relations import (
+    Current,
+    RelationPlan,
+    RelationRow,
+    plan_relations,
+    wanted_relations,
+)
+
+from .adapter import SalesforceAdapter, chunks, soql
+from .email import SalesforceEmailAdapter
+from .types import check_id
+
+IN_CHUNK = 200
+SHARED_ACTIVITIES_PROBE = "EventWhoRelation"  # exists only with Shared Activities
+RELATION_FIELDS = ["Id", "EventId", "RelationId", "IsParent", "IsInvitee", "IsWhat", "Status"]
+# Record types a Who, What or invitee can be, by id prefix, and how to name them.
+NAME_QUERIES = {
+    "003": ("Contact", ["Id", "Name", "Account.Name"]),
+    "00Q": ("Lead", ["Id", "Name"]),
+    "005": ("User", ["Id", "Name"]),
+    "001": ("Account", ["Id", "Name"]),
+    "006": ("Opportunity", ["Id", "Name"]),
+}
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """One linked mailbox event to relate: its Salesforce Event and what Relay made."""
+
+    event_id: str
+    people: MailboxPeople
+    made: frozenset[str] = frozenset()
+
+
+@dataclass
+class RelateResult:
+    plans: dict[str, RelationPlan] = field(default_factory=dict)  # by event id
+    errors: dict[str, list[str]] = field(default_factory=dict)  # by event id
+
+
+def _ids_in(ids: Sequence[str]) -> str:
+    return ", ".join(f"'{check_id(i)}'" for i in ids)
+
+
+class SalesforceRelations:
+    def __init__(self, sf: SalesforceAdapter, *, shared_activities: bool | None = None) -> None:
+        """``shared_activities``: the org setting when the caller knows it (saves a call)."""
+        self.sf = sf
+        self._shared = shared_activities
+
+    def shared_activities(self) -> bool:
+        if self._shared is None:
+            self._shared = self.sf.has_sobject(SHARED_ACTIVITIES_PROBE)
+        return self._shared
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def _relation_rows(self, event_ids: Sequence[str]) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {i: [] for i in event_ids}
+        for chunk in chunks(list(event_ids), IN_CHUNK):
+            query = soql(RELATION_FIELDS, "EventRelation", [f"EventId IN ({_ids_in(chunk)})"])
+            for row in self.sf.query(query):
+                out.setdefault(row["EventId"], []).append(row)
+        return out
+
+    def _events(self, event_ids: Sequence[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for chunk in chunks(list(event_ids), IN_CHUNK):
+            query = soql(["Id", "WhoId", "WhatId"], "Event", [f"Id IN ({_ids_in(chunk)})"])
+            out.update((row["Id"], row) for row in self.sf.query(query))
+        return out
+
+    def current(self, event_ids: Sequence[str]) -> dict[str, Current]:
+        """WhoId and person rows (What rows left out) of each live event."""
+        events = self._events(event_ids)
+        rows = self._relation_rows(list(events))
+        out = {}
+        for event_id, event in events.items():
+            people = {
+                r["RelationId"]: RelationRow(
+                    r["Id"],
+                    r["RelationId"],
+                    bool(r.get("IsParent")),
+                    bool(r.get("IsInvitee")),
+                    r.get("Status") or "New",
+                )
+                for r in rows.get(event_id, [])
+                if not r.get("IsWhat")
+            }
+            out[event_id] = Current(event.get("WhoId"), people)
+        return out
+
+    def names(self, ids: Iterable[str]) -> dict[str, Named]:
+        """Display names (a Contact with its Account's name) for record ids, by type."""
+        by_prefix: dict[str, list[str]] = {}
+        for i in dict.fromkeys(ids):
+            if i and i[:3] in NAME_QUERIES:
+                by_prefix.setdefault(i[:3], []).append(i)
+        out: dict[str, Named] = {}
+        for prefix, wanted in sorted(by_prefix.items()):
+            sobject, fields = NAME_QUERIES[prefix]
+            for chunk in chunks(wanted, IN_CHUNK):
+                query = soql(fields, sobject, [f"Id IN ({_ids_in(chunk)})"])
+                for row in self.sf.query(query):
+                    account = (row.get("Account") or {}).get("Name") or ""  # Contacts only
+                    out[row["Id"]] = Named(row["Id"], row.get("Name") or "", account)
+        return out
+
+    def people_of(
+        self, activities: Sequence[Mapping[str, str | None]]
+    ) -> dict[str, SalesforcePeople]:
+        """Who, What and invitees with names for Event rows (Id, WhoId, WhatId)."""
+        ids = [a["Id"] for a in activities if a.get("Id")]
+        if not ids:
+            return {}
+        rows = self._relation_rows(ids)  # type: ignore[arg-type]
+        wanted = [a.get("WhoId") or "" for a in activities] + [
+            a.get("WhatId") or "" for a in activities
+        ]
+        wanted += [r["RelationId"] for rs in rows.values() for r in rs]
+        names = self.names(wanted)
+        return {
+            a["Id"]: salesforce_people(a, rows.get(a["Id"], []), names)  # type: ignore[index]
+            for a in activities
+            if a.get("Id")
+        }
+
+    # -- up-sync ---------------------------------------------------------------------------
+
+    def relate(
+        self,
+        meetings: Sequence[Meeting],
+        *,
+        user_addresses: Sequence[str],
+        blocklist: Blocklist,
+    ) -> RelateResult:
+        """Plan and write the relations of a batch of linked meetings (see module doc)."""
+        result = RelateResult()
+        if not meetings:
+            return result
+        shared = self.shared_activities()
+        addresses = {a for m in meetings for a in m.people.addresses()}
+        matches = SalesforceEmailAdapter(None, self.sf.user_id, base=self.sf).find_people(addresses)  # type: ignore[arg-type]
+        current = self.current([m.event_id for m in meetings])
+        for m in meetings:
+            if m.event_id not in current:
+                continue  # deleted in Salesforce meanwhile: the sync decides about it
+            wanted = wanted_relations(
+                m.people, user_addresses=user_addresses, blocklist=blocklist, matches=matches
+            )
+            result.plans[m.event_id] = plan_relations(
+                m.event_id, wanted, current[m.event_id], m.made, shared_activities=shared
+            )
+        self._write(list(result.plans.values()), result)
+        return result
+
+    def _write(self, plans: list[RelationPlan], result: RelateResult) -> None:
+        # WhoId first: it makes its own IsParent row, which the creates must not repeat.
+        steps = [
+            ("Event", "update", [(p, p.event_update) for p in plans if p.event_update]),
+            ("EventRelation", "create", [(p, r) for p in plans for r in p.create]),
+            ("EventRelation", "update", [(p, r) for p in plans for r in p.update]),
+        ]
+        for sobject, verb, items in steps:
+            if not items:
+                continue
+            records = [r for _, r in items]
+            write = self.sf.create if verb == "create" else self.sf.update
+            for (p, _), res in zip(items, write(sobject, records), strict=True):  # type: ignore[arg-type]
+                if not res.ok:
+                    result.errors.setdefault(p.event_id, []).append(
+                        f"{res.error_code}: {res.message}"
+                    )
+        deletes = [(p, row_id) for p in plans for row_id in p.delete]
+        if deletes:
+            results = self.sf.delete([row_id for _, row_id in deletes])
+            for (p, _), res in zip(deletes, results, strict=True):
+                if not res.ok and not res.gone:
+                    result.errors.setdefault(p.event_id, []).append(
+                        f"{res.error_code}: {res.message}"
+                    )
