@@ -326,3 +326,19 @@ def test_it_makes_no_duplicate_when_a_mailbox_create_answer_is_lost(world, item_
     ids = crash_down(world, item_type, lose)
     sf_edit(world, item_type, ids[1], field)
     assert_healed(world, item_type, field)
+
+
+def test_it_logs_an_email_once_when_the_create_answer_is_lost(world):
+    """Email logging keys by Message-ID: a lost answer is found by it next session."""
+    from .test_it_logs_emails import customer, deliver, logged, ok
+
+    customer(world)
+    ok(world.sync())
+    deliver(world, "Lost answer")
+    world.sfapp.lose_response_next(1, match="composite/sobjects", method="POST")
+    lost = world.sync()
+    assert lost.status == Status.RETRY_LATER, lost.error
+    assert [e["Subject"] for e in logged(world)] == ["Lost answer"]  # Salesforce has it
+    ok(world.sync())
+    assert [e["Subject"] for e in logged(world)] == ["Lost answer"]
+    assert not world.sync().changed
