@@ -95,6 +95,7 @@ class Model:
         self.kind = kind
         self.items: dict[int, Item] = {}
         self.deleted: set[str] = set()
+        self.in_salesforce: set[str] = set()  # labels seen in Salesforce by a check
         self.view = self.w.sfapp.add_list_view("VIPs", "VIPs", "everything", f"Title = '{VIP}'")
         self.scope = "mine"
         self.down = {"contact": True, "task": True, "event": True}
@@ -112,6 +113,10 @@ class Model:
         item = Item(key, item_type, f"{prefix}{key}", series)
         self.items[key] = item
         return item
+
+    @staticmethod
+    def _type_of(label: str) -> str:
+        return {"C": "contact", "T": "task", "E": "event"}[label[:1]]
 
     def pick(self, a: int, item_type: str | None = None) -> Item | None:
         keys = sorted(k for k, i in self.items.items() if item_type in (None, i.item_type))
@@ -151,6 +156,9 @@ class Model:
         if item_type == "event":
             for e in w.events():
                 raw = e["raw"]
+                if raw.get("recurrence"):
+                    continue  # a Google series master: its occurrences are the events
+
                 fields = (
                     xmap.event_from_graph(raw, "UTC")
                     if w.kind == "office365"
@@ -375,8 +383,9 @@ class Model:
             EMAIL,
             {
                 "summary": subject,
-                "start": _google_when(start),
-                "end": _google_when(end),
+                # Google refuses a recurring event without the zone its rule repeats in.
+                "start": {**_google_when(start), "timeZone": "UTC"},
+                "end": {**_google_when(end), "timeZone": "UTC"},
                 "recurrence": [f"RRULE:FREQ=WEEKLY;COUNT={count}"],
                 "extendedProperties": {"private": {"relaySalesforce": "1"}},
             },
@@ -564,6 +573,11 @@ class Model:
             self.sf_budget_used = None
         self.fault, self.hook = False, None
 
+    def close(self) -> None:
+        """End of a run: no fault left, the Google emulator's ids unpredictable again."""
+        self.clear_faults()
+        self.w.stack.google_app.seed_ids(None)
+
     def step(self, rule: str, a: int, b: int) -> None:
         self.steps += 1
         getattr(self, rule)(a, b)
@@ -614,10 +628,13 @@ class Model:
                 by_mailbox = {r.mailbox_id for r in links.values()}
                 unlinked = [f for i, f in mailbox.items() if i not in by_mailbox]
                 assert not unlinked, (item_type, "not sent up", unlinked)
+            # What reached Salesforce once stays there unless a rule deleted it (a mailbox
+            # event first seen outside the window never goes up: not a loss).
             labels = {self.sf_label(item_type, r) for r in sf.values()}
-            made = {i.label for i in self.items.values() if i.item_type == item_type}
-            lost = made - self.deleted - labels
+            lost = self.in_salesforce - self.deleted - labels
+            lost = {label for label in lost if self._type_of(label) == item_type}
             assert not lost, (item_type, "deleted without a rule", sorted(lost))
+            self.in_salesforce |= labels
             if not self.down[item_type]:
                 continue  # Salesforce's changes wait on the links; nothing else goes down
             for sf_id, link in links.items():

@@ -46,7 +46,7 @@ def run_once(
     except Exception as exc:  # reported with its seed by the caller
         return model.steps, exc
     finally:
-        model.clear_faults()
+        model.close()
     return model.steps, None
 
 

@@ -46,7 +46,7 @@ def machine_for(kind: str, sandbox: Any) -> type[RuleBasedStateMachine]:
         return rule(a=A, b=B)(step)
 
     def teardown(self: Any) -> None:
-        self.model.clear_faults()
+        self.model.close()
 
     body: dict[str, Any] = {"__init__": __init__, "teardown": teardown}
     for name in dict.fromkeys(Model.RULES):
