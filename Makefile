@@ -10,7 +10,7 @@ RUN_STAMP := $(VENV)/.stamp-requirements
 TEST_STAMP := $(VENV)/.stamp-requirements-test
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck format check system-packages-run system-packages-test prod-check
+.PHONY: run test lint typecheck format check system-packages-run system-packages-test prod-check soak
 
 system-packages-run:
 	@PYTHON=$(PYTHON) .ci/system-packages run
@@ -36,6 +36,16 @@ run: system-packages-run $(RUN_STAMP)
 # pytest's own exit status is kept for .ci/run (make itself only ever exits with 2).
 test: system-packages-test $(TEST_STAMP)
 	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-exit-status; exit $$status
+
+# The engine model driven for SOAK_STEPS random steps per mailbox kind, faults included
+# (tests/syncengine/engine/soak_model.py); prints JSON, exits non-zero on a failure.
+# Not part of `make test`. SOAK_SEED picks the first seed; one run is SOAK_RUN_STEPS.
+SOAK_STEPS ?= 10000
+SOAK_RUN_STEPS ?= 50
+SOAK_SEED ?= 1
+soak: $(TEST_STAMP)
+	RELAY_SOAK_STEPS=$(SOAK_STEPS) RELAY_SOAK_RUN_STEPS=$(SOAK_RUN_STEPS) RELAY_SOAK_SEED=$(SOAK_SEED) \
+		$(VENV)/bin/pytest -q -s -p no:cacheprovider tests/syncengine/engine/soak_model.py
 
 lint: $(TEST_STAMP) typecheck
 	$(VENV)/bin/ruff check .

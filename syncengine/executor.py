@@ -23,9 +23,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from .link_store import encode_facts, encode_fields
+from . import intents
+from .faults import AFTER_LINK, AFTER_MARKER, AFTER_WRITE, BEFORE_WRITE, fault_point
+from .intents import Sent
+from .link_store import encode_facts, encode_fields, write_link
 from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxCodec, WriteResult
-from .models import SyncLink, SyncLogEntry, SyncSession
+from .models import SyncLink, SyncLogEntry, SyncSession, WriteIntent
 from .planner import (
     Conflict,
     CreateMailbox,
@@ -57,19 +60,6 @@ from .salesforce.adapter import SalesforceAdapter
 
 DOWN, UP = "down", "up"
 COUNTER_KEYS = ("created", "updated", "deleted", "restored", "skipped", "conflicts", "errors")
-
-
-def write_link(user: Any, item_type: ItemType, sf_id: str, **values: Any) -> None:
-    """Create or update the link of `sf_id` (`values["match_sf_id"]`: the row to move)."""
-    match = values.pop("match_sf_id", None) or sf_id
-    if values.get("state", SyncLink.State.HELD_DELETION) != SyncLink.State.HELD_DELETION:
-        values.setdefault("held_decision", "")  # resolved: a decision no longer applies
-    with transaction.atomic():
-        updated = SyncLink.objects.filter(user=user, item_type=item_type, sf_id=match).update(
-            sf_id=sf_id, **values
-        )
-        if not updated:
-            SyncLink.objects.create(user=user, item_type=item_type, sf_id=sf_id, **values)
 
 
 def drop_link(
@@ -225,6 +215,9 @@ class Executor:
         values.setdefault("last_error", "")
         write_link(self.user, self.item_type, sf_id, **self._link_values(**values))
 
+    def _fault(self, boundary: str, write: str, index: int = 0) -> None:
+        fault_point(boundary, str(self.item_type), write, index)
+
     # -- link-only actions -----------------------------------------------------------------
 
     def _refresh(self, actions: list[RefreshLink]) -> None:
@@ -296,7 +289,7 @@ class Executor:
     def _mailbox_update(self, changes: list[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
         return self.mailbox.update(self.role, changes) if changes else []
 
-    def _write_markers(self, items: list[tuple[str, str, Mapping[str, Any]]]) -> None:
+    def write_markers(self, items: list[tuple[str, str, Mapping[str, Any]]]) -> None:
         """Store the Salesforce id on mailbox items (mailbox id, sf id, fields)."""
         changes = []
         for mailbox_id, sf_id, fields in items:
@@ -305,6 +298,9 @@ class Executor:
             if payload is not None:
                 changes.append((mailbox_id, payload))
         for (mailbox_id, _), result in zip(changes, self._mailbox_update(changes), strict=True):
+            if result.ok and result.item and mailbox_id in self.raw_items:
+                # A later update this session builds on the item as it is now (its etag).
+                self.raw_items[mailbox_id] = result.item
             if not result.ok:
                 self.log(
                     SyncLogEntry.Kind.ITEM_ERROR,
@@ -369,9 +365,18 @@ class Executor:
             self.codec.payload(self.item_type, a.fields, a.sf_id, None, create=True)
             for a in actions
         ]
+        # The payload carries the marker, so an item created by a call whose outcome is
+        # unknown is paired by it next session; the intent says such a call happened.
+        sent = [Sent(a.sf_id, a.fields, "", a.sf_hash, Origin.SALESFORCE) for a in actions]
+        pending = intents.record(
+            self.user, self.item_type, WriteIntent.Target.MAILBOX, sent, self.now
+        )
+        self._fault(BEFORE_WRITE, "create_mailbox")
         results = self.mailbox.create(self.role, payloads, self.containers)
-        for a, result in zip(actions, results, strict=True):
+        self._fault(AFTER_WRITE, "create_mailbox")
+        for i, (a, result, intent) in enumerate(zip(actions, results, pending, strict=True)):
             if not result.ok:
+                intents.drop([intent])  # refused: nothing was created
                 self.item_error(DOWN, result, a.sf_id)
                 continue
             self.changed = True
@@ -389,7 +394,11 @@ class Executor:
             }
             if not restore or a.sf_id not in self.links:
                 values["origin"] = Origin.SALESFORCE
-            self.save(a.sf_id, **values)
+            with transaction.atomic():
+                self.save(a.sf_id, **values)
+                intents.drop([intent])
+            self._fault(AFTER_LINK, "create_mailbox", i)
+        self._fault(AFTER_MARKER, "create_mailbox")  # the marker rode the create
 
     def _delete_mailbox(self, actions: list[DeleteMailbox]) -> None:
         results = self.mailbox.delete(self.role, [a.mailbox_id for a in actions])
@@ -427,29 +436,56 @@ class Executor:
 
     def _create_salesforce(self, actions: list[CreateSalesforce]) -> None:
         records = [sf_payload(self.item_type, a.fields) for a in actions]
+        sent = []
+        for a in actions:
+            old = self.links.get(a.replaces_sf_id or "")
+            origin = old.origin if old else Origin.MAILBOX
+            sent_hash, _ = self._facts_after_sf_write("", a.fields, None)
+            sent.append(
+                Sent(
+                    a.mailbox_id,
+                    a.fields,
+                    sent_hash,
+                    a.mailbox_hash,
+                    origin,
+                    a.replaces_sf_id or "",
+                )
+            )
+        target = WriteIntent.Target.SALESFORCE
+        pending = intents.record(self.user, self.item_type, target, sent, self.now)
+        self._fault(BEFORE_WRITE, "create_salesforce")
         results = self.sf.create(self.sobject, records)
-        markers = []
-        for a, result in zip(actions, results, strict=True):
+        self._fault(AFTER_WRITE, "create_salesforce")
+        markers, linked = [], []
+        for i, (a, s, result, intent) in enumerate(
+            zip(actions, sent, results, pending, strict=True)
+        ):
             if not result.ok or not result.id:
+                intents.drop([intent])  # refused: nothing was created
                 self.item_error(UP, result, a.replaces_sf_id or "", a.mailbox_id)
                 continue
             self.changed = True
             self.counters.add(self.item_type, UP, "restored" if a.replaces_sf_id else "created")
             sf_hash, facts = self._facts_after_sf_write(result.id, a.fields, None)
-            old = self.links.get(a.replaces_sf_id or "")
-            self.save(
-                result.id,
-                match_sf_id=a.replaces_sf_id,
-                mailbox_id=a.mailbox_id,
-                sf_hash=sf_hash,
-                mailbox_hash=a.mailbox_hash,
-                snapshot=a.fields,
-                sf_facts=facts,
-                origin=old.origin if old else Origin.MAILBOX,
-                state=SyncLink.State.LINKED,
-            )
+            with transaction.atomic():
+                self.save(
+                    result.id,
+                    match_sf_id=a.replaces_sf_id,
+                    mailbox_id=a.mailbox_id,
+                    sf_hash=sf_hash,
+                    mailbox_hash=a.mailbox_hash,
+                    snapshot=a.fields,
+                    sf_facts=facts,
+                    origin=s.origin,
+                    state=SyncLink.State.LINKED,
+                )
+                intents.mark_created(intent, result.id)  # only the marker is owed now
+            self._fault(AFTER_LINK, "create_salesforce", i)
             markers.append((a.mailbox_id, result.id, a.fields))
-        self._write_markers(markers)
+            linked.append(intent)
+        self.write_markers(markers)
+        intents.drop(linked)
+        self._fault(AFTER_MARKER, "create_salesforce")
 
     def _delete_salesforce(self, actions: list[DeleteSalesforce]) -> None:
         results = self.sf.delete([a.sf_id for a in actions])
@@ -493,7 +529,7 @@ class Executor:
         for a in quiet:
             self._save_pair(a, a.sf_hash, a.mailbox_hash, a.sf_facts)
         markers += [a for a in quiet if a.matched_by != "marker"]
-        self._write_markers([(a.mailbox_id, a.sf_id, a.fields) for a in markers])
+        self.write_markers([(a.mailbox_id, a.sf_id, a.fields) for a in markers])
 
     def _save_pair(self, a: LinkPair, sf_hash: str, mailbox_hash: str, facts: Any) -> None:
         self.save(

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F
 from django.db.models.fields.json import KT
 
@@ -100,3 +101,16 @@ def has_pending_links(user: Any, item_type: ItemType) -> bool:
         .exclude(seen=F("sf_hash"))
         .exists()
     )
+
+
+def write_link(user: Any, item_type: ItemType, sf_id: str, **values: Any) -> None:
+    """Create or update the link of `sf_id` (`values["match_sf_id"]`: the row to move)."""
+    match = values.pop("match_sf_id", None) or sf_id
+    if values.get("state", SyncLink.State.HELD_DELETION) != SyncLink.State.HELD_DELETION:
+        values.setdefault("held_decision", "")  # resolved: a decision no longer applies
+    with transaction.atomic():
+        updated = SyncLink.objects.filter(user=user, item_type=item_type, sf_id=match).update(
+            sf_id=sf_id, **values
+        )
+        if not updated:
+            SyncLink.objects.create(user=user, item_type=item_type, sf_id=sf_id, **values)

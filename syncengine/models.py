@@ -81,6 +81,44 @@ class SyncLink(models.Model):
         return snap.get("subject") or name or snap.get("email") or self.sf_id
 
 
+class WriteIntent(models.Model):
+    """A create about to be sent (SPEC §5: nothing lost, no duplicate), written durably
+    before the call and removed in the transaction that writes the create's link.
+
+    A row that survives means the outcome is unknown (the worker died, or the response was
+    lost after the provider applied it): the next session resolves it before planning,
+    finding what the create produced by the content that was sent (Salesforce holds no
+    marker of ours) or by the marker the mailbox payload carried (syncengine.intents).
+    """
+
+    class Target(models.TextChoices):
+        SALESFORCE = "salesforce", "A Salesforce record"
+        MAILBOX = "mailbox", "A mailbox item"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    item_type = models.CharField(max_length=16, choices=ItemType.choices)
+    target = models.CharField(max_length=16, choices=Target.choices)
+    # The id on the side the content came from: the mailbox item's for a Salesforce
+    # create, the Salesforce record's for a mailbox create.
+    source_id = models.CharField(max_length=512)
+    replaces_sf_id = models.CharField(max_length=18, blank=True)
+    fields = models.JSONField(default=dict)  # the canonical fields sent (link_store form)
+    sent_hash = models.CharField(max_length=64)  # what the created side holds, hashed
+    source_hash = models.CharField(max_length=64, blank=True)
+    origin = models.CharField(max_length=16, choices=SyncLink.Origin.choices)
+    # The id the create produced, once known and linked: the row then only waits for the
+    # Salesforce id to be stored on the mailbox item (the marker), which the next session
+    # writes if this one died first.
+    created_id = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField()  # the session's clock when it was sent
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "item_type"])]
+
+    def __str__(self) -> str:
+        return f"{self.item_type} create in {self.target} from {self.source_id[:24]}"
+
+
 class SyncCursor(models.Model):
     """Where the last read of one feed stopped (SystemModstamp, delta link, sync token)."""
 

@@ -37,7 +37,7 @@ from accounts.providers.errors import ProviderError, ReconnectRequired, Temporar
 from accounts.providers.salesforce import SalesforceClient
 from syncsettings.models import SyncSettings
 
-from . import mailboxes
+from . import intents, mailboxes
 from .email_session import EmailStep
 from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
 from .ledger import planned_writes, progress, record_org_usage, record_plan, record_resolution
@@ -274,7 +274,12 @@ class _Run:
         batch: ChangeBatch,
         changes: MailboxChanges,
     ) -> None:
-        if reader.quiet(item_type, batch, changes) and not has_pending_links(self.user, item_type):
+        unsettled = intents.has_pending(self.user, item_type)
+        if (
+            reader.quiet(item_type, batch, changes)
+            and not has_pending_links(self.user, item_type)
+            and not unsettled
+        ):
             cursor_values = sf_cursor_values(batch, item_type)
             cursor_values[mailbox_feed(stack.kind.name, item_type)] = changes.cursor
             _store_cursors(self.user, cursor_values)
@@ -282,6 +287,12 @@ class _Run:
         if item_type == ItemType.EVENT:  # issue 9: one meeting, one Salesforce event
             org_id = str((stack.sf_connection.extra or {}).get("org_id") or "")
             adopt_shared_meetings(self.user, org_id, stack.codec, changes.items)
+        # Creates of an earlier session whose outcome is unknown are resolved first, so
+        # the planner sees their products linked, whatever was edited since.
+        resolution = None
+        if unsettled:
+            created = stack.sf.created_ids_since
+            resolution = intents.resolve(self.user, item_type, batch, self.now, created)
         rows = load_links(self.user, item_type)
         links = {sf_id: link_state(row) for sf_id, row in rows.items()}
         inputs = reader.inputs(item_type, links, batch, changes)
@@ -296,6 +307,18 @@ class _Run:
             sf_current=inputs.sf_current,
         )
         executor = self.executor_for(stack, item_type, links, inputs.raw_items)
+        if resolution is not None:
+            # The marker goes on the item as it is now (the user may have edited it since
+            # the create); an item this session did not see is left as it is.
+            current = inputs.mailbox_changes
+            executor.write_markers(
+                [
+                    (m, sf_id, dict(current[m].fields))
+                    for m, sf_id, _ in resolution.markers
+                    if m in current and not current[m].gone
+                ]
+            )
+            intents.drop(resolution.intents)
         # ledger: first-sync progress, done / total per type (syncengine.ledger)
         total = planned_writes(result)
         progress(self.session, item_type, done=0, total=total)

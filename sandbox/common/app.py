@@ -79,20 +79,36 @@ class CallRecord:
 class Fault:
     """One injected fault. `remaining` calls are affected; `match` limits it to paths."""
 
-    kind: str  # "error" | "throttle" | "delay"
+    kind: str  # "error" | "throttle" | "delay" | "lose"
     remaining: int
     status: int = 503
     retry_after: float = 1
     seconds: float = 0.0
     match: str = ""
+    method: str = ""  # only requests with this method ("": any)
+    body_match: str = ""  # only requests whose body holds this text ("": any)
 
 
 @dataclass
 class FaultPlan:
     faults: list[Fault] = field(default_factory=list)
 
-    def take(self, path: str) -> Fault | None:
+    def take(
+        self,
+        path: str,
+        method: str = "",
+        outer: bool = True,
+        body: Callable[[], str] = lambda: "",
+    ) -> Fault | None:
+        """The next fault for a request; a lost response is only ever an outer call's (a
+        batch's inner requests share its one connection)."""
         for fault in self.faults:
+            if fault.kind == "lose" and not outer:
+                continue
+            if fault.method and fault.method != method:
+                continue
+            if fault.body_match and fault.body_match not in body():
+                continue
             if fault.remaining > 0 and fault.match in path:
                 fault.remaining -= 1
                 if fault.remaining == 0:
@@ -209,6 +225,22 @@ class Emulator:
         with self.lock:
             self.faults.faults.append(Fault("delay", n, seconds=seconds, match=match))
 
+    def lose_response_next(
+        self,
+        n: int = 1,
+        match: str = "",
+        method: str = "POST",
+        status: int = 504,
+        body_match: str = "",
+    ) -> None:
+        """Apply the next `n` matching requests, then answer `status` (a gateway timeout)
+        instead of their response: the write happened, the client cannot know it did.
+        `body_match` singles out one kind of batch (Graph's `$batch` carries reads and
+        writes alike: '"POST"' picks a batch of creates)."""
+        fault = Fault("lose", n, status=status, match=match, method=method, body_match=body_match)
+        with self.lock:
+            self.faults.faults.append(fault)
+
     def clear_faults(self) -> None:
         with self.lock:
             self.faults = FaultPlan()
@@ -290,7 +322,13 @@ class Emulator:
                 principal = self.tokens.principal_for(token) if token else None
                 if principal is None:
                     raise self.unauthorized()
-            fault = self.faults.take(request.path) if counted else None
+            body = lambda: request.get_data(cache=True, as_text=True)  # noqa: E731
+            fault = (
+                self.faults.take(request.path, request.method, record, body) if counted else None
+            )
+            lost = fault if fault and fault.kind == "lose" else None
+            if lost:
+                fault = None
             if fault and fault.kind == "delay":
                 time.sleep(fault.seconds)
                 fault = None
@@ -321,6 +359,8 @@ class Emulator:
                 if grant is not None:
                     self.in_flight.leave(grant)
             response = result if isinstance(result, Response) else self.json_response(result)
+            if lost:  # applied above; the answer never reaches the client
+                raise HttpError(lost.status, "GatewayTimeout", "The response was lost")
         except HttpError as err:
             response = self._error_response(err)
         if counted and record:
@@ -395,6 +435,11 @@ class Emulator:
             self.fail_next(int(body["fail_next"]), int(body.get("status", 503)), match)
         if "throttle_next" in body:
             self.throttle_next(int(body["throttle_next"]), float(body.get("retry_after", 1)), match)
+        if "lose_response_next" in body:
+            method = str(body.get("method", "POST"))
+            self.lose_response_next(
+                int(body["lose_response_next"]), match, method, 504, str(body.get("body", ""))
+            )
         if "delay_next" in body:
             self.delay_next(int(body["delay_next"]), float(body.get("seconds", 1)), match)
         if "latency" in body:

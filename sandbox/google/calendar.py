@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,7 @@ from .errors import HttpError, bad_request, bool_param, conflict, int_param, inv
 from .meetings import MeetingsMixin, send_updates
 from .recurrence import Span, instance_suffix, occurrences, span_of, zone
 from .service import Service
-from .store import Account, SyncState, paginate, parse_time, rfc3339
+from .store import Account, SyncState, choose, paginate, parse_time, rfc3339
 
 BASE32HEX = "0123456789abcdefghijklmnopqrstuv"
 ID_RE = re.compile(r"^[0-9a-v]{5,1024}$")
@@ -80,7 +79,7 @@ class CalendarApi(MeetingsMixin, Service):
 
     def event_insert(self, acct: Account, body: dict[str, Any]) -> dict[str, Any]:
         event = {k: copy.deepcopy(v) for k, v in body.items() if k not in SERVER_FIELDS}
-        eid = event.get("id") or "".join(secrets.choice(BASE32HEX) for _ in range(26))
+        eid = event.get("id") or choose(BASE32HEX, 26)
         if not ID_RE.match(eid):
             raise invalid("Invalid resource id value.")
         if eid in acct.events:

@@ -487,6 +487,16 @@ class SalesforceAdapter:
 
         return self._run(describe)
 
+    def created_ids_since(self, sobject: str, since: datetime) -> list[str]:
+        """Ids of `sobject` records this user created at or after `since`, oldest first:
+        where a create whose answer was lost is looked for when its content changed."""
+        me = check_id(self.user_id)
+        where = [f"CreatedById = '{me}'", f"CreatedDate >= {soql_datetime(since)}"]
+        rows = self._query(
+            soql(["Id", "CreatedDate"], sobject, where) + " ORDER BY CreatedDate, Id"
+        )
+        return [r["Id"] for r in rows]
+
     # -- writes --------------------------------------------------------------------------
 
     def create(self, sobject: str, records: Sequence[Mapping[str, Any]]) -> list[WriteResult]:
