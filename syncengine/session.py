@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Connection
@@ -184,11 +183,22 @@ def _fingerprints(s: SyncSettings) -> dict[ItemType, str]:
     }
 
 
-def _store_cursors(user: Any, values: dict[str, str]) -> None:
-    with transaction.atomic():
-        for feed, value in values.items():
-            if value:
-                SyncCursor.objects.update_or_create(user=user, feed=feed, defaults={"value": value})
+def _store_cursors(user: Any, values: dict[str, str], stored: dict[str, str]) -> None:
+    """Upsert the cursors that changed (one query; `stored` = what the table holds now)."""
+    rows = [
+        SyncCursor(user=user, feed=feed, value=value)
+        for feed, value in values.items()
+        if value and stored.get(feed) != value
+    ]
+    if not rows:
+        return
+    SyncCursor.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["user", "feed"],
+        update_fields=["value", "updated_at"],
+    )
+    stored.update((row.feed, row.value) for row in rows)
 
 
 def _empty_counters() -> Counters:
@@ -215,10 +225,13 @@ class _Run:
         self.changed = self.held = False
         self.item_errors = 0
         self.stack: Stack | None = None
+        self.stored_cursors: dict[str, str] = {}
+        self.pending_cursors: dict[str, str] = {}
 
     def run(self) -> None:
         stack = self.stack = build_stack(self.user, self.now if self.explicit_now else None)
         cursors = dict(SyncCursor.objects.filter(user=self.user).values_list("feed", "value"))
+        self.stored_cursors = dict(cursors)
         s = stack.settings
         view_id = s.contact_view_id if s.contact_scope == SyncSettings.ContactScope.VIEW else None
         emails = EmailStep(self.user, self.session, self.now, stack, cursors, self.counters)
@@ -246,7 +259,8 @@ class _Run:
         emails.run()  # mailbox → Salesforce email logging (syncengine.email_session)
         self.changed |= emails.changed
         self.item_errors += emails.item_errors
-        _store_cursors(self.user, reader.new_cursors)
+        self.pending_cursors.update(reader.new_cursors)
+        _store_cursors(self.user, self.pending_cursors, self.stored_cursors)
 
     def check_lease(self) -> None:
         if self.heartbeat is not None and not self.heartbeat():
@@ -263,7 +277,9 @@ class _Run:
         if reader.quiet(item_type, batch, changes) and not has_pending_links(self.user, item_type):
             cursor_values = sf_cursor_values(batch, item_type)
             cursor_values[mailbox_feed(stack.kind.name, item_type)] = changes.cursor
-            _store_cursors(self.user, cursor_values)
+            # Nothing was written for this type: its cursors may as well advance with the
+            # session's last ones (one query for all; a crash before only re-reads).
+            self.pending_cursors.update(cursor_values)
             return
         rows = load_links(self.user, item_type)
         links = {sf_id: link_state(row) for sf_id, row in rows.items()}
@@ -286,7 +302,10 @@ class _Run:
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
         if inputs.scope_cursor is not None:
             cursor_values[f"scope:{item_type}"] = _json(inputs.scope_cursor)
-        _store_cursors(self.user, cursor_values)
+        self.pending_cursors.update(cursor_values)
+        if executor.changed:  # a type's cursors advance only after what it wrote
+            _store_cursors(self.user, self.pending_cursors, self.stored_cursors)
+            self.pending_cursors = {}
         # The Office 365 adapter finds a deleted folder or list again: keep the new id.
         store_containers(
             self.user,
