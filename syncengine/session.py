@@ -493,7 +493,14 @@ def resolve_decided_held(
     """Carry out the Confirm / Discard decisions recorded on held deletions (by the
     dashboard or support, syncengine.services.decide_held_deletions): one session each.
     The caller holds the user's lease."""
-    done = []
+    done: list[SyncSession] = []
+    decided = SyncLink.objects.filter(
+        user=user,
+        state=SyncLink.State.HELD_DELETION,
+        held_decision__in=(HeldDecision.CONFIRM, HeldDecision.DISCARD),
+    )
+    if not decided.exists():  # what nearly every session finds: one query, not two
+        return done
     for decision in (HeldDecision.CONFIRM, HeldDecision.DISCARD):
         pending = SyncLink.objects.filter(
             user=user, state=SyncLink.State.HELD_DELETION, held_decision=decision
