@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--latency", default=",".join(MODELS), help="zero,realistic")
+    parser.add_argument("--fleet", type=int, default=0, help="also run the fleet phase (users)")
     parser.add_argument("--worker", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--model", choices=MODELS, default="zero", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -66,7 +67,8 @@ def main() -> int:
         print(json.dumps(out))
         return 0
     result: dict[str, Any] = {}
-    for kind, model in [(k, m) for k in args.kinds.split(",") for m in args.latency.split(",")]:
+    models = [m for m in args.latency.split(",") if m]  # --latency "" with --fleet: fleet only
+    for kind, model in [(k, m) for k in args.kinds.split(",") for m in models]:
         out = subprocess.run(
             [
                 sys.executable,
@@ -90,6 +92,14 @@ def main() -> int:
         result.setdefault(kind, {})[f"latency_{model}"] = json.loads(
             out.stdout.strip().splitlines()[-1]
         )
+    if args.fleet:
+        for kind in args.kinds.split(","):
+            fleet = subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "fleet.py"), "--users", str(args.fleet),
+                 "--kind", kind],
+                check=True, capture_output=True, text=True, cwd=ROOT,
+            )  # fmt: skip
+            result.setdefault(kind, {})["fleet"] = json.loads(fleet.stdout)
     print(json.dumps(result, indent=2))
     return 0
 
