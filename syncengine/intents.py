@@ -92,6 +92,11 @@ def has_pending(user: Any, item_type: ItemType) -> bool:
     return WriteIntent.objects.filter(user=user, item_type=str(item_type)).exists()
 
 
+def pending_types(user: Any) -> set[str]:
+    """The item types with unsettled creates, in one query (a session asks once)."""
+    return set(WriteIntent.objects.filter(user=user).values_list("item_type", flat=True))
+
+
 @dataclass
 class Resolution:
     """What resolving left to do once the mailbox items are at hand: store these markers

@@ -116,7 +116,10 @@ class _Rows:
 
 def record_plan(session: SyncSession, item_type: ItemType, result: Plan, **inputs: Any) -> int:
     """Write the session's ledger rows for one item type; returns how many. The ledger
-    explains, it never decides: a failure here is logged and the session goes on."""
+    explains, it never decides: a failure here is logged and the session goes on. A plan
+    with no action over no records read (the idle path) has nothing to record."""
+    if not result.actions and not inputs.get("sf_records") and not inputs.get("mailbox_records"):
+        return 0
     try:
         return _record_plan(session, item_type, result, **inputs)
     except Exception:
@@ -307,7 +310,10 @@ def planned_writes(result: Plan) -> int:
 
 
 def progress(session: SyncSession, item_type: ItemType, *, done: int, total: int) -> None:
-    """While a session runs, per type: items done / total (the dashboard shows it)."""
+    """While a session runs, per type: items done / total (the dashboard shows it). A type
+    with nothing to write shows nothing and costs no query (the idle path)."""
+    if total == 0:
+        return
     current = (
         SyncSession.objects.filter(pk=session.pk).values_list("progress", flat=True).first()
     ) or {}
@@ -320,7 +326,10 @@ def progress(session: SyncSession, item_type: ItemType, *, done: int, total: int
 def record_org_usage(session: SyncSession, usage: Any) -> None:
     """Keep the org's API usage / allocation the session saw (Sforce-Limit-Info) on the
     session; `usage` is the adapter's OrgUsage or None (no response carried it)."""
-    if usage is None:
+    if usage is None or (session.sf_org_api_used, session.sf_org_api_limit) == (
+        usage.used,
+        usage.limit,
+    ):
         return
     session.sf_org_api_used, session.sf_org_api_limit = usage.used, usage.limit
     SyncSession.objects.filter(pk=session.pk).update(

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Connection
@@ -197,11 +196,22 @@ def _reconciled_ids(user: Any) -> dict[ItemType, list[str]]:
     return out
 
 
-def _store_cursors(user: Any, values: dict[str, str]) -> None:
-    with transaction.atomic():
-        for feed, value in values.items():
-            if value:
-                SyncCursor.objects.update_or_create(user=user, feed=feed, defaults={"value": value})
+def _store_cursors(user: Any, values: dict[str, str], stored: dict[str, str]) -> None:
+    """Upsert the cursors that changed (one query; `stored` = what the table holds now)."""
+    rows = [
+        SyncCursor(user=user, feed=feed, value=value)
+        for feed, value in values.items()
+        if value and stored.get(feed) != value
+    ]
+    if not rows:
+        return
+    SyncCursor.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["user", "feed"],
+        update_fields=["value", "updated_at"],
+    )
+    stored.update((row.feed, row.value) for row in rows)
 
 
 def _empty_counters() -> Counters:
@@ -228,10 +238,15 @@ class _Run:
         self.changed = self.held = False
         self.item_errors = 0
         self.stack: Stack | None = None
+        self.stored_cursors: dict[str, str] = {}
+        self.pending_cursors: dict[str, str] = {}
+        self.unsettled_types: set[str] = set()
 
     def run(self) -> None:
         stack = self.stack = build_stack(self.user, self.now if self.explicit_now else None)
         cursors = dict(SyncCursor.objects.filter(user=self.user).values_list("feed", "value"))
+        self.stored_cursors = dict(cursors)
+        self.unsettled_types = intents.pending_types(self.user)
         s = stack.settings
         view_id = s.contact_view_id if s.contact_scope == SyncSettings.ContactScope.VIEW else None
         emails = EmailStep(self.user, self.session, self.now, stack, cursors, self.counters)
@@ -252,7 +267,8 @@ class _Run:
         if s.contact_scope == SyncSettings.ContactScope.VIEW and view_id:
             members = reader.view_members(batch)
         reader.rules = rules_for(stack, members)
-        reader.reconcile(_reconciled_ids(self.user))  # only when due (syncengine.reconcile)
+        if reader.reconcile_reason:  # only when due (syncengine.reconcile); no query otherwise
+            reader.reconcile(_reconciled_ids(self.user))
         for item_type in ITEM_TYPES:
             self.check_lease()
             self._run_type(stack, reader, item_type, batch, changes[codec_role(item_type)])
@@ -260,7 +276,8 @@ class _Run:
         emails.run()  # mailbox → Salesforce email logging (syncengine.email_session)
         self.changed |= emails.changed
         self.item_errors += emails.item_errors
-        _store_cursors(self.user, reader.new_cursors)
+        self.pending_cursors.update(reader.new_cursors)
+        _store_cursors(self.user, self.pending_cursors, self.stored_cursors)
 
     def check_lease(self) -> None:
         if self.heartbeat is not None and not self.heartbeat():
@@ -274,7 +291,7 @@ class _Run:
         batch: ChangeBatch,
         changes: MailboxChanges,
     ) -> None:
-        unsettled = intents.has_pending(self.user, item_type)
+        unsettled = str(item_type) in self.unsettled_types
         if (
             reader.quiet(item_type, batch, changes)
             and not has_pending_links(self.user, item_type)
@@ -282,7 +299,9 @@ class _Run:
         ):
             cursor_values = sf_cursor_values(batch, item_type)
             cursor_values[mailbox_feed(stack.kind.name, item_type)] = changes.cursor
-            _store_cursors(self.user, cursor_values)
+            # Nothing was written for this type: its cursors may as well advance with the
+            # session's last ones (one query for all; a crash before only re-reads).
+            self.pending_cursors.update(cursor_values)
             return
         if item_type == ItemType.EVENT:  # issue 9: one meeting, one Salesforce event
             org_id = str((stack.sf_connection.extra or {}).get("org_id") or "")
@@ -360,7 +379,10 @@ class _Run:
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
         if inputs.scope_cursor is not None:
             cursor_values[f"scope:{item_type}"] = _json(inputs.scope_cursor)
-        _store_cursors(self.user, cursor_values)
+        self.pending_cursors.update(cursor_values)
+        if executor.changed:  # a type's cursors advance only after what it wrote
+            _store_cursors(self.user, self.pending_cursors, self.stored_cursors)
+            self.pending_cursors = {}
         # The Office 365 adapter finds a deleted folder or list again: keep the new id.
         store_containers(
             self.user,
@@ -551,7 +573,14 @@ def resolve_decided_held(
     """Carry out the Confirm / Discard decisions recorded on held deletions (by the
     dashboard or support, syncengine.services.decide_held_deletions): one session each.
     The caller holds the user's lease."""
-    done = []
+    done: list[SyncSession] = []
+    decided = SyncLink.objects.filter(
+        user=user,
+        state=SyncLink.State.HELD_DELETION,
+        held_decision__in=(HeldDecision.CONFIRM, HeldDecision.DISCARD),
+    )
+    if not decided.exists():  # what nearly every session finds: one query, not two
+        return done
     for decision in (HeldDecision.CONFIRM, HeldDecision.DISCARD):
         pending = SyncLink.objects.filter(
             user=user, state=SyncLink.State.HELD_DELETION, held_decision=decision

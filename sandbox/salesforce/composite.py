@@ -59,6 +59,8 @@ class CompositeRoutes:
                 "record limit reached. cannot submit more than "
                 f"{MAX_COLLECTION} records into this call",
             )
+        # The latency model's per-sub-request part applies per record (base FIDELITY.md).
+        request.environ["sandbox.units"] = len(records)
         return records, bool(data.get("allOrNone", False))
 
     def _apply(self, items: list[Any], all_or_none: bool, op: Any) -> list[dict[str, Any]]:
@@ -138,6 +140,7 @@ class CompositeRoutes:
                 "EXCEEDED_ID_LIMIT", f"cannot delete more than {MAX_COLLECTION} records in one call"
             )
         all_or_none = request.args.get("allOrNone", "false").lower() == "true"
+        request.environ["sandbox.units"] = len(ids)
         store = self.store  # type: ignore[attr-defined]
 
         def op(raw: str) -> str:
@@ -193,6 +196,7 @@ class CompositeRoutes:
                 "LIMIT_EXCEEDED",
                 f"Composite API supports at most {MAX_SUBREQUESTS} subrequests",
             )
+        request.environ["sandbox.units"] = len(subs)
         heavy = sum(1 for s in subs if _HEAVY.match(str(s.get("url", "")).split("?")[0] + "/"))
         if heavy > MAX_QUERY_OR_COLLECTION:
             raise HttpError(

@@ -14,6 +14,7 @@ Quirks this module exists for:
 
 from __future__ import annotations
 
+import functools
 import json
 import ssl
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +26,8 @@ import google.auth.credentials
 import google.auth.exceptions
 import google_auth_httplib2
 import httplib2
-from googleapiclient.discovery import Resource, build
+from googleapiclient import discovery_cache
+from googleapiclient.discovery import Resource, build_from_document
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
@@ -96,14 +98,7 @@ def build_google_services(
 
     def service(name: str) -> Resource:
         options = {"api_endpoint": base + _ENDPOINT_SUFFIX[name]} if base else None
-        return build(
-            name,
-            _VERSIONS[name],
-            http=http,
-            static_discovery=True,
-            cache_discovery=False,
-            client_options=options,
-        )
+        return build_from_document(discovery_document(name), http=http, client_options=options)
 
     uris = (
         {name: base + suffix for name, suffix in _BATCH_SUFFIX.items()}
@@ -117,6 +112,18 @@ def build_google_services(
         gmail=service("gmail"),
         batch_uris=uris,
     )
+
+
+@functools.cache
+def discovery_document(name: str) -> dict[str, Any]:
+    """The library's static discovery document of one API, parsed once per process (every
+    session builds its services; `build(static_discovery=True)` re-reads and re-parses the
+    file each time). `build_from_document` does not modify it (checked with a deep copy)."""
+    raw = discovery_cache.get_static_doc(name, _VERSIONS[name])
+    if raw is None:
+        raise ProviderError(f"google-api-python-client ships no discovery document for {name}")
+    parsed: dict[str, Any] = json.loads(raw)
+    return parsed
 
 
 # --- errors ------------------------------------------------------------------------------

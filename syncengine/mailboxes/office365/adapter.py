@@ -404,12 +404,14 @@ class Office365Adapter:
             raise ProviderError(f"{resource.item_type}s are never created in the mailbox")
         self._adopt(containers)
         bodies = [resource.create_body(p) for p in payloads]
-        answers = self.http.batch([resource.create_request(b) for b in bodies])
+        answers = self.http.batch([resource.create_request(b) for b in bodies], chained=True)
         recreatable = resource.in_recreatable_container
         lost = [i for i, a in enumerate(answers) if a.status == 404 and recreatable]
         if lost:  # the folder or list was deleted since it was stored: recreate, resend
             self._refind(resource.role)
-            again = self.http.batch([resource.create_request(bodies[i]) for i in lost])
+            again = self.http.batch(
+                [resource.create_request(bodies[i]) for i in lost], chained=True
+            )
             for index, answer in zip(lost, again, strict=True):
                 answers[index] = answer
         return [_write_result(a) for a in answers]
@@ -420,7 +422,8 @@ class Office365Adapter:
         """PATCH each item; a 404 (deleted meanwhile) is reported on its own result."""
         item_type = item_type_of(item_type)
         answers = self.http.batch(
-            [GraphRequest("PATCH", self._item_url(item_type, i), dict(b)) for i, b in changes]
+            [GraphRequest("PATCH", self._item_url(item_type, i), dict(b)) for i, b in changes],
+            chained=True,
         )
         return [_write_result(a, item_id) for (item_id, _), a in zip(changes, answers, strict=True)]
 
@@ -428,7 +431,7 @@ class Office365Adapter:
         """DELETE each item; one that is already gone (404) counts as deleted."""
         item_type = item_type_of(item_type)
         answers = self.http.batch(
-            [GraphRequest("DELETE", self._item_url(item_type, i)) for i in ids]
+            [GraphRequest("DELETE", self._item_url(item_type, i)) for i in ids], chained=True
         )
         out = []
         for item_id, answer in zip(ids, answers, strict=True):

@@ -17,9 +17,12 @@ per-item 429 is retried after its Retry-After, a bounded number of times.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +42,9 @@ from ..base import CursorExpired
 MAX_BATCH = 20  # Graph's JSON batching limit
 RETRY_TRIES = 3  # attempts for a throttled inner request (the first one included)
 MAX_RETRY_WAIT = 30.0  # a longer Retry-After is left to the next session
+# Graph serves 4 concurrent requests per app and mailbox (more answer 429 MailboxConcurrency):
+# https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits
+MAILBOX_CONCURRENCY = 4
 
 
 @dataclass
@@ -125,13 +131,16 @@ class GraphHttp:
         sleep: Callable[[float], None] = time.sleep,
         tries: int = RETRY_TRIES,
         max_wait: float = MAX_RETRY_WAIT,
+        concurrency: int = MAILBOX_CONCURRENCY,
     ) -> None:
         self.con = account.con
         self.root = account.protocol.service_url.rstrip("/")  # https://…/v1.0
         self.sleep = sleep
         self.tries = max(1, tries)
         self.max_wait = max_wait
+        self.concurrency = max(1, concurrency)
         self.calls = 0
+        self._count_lock = threading.Lock()
 
     # -- URLs ------------------------------------------------------------------------------
 
@@ -162,7 +171,8 @@ class GraphHttp:
         if req.body is not None:
             kwargs["data"] = req.body
         method = getattr(self.con, req.method.lower())
-        self.calls += 1
+        with self._count_lock:
+            self.calls += 1
         try:
             # Graph's links name Graph's own root; rebasing them onto the account's service
             # root keeps a single GET and a batched one (relative URL) on the same host.
@@ -218,31 +228,78 @@ class GraphHttp:
 
     # -- $batch ----------------------------------------------------------------------------
 
-    def batch(self, reqs: Sequence[GraphRequest]) -> list[GraphResponse]:
+    def batch(self, reqs: Sequence[GraphRequest], *, chained: bool = False) -> list[GraphResponse]:
         """Answers in the order of `reqs`, sent in `$batch` calls of ≤20 and matched by id.
 
         Throttled items (429) are sent again after the largest Retry-After among them, up to
         `tries` attempts in all; items still throttled come back with status 429.
+
+        `chained=True` (writes): each `$batch` runs its requests as one `dependsOn` chain, so
+        it holds one of the mailbox's 4 concurrency slots instead of up to 4, and up to
+        `concurrency` such batches are in flight at once (only when there is more than one
+        batch to send). A request Graph did not run
+        because one before it in its chain failed (424) is sent again: chained when the
+        failure was a throttle, unchained (no cascade) when the one before it was refused.
         """
         results: list[GraphResponse | None] = [None] * len(reqs)
-        todo = list(range(len(reqs)))
-        for attempt in range(self.tries):
+        todo, loose = list(range(len(reqs))), []
+        attempt = 0
+        while todo or loose:
             throttled: list[int] = []
+            blocked: list[int] = []  # 424 behind a refused (not throttled) request
             wait = 0.0
-            for chunk in chunks(todo, MAX_BATCH):
-                for index, answer in self._send_batch(reqs, chunk).items():
+            # One batch alone may hold all 4 slots; chains pay off from two batches on, and
+            # unchained, a refused request costs no resend of the ones after it.
+            chain = chained and self.concurrency > 1 and len(todo) > MAX_BATCH
+            sends = [(c, chain) for c in chunks(todo, MAX_BATCH)]
+            sends += [(c, False) for c in chunks(loose, MAX_BATCH)]
+            for chunk, was_chained, answers in self._send_all(reqs, sends):
+                cause = 0
+                for index in chunk:
+                    answer = answers[index]
                     results[index] = answer
+                    if was_chained and answer.status == 424 and cause:
+                        (throttled if cause == 429 else blocked).append(index)
+                        continue
                     if answer.status == 429:
                         throttled.append(index)
                         wait = max(wait, answer.retry_after if answer.retry_after else 1.0)
-            if not throttled or attempt == self.tries - 1 or wait > self.max_wait:
-                break
-            self.sleep(wait)
-            todo = throttled
+                    if not answer.ok and not cause:
+                        cause = answer.status
+            todo, loose = sorted(throttled), sorted(blocked)
+            if throttled:
+                # Someone else holds some of the mailbox's slots: send fewer at once from
+                # now on (for the rest of this session), else the storm goes on.
+                self.concurrency = max(1, self.concurrency // 2)
+                attempt += 1
+                if attempt >= self.tries or wait > self.max_wait:
+                    break  # left to the next session: the items come back 429 or 424
+                self.sleep(wait)
         return [r if r is not None else GraphResponse(500) for r in results]
 
-    def _send_batch(self, reqs: Sequence[GraphRequest], chunk: Sequence[int]) -> dict[int, Any]:
-        payload = {"requests": [self._inner(str(i), reqs[i]) for i in chunk]}
+    def _send_all(
+        self, reqs: Sequence[GraphRequest], sends: Sequence[tuple[Sequence[int], bool]]
+    ) -> list[tuple[Sequence[int], bool, dict[int, GraphResponse]]]:
+        """Send the batches, chained ones up to `concurrency` at a time (the first one alone,
+        so an expired token is refreshed once, before the others start)."""
+        if self.concurrency <= 1 or sum(1 for _, c in sends if c) <= 1:
+            return [(c, ch, self._send_batch(reqs, c, chained=ch)) for c, ch in sends]
+        out = [(sends[0][0], sends[0][1], self._send_batch(reqs, sends[0][0], chained=sends[0][1]))]
+        parallel = [s for s in sends[1:] if s[1]]
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            answers = list(pool.map(lambda s: self._send_batch(reqs, s[0], chained=True), parallel))
+        out += [(c, ch, a) for (c, ch), a in zip(parallel, answers, strict=True)]
+        out += [(c, ch, self._send_batch(reqs, c, chained=ch)) for c, ch in sends[1:] if not ch]
+        return out
+
+    def _send_batch(
+        self, reqs: Sequence[GraphRequest], chunk: Sequence[int], chained: bool = False
+    ) -> dict[int, GraphResponse]:
+        inner = [self._inner(str(i), reqs[i]) for i in chunk]
+        if chained:
+            for before, item in pairwise(inner):
+                item["dependsOn"] = [before["id"]]
+        payload = {"requests": inner}
         body = self.call(GraphRequest("POST", "/$batch", payload), "$batch")
         by_id = {str(r.get("id")): r for r in (body or {}).get("responses", [])}
         out: dict[int, GraphResponse] = {}

@@ -158,3 +158,42 @@ def test_it_enforces_composite_limits(org, n_query, n_other):
     ]
     with pytest.raises(SalesforceMalformedRequest):
         org.sf().restful("composite", method="POST", json={"compositeRequest": subs})
+
+
+def test_it_takes_latency_per_record_of_a_collection_and_per_composite_subrequest(org):
+    """The latency model's per-sub-request part applies to Collections (per record) and
+    Composite (per subrequest): both report their units in the call log."""
+    import time
+
+    sf = org.sf()
+    org.emu.clear_calls()
+    org.emu.set_latency(0.0, 0.05)
+    try:
+        started = time.perf_counter()
+        made = sf.restful(
+            "composite/sobjects",
+            method="POST",
+            json={"records": [_contact(f"L{i}") for i in range(6)]},
+        )
+        took = time.perf_counter() - started
+        sf.restful(
+            "composite/sobjects",
+            method="DELETE",
+            params={"ids": ",".join(r["id"] for r in made[:2]), "allOrNone": "false"},
+        )
+        query = "/services/data/v59.0/query?q=SELECT+Id+FROM+Contact"
+        sf.restful(
+            "composite",
+            method="POST",
+            json={
+                "compositeRequest": [
+                    {"method": "GET", "url": query, "referenceId": "a"},
+                    {"method": "GET", "url": query, "referenceId": "b"},
+                    {"method": "GET", "url": query, "referenceId": "c"},
+                ]
+            },
+        )
+    finally:
+        org.emu.set_latency()
+    assert took >= 6 * 0.05
+    assert [c.units for c in org.emu.calls] == [6, 2, 3]

@@ -15,8 +15,9 @@ NOW = dt.datetime(2024, 3, 15, 12, tzinfo=dt.UTC)
 def test_a_recorder_failure_is_logged_and_swallowed(user, monkeypatch, caplog):
     session = SyncSession.objects.create(user=user, trigger="manual")
     monkeypatch.setattr(ledger, "_mark_errors", lambda *a: 1 / 0)
+    read = {"003A": SalesforceRecord("003A", ItemType.CONTACT, {"last_name": "A"}, "005U", NOW)}
     written = ledger.record_plan(
-        session, ItemType.CONTACT, Plan(ItemType.CONTACT), links={}, sf_records={},
+        session, ItemType.CONTACT, Plan(ItemType.CONTACT), links={}, sf_records=read,
         mailbox_records={}, rules=SyncRules(user_sf_id="005U"), now=NOW,
     )  # fmt: skip
     assert written == 0

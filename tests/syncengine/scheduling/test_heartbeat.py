@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Connection
-from syncengine import scheduling, services
+from syncengine import runs, scheduling, services
 from syncengine.models import SyncCursor, SyncSession, UserSyncState
 from syncengine.session import _Run, run_session
 from tests.factories import ConnectionFactory, UserFactory
@@ -108,6 +108,8 @@ def test_a_claimed_session_beats_on_its_lease_and_stops_once_another_worker_take
 ):
     user = connected_user()
     seen = []
+    # The stall below is simulated in the database, not in time: every beat must renew.
+    monkeypatch.setattr(runs, "BEAT_EVERY", 0.0)
 
     def engine(self):
         seen.append(self.heartbeat())  # our lease: renewed
@@ -127,6 +129,25 @@ def test_a_claimed_session_beats_on_its_lease_and_stops_once_another_worker_take
     # The new holder keeps its lease, and no back-off was recorded for the stopped session.
     assert state.claimed_by == "worker-b"
     assert state.next_due_at is None
+
+
+def test_beats_soon_after_the_claim_cost_no_query(monkeypatch):
+    """Nobody can take a lease minutes long within seconds of its renewal: an idle session
+    beating between its item types does not write the lease each time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = connected_user()
+    counted = []
+
+    def engine(self):
+        with CaptureQueriesContext(connection) as queries:
+            beats = [self.heartbeat() for _ in range(5)]
+        counted.append((beats, len(queries)))
+
+    monkeypatch.setattr(_Run, "run", engine)
+    services.run_claimed_session(user.pk, "manual")
+    assert counted == [([True] * 5, 0)]
 
 
 def test_the_sweep_closes_sessions_whose_heartbeat_is_older_than_the_lease():

@@ -1,0 +1,80 @@
+"""Initial writes with several batches in flight, never more than the mailbox allows, and
+a throttle storm at that limit waited out without losing or duplicating an item."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncengine.models import SyncLink, SyncSession
+
+from .conftest import EMAIL, make_world
+
+Status = SyncSession.Status
+BOOK = 90  # five Graph $batches, one People batch
+
+
+def _seed_book(world, n=BOOK):
+    for i in range(n):
+        world.sf_contact(f"Last{i:03}", f"c{i:03}@example.com")
+
+
+@pytest.fixture
+def slow(world):
+    """The mailbox's emulator taking 50 ms a call, so batches sent together overlap."""
+    world.mbapp.set_latency(0.05)
+    world.mbapp.reset_peak_in_flight()
+    yield world
+    world.mbapp.set_latency()
+    world.mbapp.__dict__.pop("max_in_flight", None)
+
+
+def _peak(world) -> int:
+    if world.kind == "office365":
+        return world.mbapp.peak_in_flight(EMAIL)
+    return world.mbapp.peak_in_flight_for(EMAIL, "people")
+
+
+def test_it_never_has_more_in_flight_than_the_mailbox_allows(slow):
+    world = slow
+    _seed_book(world)
+    session = world.sync()
+    assert session.status == Status.SUCCEEDED, (session.status, session.error)
+    assert len(world.contacts()) == BOOK
+    assert SyncLink.objects.filter(user=world.user, item_type="contact").count() == BOOK
+    if world.kind == "office365":
+        assert 2 <= _peak(world) <= 4  # Graph: 4 per mailbox; chained batches hold one each
+    else:
+        assert _peak(world) == 1  # People: one user's mutations one after another
+
+
+@pytest.fixture
+def graph_world(sandbox, settings, db):
+    world = make_world("office365", sandbox, settings)
+    world.mbapp.set_latency(0.05)
+    yield world
+    world.mbapp.set_latency()
+    world.mbapp.__dict__.pop("max_in_flight", None)
+
+
+def test_a_429_storm_at_the_mailbox_limit_completes_with_every_item_applied(graph_world):
+    world = graph_world
+    _seed_book(world, 170)
+    world.mbapp.max_in_flight = 1  # another app holds three of the mailbox's four slots
+    world.mbapp.reset_peak_in_flight()
+    first = world.sync()
+    assert first.status in (Status.SUCCEEDED, Status.RETRY_LATER, Status.PARTIAL), first.error
+    assert world.mbapp.peak_in_flight(EMAIL) == 1
+    world.mbapp.__dict__.pop("max_in_flight", None)
+    # The session was told to come back later (or finished with what it could): the next
+    # ones, out of the storm, apply the rest.
+    later = None
+    for _ in range(3):
+        world.clock.advance(minutes=5)
+        later = world.sync()
+        if later.status == Status.SUCCEEDED and not later.changed:
+            break
+    assert later is not None and later.status == Status.SUCCEEDED, later.error
+    contacts = world.contacts()
+    assert len(contacts) == 170 and len({c["email"] for c in contacts}) == 170
+    links = SyncLink.objects.filter(user=world.user, item_type="contact")
+    assert links.count() == 170 and links.exclude(mailbox_id="").count() == 170
