@@ -30,7 +30,6 @@ class ExchangeServerForm(forms.ModelForm):
             "name",
             "ews_url",
             "username",
-            "password",
             "auth_type",
             "ca_bundle",
             "timeout_seconds",
@@ -49,12 +48,29 @@ class ExchangeServerForm(forms.ModelForm):
             raise forms.ValidationError("The service account needs a password.")
         return value
 
+    def save(self, commit: bool = True) -> ExchangeServerConfig:
+        # The model field is not editable (never rendered back); set it from the form.
+        self.instance.password = self.cleaned_data["password"]
+        return super().save(commit=commit)
+
 
 @admin.register(ExchangeServerConfig)
 class ExchangeServerConfigAdmin(admin.ModelAdmin):
     form = ExchangeServerForm
     list_display = ("name", "ews_url", "username", "auth_type", "is_active", "last_check_result")
     readonly_fields = ("last_checked_at", "last_check_result")
+    fields = (
+        "name",
+        "ews_url",
+        "username",
+        "password",
+        "auth_type",
+        "ca_bundle",
+        "timeout_seconds",
+        "is_active",
+        "last_checked_at",
+        "last_check_result",
+    )
     actions = ["test_connection"]
 
     @admin.action(description="Test connection")

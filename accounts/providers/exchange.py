@@ -230,6 +230,10 @@ def translate(exc: BaseException) -> ProviderError:
             "Relay does not trust the Exchange server's TLS certificate. Add the CA bundle of "
             "your certificate authority in admin, or fix the server's certificate."
         )
+    if isinstance(exc, ews_errors.ResponseMessageError):
+        # An answer from the server (a TransportError subclass in exchangelib), not a
+        # failure to reach it.
+        return ProviderError(f"Exchange answered: {_short(text)}")
     if isinstance(
         exc,
         ews_errors.TransportError

@@ -22,12 +22,7 @@ from typing import Any
 
 from exchangelib import CalendarItem, Contact, Task
 from exchangelib.folders.base import Folder
-from exchangelib.items import (
-    AUTO_RESOLVE,
-    HARD_DELETE,
-    SAVE_ONLY,
-    SEND_TO_NONE,
-)
+from exchangelib.items import AUTO_RESOLVE
 from exchangelib.properties import ItemId
 
 from accounts.providers.exchange import counting, translated
@@ -55,6 +50,7 @@ from .feeds import (
 )
 from .folders import MailboxFolders
 from .mail import ExchangeMail
+from .writes import create_items, delete_items, update_items
 
 ROLE_OF = {"contact": CONTACTS, "task": TASKS, "event": EVENTS}
 WRITE_CHUNK = 100
@@ -287,15 +283,7 @@ class ExchangeAdapter:
         role = role_of(item_type)
         folder = self.folder(role)
         items = [self._build(role, p, folder) for p in payloads]
-        answers = self.call(
-            lambda: self.account.bulk_create(
-                folder=folder,
-                items=items,
-                message_disposition=SAVE_ONLY,
-                send_meeting_invitations=SEND_TO_NONE,
-                chunk_size=WRITE_CHUNK,
-            )
-        )
+        answers = self.call(lambda: create_items(self.account, folder, items, WRITE_CHUNK))
         return [_result(a) for a in answers]
 
     def update(
@@ -323,28 +311,13 @@ class ExchangeAdapter:
             if not getattr(item, xmap.MARKER_ATTRIBUTE, None):
                 names = [n for n in names if n != xmap.MARKER_ATTRIBUTE]
             pairs.append((item, names))
-        answers = self.call(
-            lambda: self.account.bulk_update(
-                items=pairs,
-                conflict_resolution=AUTO_RESOLVE,
-                message_disposition=SAVE_ONLY,
-                send_meeting_invitations_or_cancellations=SEND_TO_NONE,
-                chunk_size=WRITE_CHUNK,
-            )
-        )
+        answers = self.call(lambda: update_items(self.account, pairs, WRITE_CHUNK, AUTO_RESOLVE))
         return [_result(a, item_id) for (item_id, _), a in zip(changes, answers, strict=True)]
 
     def delete(self, item_type: str, ids: Sequence[str]) -> list[WriteResult]:
         if not ids:
             return []
-        answers = self.call(
-            lambda: self.account.bulk_delete(
-                ids=[(i, None) for i in ids],
-                delete_type=HARD_DELETE,
-                send_meeting_cancellations=SEND_TO_NONE,
-                chunk_size=WRITE_CHUNK,
-            )
-        )
+        answers = self.call(lambda: delete_items(self.account, ids, WRITE_CHUNK))
         out = []
         for item_id, answer in zip(ids, answers, strict=True):
             if _not_found(answer):
