@@ -331,12 +331,15 @@ def make_world(kind: str, sandbox: Any, settings: Any) -> World:
     if kind == "exchange":
         # Basic over TLS: each SOAP call is one HTTP request (NTLM adds a handshake per
         # connection), so the calls the emulator counts are the session's EWS calls.
-        config = ExchangeServerConfig.objects.create(
-            ews_url=f"{sandbox.ews.base_url}/EWS/Exchange.asmx",
-            username=EWS_SERVICE[0],
-            password=EWS_SERVICE[1],
-            auth_type="Basic",
-            ca_bundle=str(sandbox.ca.ca_bundle),
+        config, _ = ExchangeServerConfig.objects.update_or_create(
+            name="Exchange Server",
+            defaults={
+                "ews_url": f"{sandbox.ews.base_url}/EWS/Exchange.asmx",
+                "username": EWS_SERVICE[0],
+                "password": EWS_SERVICE[1],
+                "auth_type": "Basic",
+                "ca_bundle": str(sandbox.ca.ca_bundle),
+            },
         )
         Connection.objects.filter(user=user, side=Connection.Side.MAILBOX).update(
             instance_url=config.ews_url, extra={"exchange_server": config.pk}

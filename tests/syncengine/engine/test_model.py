@@ -38,6 +38,8 @@ from hypothesis.stateful import (
 
 import syncengine.executor as executor
 from accounts.models import User
+from sandbox.ews import builders as ews_builders
+from syncengine.mappers import exchange as emap
 from syncengine.mappers import google as gmap
 from syncengine.mappers import graph as xmap
 from syncengine.mappers import salesforce as smap
@@ -112,7 +114,13 @@ class EngineModel(RuleBasedStateMachine):
         items = w.contacts() if item_type == "contact" else w.tasks()
         for item in items:
             raw = item["raw"]
-            if item_type == "contact":
+            if w.kind == "exchange":
+                fields = (
+                    emap.contact_from_ews(raw)
+                    if item_type == "contact"
+                    else emap.task_from_ews(raw)
+                )
+            elif item_type == "contact":
                 fields = (
                     xmap.contact_from_graph(raw)
                     if w.kind == "office365"
@@ -210,7 +218,10 @@ class EngineModel(RuleBasedStateMachine):
     def mailbox_create_task(self) -> None:
         n = self.new_key()
         lid = self.w.container("tasks")
-        self.w.mbapp.create_task(EMAIL, lid, {"title": f"T{n} typed"})
+        if self.w.kind == "exchange":
+            self.w.mbapp.create_item(EMAIL, ews_builders.task(f"T{n} typed"), lid)
+        else:
+            self.w.mbapp.create_task(EMAIL, lid, {"title": f"T{n} typed"})
         self.keys["task"].add(f"T{n}")
 
     def _pick_mailbox(self, data: Any, item_type: str) -> tuple[str, dict[str, Any]] | None:
@@ -241,6 +252,9 @@ class EngineModel(RuleBasedStateMachine):
         if item_type == "contact":
             self.w.delete_contact(item_id)
             self.deleted["contact"].add(contact_key(fields))
+        elif self.w.kind == "exchange":
+            self.w.mbapp.delete_item_as_user(EMAIL, item_id)
+            self.deleted["task"].add(task_key(fields))
         else:
             self.w.mbapp.delete_task(EMAIL, self.w.container("tasks"), item_id)
             self.deleted["task"].add(task_key(fields))
@@ -252,7 +266,13 @@ class EngineModel(RuleBasedStateMachine):
         if picked is None:
             return
         item_id, fields = picked
-        if self.w.kind == "office365":
+        if self.w.kind == "exchange":
+            from exchangelib.folders import Contacts, Root
+
+            account = self.w.ews_account()
+            [contact] = account.fetch(ids=[(item_id, None)])
+            contact.move(Contacts(root=Root(account=account)))  # to the default folder
+        elif self.w.kind == "office365":
             self.w.mbapp.move_contact(EMAIL, item_id, None)
         else:
             self.w.mbapp.modify_group(EMAIL, self.w.container("contacts"), remove=[item_id])
@@ -300,12 +320,16 @@ class EngineModel(RuleBasedStateMachine):
             if self.sf_budget_used is None:
                 self.sf_budget_used = self.w.sfapp.budget_used
             self.w.sfapp.exhaust_budget()
+        elif fault.endswith("429") and self.w.kind == "exchange":
+            app.server_busy_next(1, back_off_ms=30_000)  # EWS throttles with ErrorServerBusy
         elif fault.endswith("429"):
             app.throttle_next(1, retry_after=30)
         elif fault == "crash":
             self._crash_after_a_write()
         else:  # an expired cursor is no fault: the session must still be clean
-            if self.w.kind == "office365":
+            if self.w.kind == "exchange":
+                self.w.mbapp.invalidate_sync_states(EMAIL)
+            elif self.w.kind == "office365":
                 self.w.mbapp.expire_delta_tokens(EMAIL)
             else:
                 self.w.mbapp.expire_sync_tokens(EMAIL)
