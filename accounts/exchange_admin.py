@@ -6,8 +6,6 @@ list and detail pages never show it, and the model's str()/repr() leave it out.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -18,7 +16,9 @@ from .exchange_models import ExchangeServerConfig
 
 
 class ExchangeServerForm(forms.ModelForm):
-    password = forms.CharField(
+    # Not the model field's name: that field is not editable, so it is never rendered back.
+    service_password = forms.CharField(
+        label="Password",
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text="The service account's password (stored encrypted). Leave blank to keep it.",
@@ -36,12 +36,8 @@ class ExchangeServerForm(forms.ModelForm):
             "is_active",
         ]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.initial.pop("password", None)
-
-    def clean_password(self) -> str:
-        value = self.cleaned_data.get("password") or ""
+    def clean_service_password(self) -> str:
+        value = self.cleaned_data.get("service_password") or ""
         if not value and self.instance.pk:
             return str(self.instance.password or "")  # blank keeps the stored one
         if not value:
@@ -50,7 +46,7 @@ class ExchangeServerForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> ExchangeServerConfig:
         # The model field is not editable (never rendered back); set it from the form.
-        self.instance.password = self.cleaned_data["password"]
+        self.instance.password = self.cleaned_data["service_password"]
         return super().save(commit=commit)
 
 
@@ -63,7 +59,7 @@ class ExchangeServerConfigAdmin(admin.ModelAdmin):
         "name",
         "ews_url",
         "username",
-        "password",
+        "service_password",
         "auth_type",
         "ca_bundle",
         "timeout_seconds",
