@@ -310,6 +310,9 @@ class ExchangeAdapter:
                 item._id = ItemId(id=item_id)
             if not getattr(item, xmap.MARKER_ATTRIBUTE, None):
                 names = [n for n in names if n != xmap.MARKER_ATTRIBUTE]
+            # Server-computed fields (a task's CompleteDate follows its Status) are set on
+            # create only; UpdateItem refuses them.
+            names = [n for n in names if not item.get_field_by_fieldname(n).is_read_only]
             pairs.append((item, names))
         answers = self.call(lambda: update_items(self.account, pairs, WRITE_CHUNK, AUTO_RESOLVE))
         return [_result(a, item_id) for (item_id, _), a in zip(changes, answers, strict=True)]

@@ -4,10 +4,12 @@ test), a Relay user connected to both, and helpers to act as the user on either 
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from lxml import etree as lxml_etree
 
 from accounts.models import Connection, ExchangeServerConfig
 from accounts.providers.exchange import open_mailbox
@@ -214,11 +216,26 @@ class World:
         return self._ews
 
     def ews_items(self, role: str) -> list[Any]:
-        from exchangelib.folders import Calendar, Contacts, Root, Tasks
+        """The items of a Salesforce folder as exchangelib objects, read from the emulator's
+        store (no HTTP call: an injected ErrorServerBusy is the session's, not this read's)."""
+        from exchangelib import CalendarItem, Contact, Task
 
-        cls = {"contacts": Contacts, "tasks": Tasks, "events": Calendar}[role]
-        folder = cls(root=Root(account=self.ews_account()), id=self.container(role))
-        return [i for i in folder.all() if not isinstance(i, Exception)]
+        from sandbox.ews.render import Shape
+
+        cls = {"contacts": Contact, "tasks": Task, "events": CalendarItem}[role]
+        account = self.ews_account()
+        with self.mbapp.lock:
+            box = self.mbapp.mailbox(EMAIL)
+            folder = box.folders[self.container(role)]
+            rendered = [
+                self.mbapp.render_any(box, item, Shape())
+                for item in self.mbapp.items_in(EMAIL, folder)
+            ]
+        # exchangelib parses lxml elements, the emulator renders ElementTree ones
+        return [
+            cls.from_xml(elem=lxml_etree.fromstring(ET.tostring(elem)), account=account)
+            for elem in rendered
+        ]
 
     def _ews_folder(self, role: str, name: str, parent: str) -> str:
         if MailboxContainer.objects.filter(user=self.user, role=role).exists():
