@@ -29,6 +29,7 @@ from exchangelib import errors as ews_errors
 from exchangelib.folders.base import Folder
 
 from ..base import CursorExpired
+from .writes import GONE, get_items_by_id
 
 MAX_CHANGES = 512  # MaxChangesReturned's upper bound in the EWS schema
 GET_CHUNK = 100  # ids per GetItem call
@@ -74,12 +75,12 @@ def sync_folder(folder: Folder, state: str | None, *, calendar: bool = False) ->
 
 def get_items(account: Any, ids: Sequence[str], folder: Folder) -> dict[str, Any | None]:
     """GetItem in batches: the item, or None when it is gone. `folder` (any, no call)
-    keeps exchangelib from reading the mailbox root to validate fields."""
-    out: dict[str, Any | None] = {}
+    names the item fields to ask for (exchangelib would otherwise read the root)."""
     ids = list(dict.fromkeys(ids))
-    answers = account.fetch(ids=[(i, None) for i in ids], folder=folder, chunk_size=GET_CHUNK)
+    answers = get_items_by_id(account, ids, folder, GET_CHUNK)
+    out: dict[str, Any | None] = {}
     for item_id, item in zip(ids, answers, strict=True):
-        if isinstance(item, ews_errors.ErrorItemNotFound | ews_errors.ErrorInvalidIdMalformed):
+        if isinstance(item, GONE):
             out[item_id] = None
         elif isinstance(item, Exception):
             raise item

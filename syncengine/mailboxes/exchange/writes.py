@@ -13,10 +13,34 @@ from collections.abc import Sequence
 from typing import Any
 
 from exchangelib import errors as ews_errors
-from exchangelib.items import ALL_OCCURRENCES, HARD_DELETE, SAVE_ONLY, SEND_TO_NONE
-from exchangelib.services import CreateItem, DeleteItem, UpdateItem
+from exchangelib.fields import FieldPath
+from exchangelib.items import ALL_OCCURRENCES, HARD_DELETE, ID_ONLY, SAVE_ONLY, SEND_TO_NONE
+from exchangelib.services import CreateItem, DeleteItem, GetItem, UpdateItem
 
 PER_ITEM = (ews_errors.ResponseMessageError, ews_errors.EWSWarning)
+
+
+class _PerItemGet(GetItem):
+    ERRORS_TO_CATCH_IN_RESPONSE = PER_ITEM
+
+
+# GetItem answers these for an id whose item is gone (a deleted occurrence of a series).
+GONE = (
+    ews_errors.ErrorItemNotFound,
+    ews_errors.ErrorInvalidIdMalformed,
+    ews_errors.ErrorCalendarOccurrenceIsDeletedFromRecurrence,
+    ews_errors.ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange,
+)
+
+
+def get_items_by_id(account: Any, ids: Sequence[str], folder: Any, chunk: int) -> list[Any]:
+    """GetItem with every property of the folder's item types (extended ones included,
+    so the marker comes along), one answer per id: the item or its per-item error."""
+    fields = {FieldPath(field=f) for f in folder.allowed_item_fields(version=account.version)}
+    service = _PerItemGet(account=account, chunk_size=chunk)
+    return _checked(
+        list(service.call(items=[(i, None) for i in ids], additional_fields=fields, shape=ID_ONLY))
+    )
 
 
 class _PerItemCreate(CreateItem):
