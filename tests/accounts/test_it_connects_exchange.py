@@ -102,7 +102,11 @@ def test_the_dashboard_form_shows_the_outcome_and_never_asks_a_password(
     ExchangeServerConfig.objects.update(username=SERVICE)
     done = client.post("/connect-exchange/", {"smtp_address": ANN}, follow=True)
     assert f"Exchange Server connected as {ANN}" in done.content.decode()
-    assert Connection.objects.mailbox_for(user).provider == "exchange"
+    connection = Connection.objects.mailbox_for(user)
+    assert connection.provider == "exchange"
+    client.post(f"/connections/{connection.pk}/disconnect/")
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.DISCONNECTED
 
 
 def test_the_admin_never_shows_the_password_and_tests_the_connection(db, ews, admin_client):
