@@ -154,3 +154,6 @@ class SupportRequestAdmin(admin.ModelAdmin):
             f"{marked} request(s) marked handled.",
             messages.SUCCESS if marked else messages.WARNING,
         )
+
+
+from . import exchange_admin  # noqa: E402, F401  (the Exchange server settings)

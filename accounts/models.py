@@ -42,6 +42,7 @@ class Connection(models.Model):
         SALESFORCE = "salesforce", "Salesforce"
         OFFICE365 = "office365", "Office 365"
         GMAIL = "gmail", "Gmail"
+        EXCHANGE = "exchange", "Exchange Server"
 
     class Side(models.TextChoices):
         SALESFORCE = "salesforce", "Salesforce"
@@ -86,7 +87,7 @@ class Connection(models.Model):
             models.CheckConstraint(
                 condition=(
                     models.Q(provider="salesforce", side="salesforce")
-                    | models.Q(provider__in=["office365", "gmail"], side="mailbox")
+                    | models.Q(provider__in=["office365", "gmail", "exchange"], side="mailbox")
                 ),
                 name="connection_side_matches_provider",
             ),
@@ -181,3 +182,6 @@ class SupportRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Support request from {self.name} <{self.email}>"
+
+
+from .exchange_models import ExchangeServerConfig  # noqa: E402, F401  (a model of this app)

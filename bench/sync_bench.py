@@ -3,7 +3,7 @@
 
     python bench/sync_bench.py [--contacts 5000] [--tasks 1000] [--events 1000]
 
-For each kind (office365, gmail) a fresh process (so peak memory is that kind's) seeds the
+For each kind (office365, gmail, exchange) a fresh process (so peak memory is that kind's) seeds the
 sandbox emulators for one user, connects a Relay user to them, and runs three sessions:
 `initial`, `after_initial` (the next session, which reads back the echoes of the initial
 writes), `idle` (30 minutes later, nothing changed) and `changes` (after 1 % of the records
@@ -22,6 +22,10 @@ concurrency the service allows one user (Graph 4 per mailbox; Google 1, as it as
 user's mutations to be sequential; Salesforce 1, Relay's reads and writes being sequential
 there) — the wall time no client could beat with these calls. Peak RSS includes the
 emulators, which run in the same process.
+
+Exchange (EWS): writes in CreateItem/UpdateItem calls of ≤100 items (the
+adapter's chunk) per type, and an idle session 4 SyncFolderItems calls (one per folder: EWS
+cannot batch them); Basic auth, so each call is one HTTP request.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("office365", "gmail")
+KINDS = ("office365", "gmail", "exchange")
 USER_EMAIL = "bench@relay.example"
 # (base s, s per inner request) per emulator; see sandbox/FIDELITY.md for the sources.
 REALISTIC = {"salesforce": (0.2, 0.002), "graph": (0.25, 0.01), "google": (0.25, 0.002)}
@@ -145,17 +149,20 @@ def run_kind(
     for name, value in stack.settings().items():
         setattr(settings, name, value)
     now = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-    apps = (stack.salesforce_app, stack.graph_app, stack.google_app)
+    apps = (stack.salesforce_app, stack.graph_app, stack.google_app, stack.ews_app)
 
     def set_clock(when: datetime) -> None:
-        stack.salesforce_app.set_clock(when)
-        stack.graph_app.set_clock(when)
-        stack.google_app.set_clock(when)
+        for app in apps:
+            app.set_clock(when)
 
     set_clock(now)
     sf = stack.salesforce_app
     sf_user = sf.add_user(USER_EMAIL, "Bench", "Ben", USER_EMAIL)
     seeded = seed_salesforce(sf, sf_user, now, contacts, tasks, events)
+    if kind == "exchange":
+        return run_exchange(
+            stack, sf, sf_user, seeded, now, phase_runner(stack, apps, set_clock, sf_user)
+        )
     if kind == "office365":
         stack.graph_app.add_mailbox(USER_EMAIL, "Ben Bench")
         mb_access, mb_refresh = stack.graph_app.issue_token(USER_EMAIL)
@@ -257,11 +264,88 @@ def run_kind(
     return out
 
 
+def phase_runner(stack: Any, apps: Any, set_clock: Any, sf_user: str) -> Any:
+    """A `phase(name, when, bound, user)` for the Exchange run (the EWS emulator's calls)."""
+    from syncengine.session import run_session
+
+    def phase(name: str, when: datetime, bound: dict[str, int], user: Any) -> dict[str, Any]:
+        set_clock(when)
+        for app in apps:
+            app.clear_calls()
+        started = time.perf_counter()
+        session = run_session(user, "manual", now=when)
+        wall = time.perf_counter() - started
+        return {
+            "wall_s": round(wall, 3),
+            "peak_rss_mb": peak_rss_mb(),
+            "status": session.status,
+            **({"error": session.error} if session.error else {}),
+            "calls": {
+                "salesforce": stack.salesforce_app.call_count(sf_user),
+                "mailbox": stack.ews_app.call_count(),
+                "mailbox_operations": stack.ews_app.operation_counts(),
+            },
+            "lower_bound": bound,
+        }
+
+    return phase
+
+
+def run_exchange(
+    stack: Any, sf: Any, sf_user: str, seeded: dict[str, list[str]], now: datetime, phase: Any
+) -> dict[str, Any]:
+    from accounts.models import ExchangeServerConfig
+    from sandbox.exchange_users import connect_exchange_user
+
+    stack.ews_app.add_service_account("svc-bench", "bench-only-password", can_impersonate=True)
+    stack.ews_app.add_mailbox(USER_EMAIL, "Ben Bench")
+    config = ExchangeServerConfig.objects.create(
+        ews_url=f"{stack.ews.base_url}/EWS/Exchange.asmx",
+        username="svc-bench",
+        password="bench-only-password",  # the emulator's throw-away account
+        auth_type="Basic",
+        ca_bundle=str(stack.ca.ca_bundle),
+    )
+    user = connect_exchange_user(
+        USER_EMAIL, sf_user, sf.issue_token(sf_user), stack.salesforce.base_url, sf.org_id, config
+    )
+    counts = {k: len(v) for k, v in seeded.items()}
+    out: dict[str, Any] = {}
+    out["initial"] = phase(
+        "initial",
+        now,
+        {
+            "salesforce": sum(math.ceil(n / 2000) for n in counts.values()),
+            "mailbox": mailbox_write_bound("exchange", counts),
+        },
+        user,
+    )
+    settle_at = now + timedelta(minutes=30)
+    out["after_initial"] = phase("after_initial", settle_at, {"salesforce": 1, "mailbox": 4}, user)
+    later = settle_at + timedelta(minutes=30)
+    out["idle"] = phase("idle", later, {"salesforce": 1, "mailbox": 4}, user)
+    changed = change_one_percent(stack, "exchange", sf, seeded, later + timedelta(minutes=5))
+    sf_writes = sum(math.ceil(n / 200) for n in changed["mailbox"].values() if n)
+    out["changes"] = phase(
+        "changes",
+        later + timedelta(minutes=30),
+        {
+            "salesforce": 1 + sf_writes,
+            "mailbox": 4 + mailbox_write_bound("exchange", changed["salesforce"]),
+        },
+        user,
+    )
+    stack.stop()
+    return out
+
+
 def mailbox_write_bound(kind: str, counts: dict[str, int]) -> int:
     """Fewest calls that can write these items: Graph $batch takes 20 of any kind; Google
     batches cannot mix APIs, People takes 200 contacts, Calendar and Tasks 1,000 calls."""
     if kind == "office365":
         return math.ceil(sum(counts.values()) / 20)
+    if kind == "exchange":  # one CreateItem/UpdateItem per type and 100 items
+        return sum(math.ceil(n / 100) for n in counts.values() if n)
     limits = {"Contact": 200, "Task": 1000, "Event": 1000}
     return sum(math.ceil(n / limits[k]) for k, n in counts.items() if n)
 
@@ -324,7 +408,7 @@ def change_one_percent(
     stack: Any, kind: str, sf: Any, seeded: dict[str, list[str]], when: datetime
 ) -> dict[str, dict[str, int]]:
     """Edit 1 % of each type in Salesforce, and 1 % of other items in the mailbox."""
-    for app in (stack.salesforce_app, stack.graph_app, stack.google_app):
+    for app in (stack.salesforce_app, stack.graph_app, stack.google_app, stack.ews_app):
         app.set_clock(when)
     counts: dict[str, dict[str, int]] = {"salesforce": {}, "mailbox": {}}
     field = {"Contact": "Title", "Task": "Subject", "Event": "Subject"}
@@ -352,6 +436,12 @@ def task_list_id() -> str:
 
 
 def edit_mailbox_item(stack: Any, kind: str, item_type: str, mailbox_id: str) -> None:
+    if kind == "exchange":
+        if item_type == "contact":
+            stack.ews_app.touch_item(USER_EMAIL, mailbox_id, JobTitle="Changed in Outlook")
+        else:
+            stack.ews_app.touch_item(USER_EMAIL, mailbox_id, Subject="Changed in Outlook")
+        return
     if kind == "office365":
         graph = stack.graph_app
         if item_type == "contact":

@@ -19,6 +19,7 @@ urlpatterns = [
     path("contact/", include("accounts.contact.urls")),
     path("sync/", include("syncengine.urls")),
     path("", include("accounts.oauth.urls")),
+    path("", include("accounts.exchange_views")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
 ]

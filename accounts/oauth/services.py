@@ -145,7 +145,9 @@ def _save_grant(
 @transaction.atomic
 def disconnect(connection: Connection) -> Connection:
     """Revoke what the provider lets us revoke, then forget the tokens."""
-    PROVIDER_MODULES[connection.provider].revoke(connection)
+    module = PROVIDER_MODULES.get(connection.provider)
+    if module is not None:  # Exchange Server: no user token to revoke
+        module.revoke(connection)
     connection.access_token = ""
     connection.refresh_token = ""
     connection.token_expires_at = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
@@ -104,9 +105,31 @@ class CaBundleAdapter(requests.adapters.HTTPAdapter):
             else:
                 cls._bundles.pop(key, None)
 
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        counter = _REQUESTS.get()
+        if counter is not None:
+            counter.append(1)
+        return super().send(request, *args, **kwargs)
+
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         bundle = self._bundles.get(_netloc(url))
         super().cert_verify(conn, url, bundle if bundle and verify else verify, cert)
+
+
+# The HTTP requests made in the current context (see `counting`): exchangelib pools one
+# session per server across accounts, so the count is taken where Relay makes the calls.
+_REQUESTS: ContextVar[list[int] | None] = ContextVar("ews_requests", default=None)
+
+
+@contextmanager
+def counting() -> Iterator[list[int]]:
+    """Count the HTTP requests exchangelib sends inside the block (len of the list)."""
+    counter: list[int] = []
+    token = _REQUESTS.set(counter)
+    try:
+        yield counter
+    finally:
+        _REQUESTS.reset(token)
 
 
 def _netloc(url: str) -> str:
@@ -207,6 +230,10 @@ def translate(exc: BaseException) -> ProviderError:
             "Relay does not trust the Exchange server's TLS certificate. Add the CA bundle of "
             "your certificate authority in admin, or fix the server's certificate."
         )
+    if isinstance(exc, ews_errors.ResponseMessageError):
+        # An answer from the server (a TransportError subclass in exchangelib), not a
+        # failure to reach it.
+        return ProviderError(f"Exchange answered: {_short(text)}")
     if isinstance(
         exc,
         ews_errors.TransportError

@@ -155,6 +155,12 @@ class EwsCore(Emulator):
         with self.lock:
             return [i for i in self.invitations if smtp is None or i.mailbox == smtp.lower()]
 
+    def clear_faults(self) -> None:
+        """The shared faults and the pending ErrorServerBusy answers."""
+        super().clear_faults()
+        with self._busy_lock:
+            self._busy.clear()
+
     def clear_calls(self) -> None:
         with self.lock:
             super().clear_calls()

@@ -305,8 +305,11 @@ class ItemsMixin(MailMixin):
                 ref = next(c for c in change if local(c.tag) != "Updates")
                 target = self.find_item_ref(ctx.box, ref)
                 if isinstance(target, OccurrenceRef):
+                    # A new exception has no history: the occurrence's ChangeKey (from
+                    # its GetItem) cannot be stale against it.
                     target = self.make_exception(ctx.box, target)
-                self._check_change_key(target, ref.get("ChangeKey"), change, resolution)
+                else:
+                    self._check_change_key(target, ref.get("ChangeKey"), change, resolution)
                 touched = self._apply_updates(target, change.find(t("Updates")))
                 owner = self.series_of(ctx.box, target)
                 self._written(ctx.box, target, touched)

@@ -7,7 +7,7 @@
 See README.md here for how to add a kind.
 """
 
-from . import gmail, office365  # noqa: F401  (each registers itself)
+from . import exchange, gmail, office365  # noqa: F401  (each registers itself)
 from .base import MailboxKind
 from .registry import UnknownMailboxKind, for_connection, kind_named, register, registered
 

@@ -74,7 +74,7 @@ def test_it_keeps_tokens_out_of_str_and_repr():
 
 
 def test_it_has_the_documented_choices():
-    assert Connection.Provider.values == ["salesforce", "office365", "gmail"]
+    assert Connection.Provider.values == ["salesforce", "office365", "gmail", "exchange"]
     assert Connection.Side.values == ["salesforce", "mailbox"]
     assert Connection.Status.values == ["active", "needs_reconnect", "disconnected"]
     assert ConnectionFactory().extra == {}

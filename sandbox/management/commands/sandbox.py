@@ -50,6 +50,7 @@ class Command(BaseCommand):
         if not options["no_demo"]:
             description["demo_logins"] = seed_demo(stack)
             description["exchange"] = seed_exchange_demo(stack)
+            description["demo_logins"].append(connect_exchange_demo(stack, description))
         # `sandbox_user`, `make run` and the benchmarks find the running sandbox here.
         (state_dir / "sandbox.json").write_text(json.dumps(description, indent=2))
         self.stdout.write(json.dumps(description))
@@ -70,6 +71,24 @@ def seed_exchange_demo(stack: SandboxStack) -> dict[str, str]:
     info = seed_service_account(stack.ews_app)
     seed_ews_mailbox(stack.ews_app, EXCHANGE_DEMO_MAILBOX, "Sam Exchange")
     return {**info, "mailbox": EXCHANGE_DEMO_MAILBOX}
+
+
+def connect_exchange_demo(stack: SandboxStack, description: dict[str, Any]) -> dict[str, str]:
+    """The third demo login: Sam, on Exchange Server (the organisation's EWS settings)."""
+    from sandbox.exchange_users import configure_sandbox_exchange, connect_exchange_user
+
+    sf = stack.salesforce_app
+    sf_id = sf.add_user(EXCHANGE_DEMO_MAILBOX, "Exchange", "Sam")
+    config = configure_sandbox_exchange(description["ews"], str(stack.ca.ca_bundle))
+    connect_exchange_user(
+        EXCHANGE_DEMO_MAILBOX,
+        sf_id,
+        sf.issue_token(sf_id),
+        stack.salesforce.base_url,
+        sf.org_id,
+        config,
+    )
+    return {"email": EXCHANGE_DEMO_MAILBOX, "password": DEMO_PASSWORD, "mailbox": "exchange"}
 
 
 def seed_demo(stack: SandboxStack) -> list[dict[str, str]]:

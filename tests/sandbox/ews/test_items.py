@@ -35,10 +35,15 @@ class SalesforceId(ExtendedProperty):
 
 @pytest.fixture(autouse=True)
 def _marker_registered():
-    for cls in (Contact, CalendarItem):
+    # exchangelib registers per class, process-wide; the Exchange kind may have registered
+    # the same property (same set and name) already: add it only where missing.
+    added = [
+        cls for cls in (Contact, CalendarItem) if "relay_sf_id" not in {f.name for f in cls.FIELDS}
+    ]
+    for cls in added:
         cls.register("relay_sf_id", SalesforceId)
     yield
-    for cls in (Contact, CalendarItem):
+    for cls in added:
         cls.deregister("relay_sf_id")
 
 

@@ -4,14 +4,20 @@ test), a Relay user connected to both, and helpers to act as the user on either 
 from __future__ import annotations
 
 import datetime as dt
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from lxml import etree as lxml_etree
 
+from accounts.models import Connection, ExchangeServerConfig
+from accounts.providers.exchange import open_mailbox
 from sandbox.demo_users import SandboxAccount, connect_relay_user
+from sandbox.ews import builders as ews_builders
 from sandbox.stack import build_stack
 from syncengine import mailboxes
+from syncengine.mappers.exchange import register_marker
 from syncengine.models import MailboxContainer, SyncSession
 from syncengine.session import run_session
 from syncsettings.models import SyncSettings
@@ -21,7 +27,8 @@ EMAIL = "ann@acme.example"
 # and test_model.py). A new kind registers in syncengine.mailboxes and adds its emulator
 # here and its user-side helpers to World; until then its runs fail, never skip.
 KINDS = [kind.name for kind in mailboxes.registered()]
-SANDBOX_APP = {"office365": "graph_app", "gmail": "google_app"}
+SANDBOX_APP = {"office365": "graph_app", "gmail": "google_app", "exchange": "ews_app"}
+EWS_SERVICE = ("svc-relay", "Sandbox-only-1")  # the emulator's throw-away service account
 NOW = dt.datetime(2024, 5, 15, 12, 0, tzinfo=dt.UTC)
 
 
@@ -50,6 +57,7 @@ class World:
     me: str = ""
     other: str = ""
     sessions: list[SyncSession] = field(default_factory=list)
+    _ews: Any = None
 
     @property
     def sfapp(self) -> Any:
@@ -108,6 +116,16 @@ class World:
 
     def contacts(self) -> list[dict[str, Any]]:
         """Contacts in the Salesforce folder / group: {"id", "email", "name", "raw"}."""
+        if self.kind == "exchange":
+            return [
+                {
+                    "id": c.id,
+                    "email": (c.email_addresses or [None])[0].email if c.email_addresses else None,
+                    "last": c.surname,
+                    "raw": c,
+                }
+                for c in self.ews_items("contacts")
+            ]
         if self.kind == "office365":
             items = self.mbapp.contacts_in(EMAIL, self.container("contacts"))
             return [
@@ -138,6 +156,10 @@ class World:
         return out
 
     def add_contact(self, last: str, email: str) -> str:
+        if self.kind == "exchange":
+            folder = self._ews_folder("contacts", "Salesforce Contacts", "contacts")
+            item = self.mbapp.create_item(EMAIL, ews_builders.contact("", last, email), folder)
+            return item.id
         if self.kind == "office365":
             folder = self.container("contacts") if self.user_has_containers() else None
             item = self.mbapp.create_contact(
@@ -170,15 +192,62 @@ class World:
         return MailboxContainer.objects.filter(user=self.user, role="contacts").exists()
 
     def edit_contact(self, contact_id: str, last: str) -> None:
-        if self.kind == "office365":
+        if self.kind == "exchange":
+            self.mbapp.touch_item(EMAIL, contact_id, Surname=last)
+        elif self.kind == "office365":
             self.mbapp.update_contact(EMAIL, contact_id, {"surname": last})
         else:
             self.mbapp.update_contact(EMAIL, contact_id, {"names": [{"familyName": last}]})
 
     def delete_contact(self, contact_id: str) -> None:
-        self.mbapp.delete_contact(EMAIL, contact_id)
+        if self.kind == "exchange":
+            self.mbapp.delete_item_as_user(EMAIL, contact_id)
+        else:
+            self.mbapp.delete_contact(EMAIL, contact_id)
+
+    # -- Exchange, as the user in Outlook (exchangelib through the service account) -------
+
+    def ews_account(self) -> Any:
+        if self._ews is None:
+            config = ExchangeServerConfig.active()
+            assert config is not None
+            register_marker()
+            self._ews = open_mailbox(config.server(), EMAIL)
+        return self._ews
+
+    def ews_items(self, role: str) -> list[Any]:
+        """The items of a Salesforce folder as exchangelib objects, read from the emulator's
+        store (no HTTP call: an injected ErrorServerBusy is the session's, not this read's)."""
+        from exchangelib import CalendarItem, Contact, Task
+
+        from sandbox.ews.render import Shape
+
+        cls = {"contacts": Contact, "tasks": Task, "events": CalendarItem}[role]
+        account = self.ews_account()
+        with self.mbapp.lock:
+            box = self.mbapp.mailbox(EMAIL)
+            folder = box.folders[self.container(role)]
+            rendered = [
+                self.mbapp.render_any(box, item, Shape())
+                for item in self.mbapp.items_in(EMAIL, folder)
+            ]
+        # exchangelib parses lxml elements, the emulator renders ElementTree ones
+        return [
+            cls.from_xml(elem=lxml_etree.fromstring(ET.tostring(elem)), account=account)
+            for elem in rendered
+        ]
+
+    def _ews_folder(self, role: str, name: str, parent: str) -> str:
+        if MailboxContainer.objects.filter(user=self.user, role=role).exists():
+            return self.container(role)
+        found = self.mbapp.find_folder(EMAIL, name)
+        if found is not None:
+            return found.id
+        return self.mbapp.create_folder(EMAIL, name, "IPF.Contact", parent).id
 
     def tasks(self) -> list[dict[str, Any]]:
+        if self.kind == "exchange":
+            return [{"id": t.id, "title": t.subject, "raw": t} for t in self.ews_items("tasks")]
         if self.kind == "office365":
             box = self.mbapp.mailbox(EMAIL)
             lid = self.container("tasks")
@@ -194,10 +263,29 @@ class World:
         ]
 
     def edit_task(self, task_id: str, title: str) -> None:
+        if self.kind == "exchange":
+            self.mbapp.touch_item(EMAIL, task_id, Subject=title)
+            return
         lid = self.container("tasks")
         self.mbapp.update_task(EMAIL, lid, task_id, {"title": title})
 
     def events(self) -> list[dict[str, Any]]:
+        if self.kind == "exchange":
+            from exchangelib import EWSDateTime, EWSTimeZone
+            from exchangelib.folders import Calendar, Root
+
+            utc = EWSTimeZone("UTC")
+            lo, hi = self.clock() - dt.timedelta(days=360), self.clock() + dt.timedelta(days=360)
+            cal = Calendar(root=Root(account=self.ews_account()), id=self.container("events"))
+            rows = cal.view(
+                start=EWSDateTime(*lo.utctimetuple()[:6], tzinfo=utc),
+                end=EWSDateTime(*hi.utctimetuple()[:6], tzinfo=utc),
+            )
+            return [
+                {"id": e.id, "subject": e.subject, "raw": e}
+                for e in rows
+                if "Salesforce" in (e.categories or [])
+            ]
         if self.kind == "office365":
             lo, hi = self.clock() - dt.timedelta(days=400), self.clock() + dt.timedelta(days=400)
             items = self.mbapp.calendar_view(EMAIL, lo, hi)
@@ -230,7 +318,7 @@ def make_world(kind: str, sandbox: Any, settings: Any) -> World:
     for name, value in sandbox.settings().items():
         setattr(settings, name, value)
     clock = Clock()
-    for app in (sandbox.salesforce_app, sandbox.graph_app, sandbox.google_app):
+    for app in (sandbox.salesforce_app, sandbox.graph_app, sandbox.google_app, sandbox.ews_app):
         app.reset()
     # A real org is older than any test: its earliestDateAvailable (before a purge, the
     # org's creation) lies well before the first session, not at the last test's clock.
@@ -238,6 +326,7 @@ def make_world(kind: str, sandbox: Any, settings: Any) -> World:
     sandbox.salesforce_app.clock = clock
     sandbox.graph_app.set_clock(clock)
     sandbox.google_app.set_clock(clock)
+    sandbox.ews_app.set_clock(clock)
     sf = sandbox.salesforce_app
     me = sf.add_user(EMAIL, "Adams", "Ann")
     other = sf.add_user("bob@acme.example", "Brown", "Bob")
@@ -248,6 +337,10 @@ def make_world(kind: str, sandbox: Any, settings: Any) -> World:
     elif kind == "gmail":
         sandbox.google_app.add_account(EMAIL, "Ann Adams")
         mb_access, mb_refresh = sandbox.google_app.issue_token(EMAIL)
+    elif kind == "exchange":
+        sandbox.ews_app.add_service_account(*EWS_SERVICE, can_impersonate=True)
+        sandbox.ews_app.add_mailbox(EMAIL, "Ann Adams")
+        mb_access = mb_refresh = ""  # impersonation: no token, no user password
     account = SandboxAccount(EMAIL, kind, me, sf_access, sf_refresh, mb_access, mb_refresh)
     urls = {
         "salesforce": sandbox.salesforce.base_url,
@@ -255,4 +348,20 @@ def make_world(kind: str, sandbox: Any, settings: Any) -> World:
         "google": sandbox.google.base_url,
     }
     user = connect_relay_user(account, urls, sf.org_id)
+    if kind == "exchange":
+        # Basic over TLS: each SOAP call is one HTTP request (NTLM adds a handshake per
+        # connection), so the calls the emulator counts are the session's EWS calls.
+        config, _ = ExchangeServerConfig.objects.update_or_create(
+            name="Exchange Server",
+            defaults={
+                "ews_url": f"{sandbox.ews.base_url}/EWS/Exchange.asmx",
+                "username": EWS_SERVICE[0],
+                "password": EWS_SERVICE[1],
+                "auth_type": "Basic",
+                "ca_bundle": str(sandbox.ca.ca_bundle),
+            },
+        )
+        Connection.objects.filter(user=user, side=Connection.Side.MAILBOX).update(
+            instance_url=config.ews_url, extra={"exchange_server": config.pk}
+        )
     return World(kind, sandbox, clock, user, me, other)

@@ -35,6 +35,12 @@ from syncengine.models import SyncLink, SyncSession
 
 from .conftest import EMAIL, make_world
 
+# The kinds whose user-side moves this model knows how to make through the emulators'
+# Python APIs. The Exchange kind (EWS emulator) runs the whole end-to-end suite but is not
+# in this model yet: its mailbox moves are the next step of issue 16, named here so the
+# gap is visible rather than hidden behind a skip.
+MODEL_KINDS = ("gmail", "office365")
+
 Status = SyncSession.Status
 WRITES = ("created", "updated", "deleted", "restored", "conflicts", "errors")
 VIP = "VIP"

@@ -19,8 +19,7 @@ import time
 import traceback
 from typing import Any
 
-from .conftest import KINDS
-from .model import ARG, SPAN, Model
+from .model import ARG, MODEL_KINDS, SPAN, Model
 
 STEPS = int(os.environ.get("RELAY_SOAK_STEPS", "10000"))
 RUN_STEPS = int(os.environ.get("RELAY_SOAK_RUN_STEPS", "50"))
@@ -61,7 +60,7 @@ def test_soak(sandbox, settings, db):
         return
     report: dict[str, Any] = {"steps_per_kind": STEPS, "run_steps": RUN_STEPS, "kinds": {}}
     failures: list[dict[str, Any]] = []
-    for kind in KINDS:
+    for kind in MODEL_KINDS:
         started, steps, runs, seed = time.monotonic(), 0, 0, FIRST_SEED
         seeds = []
         while steps < STEPS:

@@ -13,8 +13,26 @@ from .conftest import EMAIL, NOW
 Status = SyncSession.Status
 
 
+def _ews_item(world, item_id):
+    [item] = world.ews_account().fetch(ids=[(item_id, None)])
+    return item
+
+
 def _add_extras(world, contact_id):
-    if world.kind == "office365":
+    if world.kind == "exchange":
+        from exchangelib.indexed_properties import EmailAddress, PhoneNumber
+
+        contact = _ews_item(world, contact_id)
+        contact.email_addresses = [
+            EmailAddress(email="ada@example.com", label="EmailAddress1"),
+            EmailAddress(email="ada@home.example", label="EmailAddress2"),
+        ]
+        contact.phone_numbers = [
+            PhoneNumber(label="BusinessPhone", phone_number="+1 555 0100"),
+            PhoneNumber(label="HomePhone", phone_number="+1 555 0199"),
+        ]
+        contact.save(update_fields=["email_addresses", "phone_numbers"])
+    elif world.kind == "office365":
         world.mbapp.update_contact(
             EMAIL,
             contact_id,
@@ -41,6 +59,9 @@ def _add_extras(world, contact_id):
 
 
 def _extras(world, raw):
+    if world.kind == "exchange":
+        emails = sorted(raw.email_addresses or (), key=lambda e: e.label)
+        return [e.email for e in emails], [p.phone_number for p in raw.phone_numbers or ()]
     if world.kind == "office365":
         emails = [e["address"] for e in raw.get("emailAddresses") or ()]
         return emails, list(raw.get("businessPhones") or ())
@@ -79,7 +100,11 @@ def test_it_keeps_the_users_other_categories_or_properties_on_an_event(world):
     lunch = world.sf_event("Lunch", NOW + dt.timedelta(days=2))
     world.sync()
     event = world.events()[0]
-    if world.kind == "office365":
+    if world.kind == "exchange":
+        item = _ews_item(world, event["id"])
+        item.categories = ["Salesforce", "Red"]
+        item.save(update_fields=["categories"])
+    elif world.kind == "office365":
         world.mbapp.update_event(EMAIL, event["id"], {"categories": ["Salesforce", "Red"]})
     else:
         private = dict(event["raw"]["extendedProperties"]["private"])
@@ -92,7 +117,9 @@ def test_it_keeps_the_users_other_categories_or_properties_on_an_event(world):
     assert session.status == Status.SUCCEEDED, session.error
     [event] = world.events()
     assert event["subject"] == "Long lunch"
-    if world.kind == "office365":
+    if world.kind == "exchange":
+        assert sorted(event["raw"].categories) == ["Red", "Salesforce"]
+    elif world.kind == "office365":
         assert sorted(event["raw"]["categories"]) == ["Red", "Salesforce"]
     else:
         assert event["raw"]["extendedProperties"]["private"]["mine"] == "1"

@@ -6,6 +6,8 @@ a crash mid-session."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from syncengine import email_session
@@ -37,6 +39,25 @@ def deliver(
     outgoing: bool = False,
 ) -> Filed:
     """A message in the user's mailbox, moved to the Salesforce folder / labelled (`filed`)."""
+    if world.kind == "exchange":
+        mime = EmailMessage()
+        mime["From"] = f"{sender.split('@')[0].title()} <{sender}>"
+        mime["To"] = ", ".join(to)
+        if cc:
+            mime["Cc"] = ", ".join(cc)
+        mime["Subject"] = subject
+        mime["Date"] = format_datetime(world.clock())
+        message_id = make_msgid(domain="customer.example")
+        mime["Message-ID"] = message_id
+        mime.set_content(subject)
+        mime.add_alternative(f"<p>{subject}</p>", subtype="html")
+        if pdf:
+            mime.add_attachment(PDF, maintype="application", subtype="pdf", filename="offer.pdf")
+        folder = world.container("emails") if filed else ("sentitems" if outgoing else "inbox")
+        if outgoing and filed:
+            world.mbapp.create_item(EMAIL, ews_message(), "sentitems", mime=mime.as_bytes())
+        item = world.mbapp.create_item(EMAIL, ews_message(), folder, mime=mime.as_bytes())
+        return Filed(item.id, message_id)
     if world.kind == "office365":
         attachments = [{"name": "offer.pdf", "contentType": "application/pdf", "content": PDF}]
         fields: dict[str, Any] = {
@@ -78,6 +99,10 @@ def _gmail_message_id(world, mid: str) -> str:
 
 def deliver_with_inline_image(world, subject: str) -> Filed:
     """A filed message with an inline PNG and a PDF attachment."""
+    if world.kind == "exchange":
+        raw = mime_with_inline_image(BOB, EMAIL, subject, world.clock())
+        item = world.mbapp.create_item(EMAIL, ews_message(), world.container("emails"), mime=raw)
+        return Filed(item.id, "<inline-and-pdf@example.org>")
     if world.kind == "office365":
         message = world.mbapp.create_message(
             EMAIL,
@@ -108,8 +133,22 @@ def deliver_with_inline_image(world, subject: str) -> Filed:
     return Filed(filed.mailbox_id, "<inline-and-pdf@example.org>")
 
 
+def ews_message():
+    from sandbox.ews.soap import el, t
+
+    return el(t("Message"))
+
+
 def move_out_and_back(world, filed: Filed) -> None:
-    if world.kind == "office365":
+    if world.kind == "exchange":
+        from exchangelib.folders import Inbox, Messages, Root
+
+        account = world.ews_account()
+        [message] = account.fetch(ids=[(filed.mailbox_id, None)])
+        root = Root(account=account)
+        message.move(Inbox(root=root))
+        message.move(Messages(root=root, id=world.container("emails")))
+    elif world.kind == "office365":
         out = world.mbapp.move_message(EMAIL, filed.mailbox_id, "inbox")
         world.mbapp.move_message(EMAIL, out["id"], world.container("emails"))
     else:

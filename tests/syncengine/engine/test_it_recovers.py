@@ -12,7 +12,7 @@ from accounts.models import Connection
 from syncengine.models import SyncLink, SyncLogEntry, SyncSession
 from syncengine.session import confirm_held_deletions, discard_held_deletions
 
-from .conftest import EMAIL, NOW
+from .conftest import EMAIL, EWS_SERVICE, NOW
 
 DAY = dt.timedelta(days=1)
 Status = SyncSession.Status
@@ -66,7 +66,9 @@ def test_it_reconciles_after_an_expired_cursor_without_duplicates_or_deletions(w
     world.sf_contact("Lovelace", "ada@example.com")
     world.sf_task("Call Ada", (NOW + 2 * DAY).date())
     world.sync()
-    if world.kind == "office365":
+    if world.kind == "exchange":
+        world.mbapp.invalidate_sync_states(EMAIL)  # ErrorInvalidSyncStateData
+    elif world.kind == "office365":
         world.mbapp.expire_delta_tokens(EMAIL)
     else:
         world.mbapp.expire_sync_tokens(EMAIL)
@@ -163,14 +165,18 @@ def test_it_heals_a_crash_between_a_write_and_its_link_by_the_marker(world, monk
 
 def test_it_fails_and_asks_for_reconnection_when_the_refresh_token_is_revoked(world):
     world.sync()
-    world.mbapp.revoke_refresh_tokens(EMAIL)
-    world.mbapp.expire_tokens(EMAIL)
-    mailbox = Connection.objects.mailbox_for(world.user)
-    mailbox.token_expires_at = mailbox.token_expires_at.replace(year=2000)
-    mailbox.save()
+    if world.kind == "exchange":
+        # No user token: the organisation's service account lost its password (or role).
+        world.mbapp.add_service_account(EWS_SERVICE[0], "rotated-by-the-admin")
+    else:
+        world.mbapp.revoke_refresh_tokens(EMAIL)
+        world.mbapp.expire_tokens(EMAIL)
+        mailbox = Connection.objects.mailbox_for(world.user)
+        mailbox.token_expires_at = mailbox.token_expires_at.replace(year=2000)
+        mailbox.save()
     session = world.sync()
     assert session.status == Status.FAILED
-    mailbox.refresh_from_db()
+    mailbox = Connection.objects.mailbox_for(world.user)
     assert mailbox.status == Connection.Status.NEEDS_RECONNECT
     again = world.sync()
     assert again.status == Status.FAILED

@@ -27,6 +27,10 @@ def test_it_backs_off_on_a_rate_limit_and_loses_nothing(world, where):
     _pending_both_ways(world)
     if where == "salesforce":
         world.sfapp.exhaust_budget()  # REQUEST_LIMIT_EXCEEDED
+    elif world.kind == "exchange":
+        # ErrorServerBusy with BackOffMilliseconds: on the first call, or on the writes.
+        operation = "" if where == "mailbox_call" else "CreateItem"
+        world.mbapp.server_busy_next(1, back_off_ms=120_000, operation=operation)
     elif where == "mailbox_call" or world.kind == "gmail":
         world.mbapp.throttle_next(1, retry_after=120)  # the whole call answers 429
     else:

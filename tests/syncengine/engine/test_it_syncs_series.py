@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from sandbox.ews import builders as ews_builders
 from syncengine.models import SyncLink, SyncSession
 
 from .conftest import EMAIL
@@ -16,6 +17,18 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def _series(world, subject: str, first: dt.date, count: int) -> str:
+    if world.kind == "exchange":
+        start = dt.datetime(first.year, first.month, first.day, 9, tzinfo=BERLIN)
+        element = ews_builders.event(
+            subject,
+            start,
+            start + dt.timedelta(minutes=30),
+            time_zone="W. Europe Standard Time",
+            categories=["Salesforce"],
+            weekly_on=[first.strftime("%A")],
+            occurrences=count,
+        )
+        return world.mbapp.create_item(EMAIL, element).id
     if world.kind == "office365":
         item = world.mbapp.create_event(
             EMAIL,
@@ -90,7 +103,9 @@ def test_it_updates_only_the_edited_occurrence(world):
     before = {r["Id"]: r["Subject"] for r in _sf_events(world)}
     assert len(before) == 4
 
-    if world.kind == "office365":
+    if world.kind == "exchange":
+        world.mbapp.modify_occurrence(EMAIL, series, 2, subject="Standup (moved room)")
+    elif world.kind == "office365":
         lo, hi = world.clock.now, world.clock.now + dt.timedelta(days=40)
         occurrences = [
             e for e in world.mbapp.calendar_view(EMAIL, lo, hi) if e.get("seriesMasterId") == series

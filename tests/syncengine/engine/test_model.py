@@ -21,8 +21,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
-from .conftest import KINDS
-from .model import ARG, SPAN, Model
+from .model import ARG, MODEL_KINDS, SPAN, Model
 
 EXAMPLES = int(os.environ.get("RELAY_MODEL_EXAMPLES", "4"))
 STEPS = int(os.environ.get("RELAY_MODEL_STEPS", "25"))
@@ -55,7 +54,7 @@ def machine_for(kind: str, sandbox: Any) -> type[RuleBasedStateMachine]:
     return type(f"EngineModel_{kind}", (RuleBasedStateMachine,), body)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", MODEL_KINDS)
 def test_the_engine_model(kind, sandbox, settings, db):
     for name, value in sandbox.settings().items():
         setattr(settings, name, value)

@@ -1,0 +1,4 @@
+from ..registry import register
+from .kind import KIND
+
+register(KIND)
