@@ -307,6 +307,13 @@ def sandbox(tmp_path_factory):
     running.stop()
 
 
+# The end-to-end tests written while the Exchange kind was being built (relations, crash
+# safety, concurrency, cancelled Google occurrences) drive the user's side through the Graph
+# and Google emulators only; they name this list so the gap is visible (never a skip), and
+# the Exchange kind runs every other engine test. Porting their helpers is open work.
+GRAPH_AND_GOOGLE_ONLY = pytest.mark.parametrize("world", ["gmail", "office365"], indirect=True)
+
+
 @pytest.fixture(params=KINDS)
 def world(request, sandbox, settings, db) -> World:
     return make_world(request.param, sandbox, settings)

@@ -10,8 +10,10 @@ from sandbox.demo_users import SandboxAccount, connect_relay_user
 from syncengine.models import SyncLink, SyncSession
 from syncengine.session import run_session
 
-from .conftest import EMAIL, NOW
+from .conftest import EMAIL, GRAPH_AND_GOOGLE_ONLY, NOW
 from .meetings import meeting_in_mailbox
+
+pytestmark = GRAPH_AND_GOOGLE_ONLY
 
 DAY = dt.timedelta(days=1)
 BOB = "bob@acme.example"

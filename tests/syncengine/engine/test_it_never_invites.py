@@ -9,8 +9,10 @@ import datetime as dt
 
 from syncengine.models import SyncLink, SyncSession
 
-from .conftest import EMAIL, NOW, sf_stamp
+from .conftest import EMAIL, GRAPH_AND_GOOGLE_ONLY, NOW, sf_stamp
 from .meetings import meeting_in_mailbox
+
+pytestmark = GRAPH_AND_GOOGLE_ONLY
 
 DAY = dt.timedelta(days=1)
 

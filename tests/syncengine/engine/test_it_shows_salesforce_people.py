@@ -8,8 +8,10 @@ import datetime as dt
 
 from syncengine.models import SyncSession
 
-from .conftest import EMAIL, NOW
+from .conftest import EMAIL, GRAPH_AND_GOOGLE_ONLY, NOW
 from .meetings import edit_subject
+
+pytestmark = GRAPH_AND_GOOGLE_ONLY
 
 DAY = dt.timedelta(days=1)
 

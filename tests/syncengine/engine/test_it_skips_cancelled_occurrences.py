@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from syncengine.models import SyncLink, SyncSession
 
-from .conftest import EMAIL
+from .conftest import EMAIL, GRAPH_AND_GOOGLE_ONLY
+
+pytestmark = GRAPH_AND_GOOGLE_ONLY
 
 Status = SyncSession.Status
 BERLIN = ZoneInfo("Europe/Berlin")

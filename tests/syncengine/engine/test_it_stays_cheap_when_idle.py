@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from syncengine.models import SyncSession
 
-IDLE_MAILBOX_CALLS = {"office365": 1, "gmail": 4}  # one $batch; People, Calendar, Tasks, Gmail
+IDLE_MAILBOX_CALLS = {"office365": 1, "gmail": 4, "exchange": 4}
+# one $batch; People, Calendar, Tasks, Gmail; one SyncFolderItems per folder (EWS)
 
 
 def test_it_answers_an_idle_session_with_one_call_per_feed_and_few_queries(world):

@@ -21,7 +21,9 @@ from syncengine.faults import (
 )
 from syncengine.models import SyncLink, SyncSession, WriteIntent
 
-from .conftest import EMAIL, NOW, World
+from .conftest import EMAIL, GRAPH_AND_GOOGLE_ONLY, NOW, World
+
+pytestmark = GRAPH_AND_GOOGLE_ONLY
 
 Status = SyncSession.Status
 DAY = dt.timedelta(days=1)

@@ -7,7 +7,7 @@ import pytest
 
 from syncengine.models import SyncLink, SyncSession
 
-from .conftest import EMAIL, make_world
+from .conftest import EMAIL, GRAPH_AND_GOOGLE_ONLY, make_world
 
 Status = SyncSession.Status
 BOOK = 90  # five Graph $batches, one People batch
@@ -34,6 +34,7 @@ def _peak(world) -> int:
     return world.mbapp.peak_in_flight_for(EMAIL, "people")
 
 
+@GRAPH_AND_GOOGLE_ONLY
 def test_it_never_has_more_in_flight_than_the_mailbox_allows(slow):
     world = slow
     _seed_book(world)
