@@ -81,6 +81,31 @@ def task(
     return item
 
 
+def attendee(address: str, response_type: str = "Unknown") -> ET.Element:
+    out = el(t("Attendee"))
+    mailbox = sub(out, t("Mailbox"))
+    sub(mailbox, t("EmailAddress"), address)
+    sub(mailbox, t("RoutingType"), "SMTP")
+    sub(out, t("ResponseType"), response_type)
+    return out
+
+
+def attendee_lists(
+    item: ET.Element,
+    required: Iterable[tuple[str, str]] = (),
+    optional: Iterable[tuple[str, str]] = (),
+) -> None:
+    """`RequiredAttendees` / `OptionalAttendees` of (address, ResponseType) pairs."""
+    for tag, people in (
+        ("RequiredAttendees", list(required)),
+        ("OptionalAttendees", list(optional)),
+    ):
+        if people:
+            holder = sub(item, t(tag))
+            for address, response_type in people:
+                holder.append(attendee(address, response_type))
+
+
 def event(
     subject: str,
     start: dt.datetime,
@@ -90,7 +115,11 @@ def event(
     body: str | None = None,
     location: str | None = None,
     categories: Iterable[str] = (),
-    attendees: Iterable[tuple[str, str]] = (),  # (address, ResponseType)
+    attendees: Iterable[tuple[str, str]] = (),  # (address, ResponseType): required
+    optional: Iterable[tuple[str, str]] = (),  # (address, ResponseType): optional
+    uid: str | None = None,  # the iCalendar UID (the server makes one when None)
+    organizer: str | None = None,  # another organizer: the copy of an invitee
+    my_response: str = "Accept",  # an invitee copy's MyResponseType
     weekly_on: Iterable[str] = (),  # "Monday" …: a weekly series from the start's date
     occurrences: int | None = None,
     all_day: bool = False,
@@ -108,15 +137,14 @@ def event(
     sub(item, t("IsAllDayEvent"), "true" if all_day else "false")
     if location:
         sub(item, t("Location"), location)
-    people = list(attendees)
-    if people:
-        holder = sub(item, t("RequiredAttendees"))
-        for address, response_type in people:
-            attendee = sub(holder, t("Attendee"))
-            mailbox = sub(attendee, t("Mailbox"))
-            sub(mailbox, t("EmailAddress"), address)
-            sub(mailbox, t("RoutingType"), "SMTP")
-            sub(attendee, t("ResponseType"), response_type)
+    if uid:
+        sub(item, t("UID"), uid)
+    if organizer:
+        holder = sub(sub(item, t("Organizer")), t("Mailbox"))
+        sub(holder, t("EmailAddress"), organizer)
+        sub(holder, t("RoutingType"), "SMTP")
+        sub(item, t("MyResponseType"), my_response)
+    attendee_lists(item, attendees, optional)
     days = list(weekly_on)
     if days:
         recurrence = sub(item, t("Recurrence"))

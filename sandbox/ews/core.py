@@ -10,6 +10,7 @@ BackOffMilliseconds) and hands the operation element to a handler `op_<Name>`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -34,6 +35,8 @@ from .soap import (
 from .store import WELL_KNOWN, Folder, Ids, Mailbox, SyncStates
 
 UTC = dt.UTC
+# The mailbox an ExchangeImpersonation header names (read before the envelope is parsed).
+_IMPERSONATED = re.compile(rb"<(?:\w+:)?(?:PrimarySmtpAddress|SmtpAddress)>([^<]+)<")
 
 
 class Clock:
@@ -175,6 +178,15 @@ class EwsCore(Emulator):
         self._busy.clear()
         self.auth = Authenticator()
         self.ids = Ids()
+
+    def concurrency_key(self, request: Request, principal: str | None) -> str | None:
+        """In-flight calls are counted per mailbox: with impersonation Exchange charges the
+        EWSMaxConcurrency budget to the impersonated mailbox, otherwise to the caller
+        (`peak_in_flight(smtp)`; no limit is enforced, see FIDELITY.md)."""
+        found = _IMPERSONATED.search(request.get_data())
+        if found is not None:
+            return found.group(1).decode(errors="replace").strip().lower()
+        return None
 
     def _take_busy(self, op: str) -> int | None:
         with self._busy_lock:

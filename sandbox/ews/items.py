@@ -15,7 +15,9 @@ import copy
 import datetime as dt
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 
+from .builders import attendee_lists
 from .calendar import OccurrenceRef
 from .core import Context
 from .folders import FOLDER_NOT_FOUND, resolve_folder
@@ -94,15 +96,69 @@ class ItemsMixin(MailMixin):
     def items_in(self, smtp: str, folder: Folder) -> list[Item]:
         return [i for i in self.mailbox(smtp).items.values() if i.folder_id == folder.id]
 
-    def touch_item(self, smtp: str, item_id: str, **fields: str) -> Item:
-        """Set simple text fields (`Subject="…"`) as an edit in Outlook would."""
+    def touch_item(self, smtp: str, item_id: str, **fields: str | ET.Element) -> Item:
+        """Set fields as an edit in Outlook would: text (`Subject="…"`, datetimes in UTC
+        `…Z`) or a whole element (`EmailAddresses=<t:EmailAddresses>…`)."""
         with self.lock:
             box = self.mailbox(smtp)
             item = box.items[item_id]
             for name, value in fields.items():
-                item.fields[name] = el(t(name), value)
+                item.fields[name] = value if isinstance(value, ET.Element) else el(t(name), value)
             self._written(box, item, set(fields))
             return item
+
+    def set_attendees_as_user(
+        self,
+        smtp: str,
+        item_id: str,
+        required: Iterable[tuple[str, str]] = (),
+        optional: Iterable[tuple[str, str]] = (),
+    ) -> Item:
+        """The organizer changes the guest list in Outlook ((address, ResponseType) pairs;
+        the message Outlook sends for it is the user's, not recorded)."""
+        with self.lock:
+            box = self.mailbox(smtp)
+            item = box.items[item_id]
+            holder = el(t("CalendarItem"))
+            attendee_lists(holder, required, optional)
+            for name in ("RequiredAttendees", "OptionalAttendees"):
+                item.fields.pop(name, None)
+            for child in holder:
+                item.fields[local(child.tag)] = child
+            self._written(box, item, {"RequiredAttendees", "OptionalAttendees"})
+            return item
+
+    def respond_as_attendee(
+        self, smtp: str, item_id: str, address: str, response_type: str
+    ) -> Item:
+        """An attendee's reply reaching the organizer: Exchange records it on the
+        organizer's calendar item (the attendee's ResponseType and LastResponseTime), which
+        is a change of that item. `response_type`: Accept, Decline or Tentative."""
+        with self.lock:
+            box = self.mailbox(smtp)
+            item = box.items[item_id]
+            found = False
+            for name in ("RequiredAttendees", "OptionalAttendees"):
+                for person in item.fields.get(name, ET.Element("x")):
+                    email = person.findtext(f"{t('Mailbox')}/{t('EmailAddress')}") or ""
+                    if email.lower() != address.lower():
+                        continue
+                    for tag in ("ResponseType", "LastResponseTime"):
+                        old = person.find(t(tag))
+                        if old is not None:
+                            person.remove(old)
+                    sub(person, t("ResponseType"), response_type)
+                    sub(person, t("LastResponseTime"), self.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+                    found = True
+            if not found:
+                raise KeyError(address)
+            self._written(box, item, {"RequiredAttendees", "OptionalAttendees"})
+            return item
+
+    def sent_invitations(self, smtp: str) -> list[dict[str, object]]:
+        """The invitation record of one mailbox as dicts (the name the Graph and Google
+        emulators use), oldest first."""
+        return [vars(i) for i in self.invitations_sent(smtp)]
 
     def delete_item_as_user(self, smtp: str, item_id: str) -> None:
         with self.lock:

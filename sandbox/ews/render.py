@@ -117,6 +117,8 @@ def render_item(box: Mailbox, item: Item, shape: Shape, extra: dict[str, str] | 
     for name, value in computed.items():
         if shape.wants(name) and name not in item.fields:
             sub(out, t(name), value)
+    if item.kind == "CalendarItem" and shape.wants("Organizer") and "Organizer" not in item.fields:
+        out.append(organizer_element(box.display_name, box.smtp))
     for name, elem in item.fields.items():
         if name in shape.indexed and not shape.everything:
             keys = shape.indexed[name]
@@ -144,6 +146,17 @@ def render_item(box: Mailbox, item: Item, shape: Shape, extra: dict[str, str] | 
     for key, prop in item.extended.items():
         if shape.base == "AllProperties" or key in shape.extended:
             out.append(copy.deepcopy(prop))
+    return out
+
+
+def organizer_element(name: str, address: str) -> ET.Element:
+    """`<t:Organizer><t:Mailbox>…`: a calendar item the mailbox made is organized by its
+    owner (EWS sets Organizer itself; it is read-only in CreateItem)."""
+    out = ET.Element(t("Organizer"))
+    mailbox = sub(out, t("Mailbox"))
+    sub(mailbox, t("Name"), name)
+    sub(mailbox, t("EmailAddress"), address)
+    sub(mailbox, t("RoutingType"), "SMTP")
     return out
 
 

@@ -1,6 +1,7 @@
 """Items through exchangelib: markers, categories, conflicts, deletes, moves, MIME, invitations."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from exchangelib import (
@@ -179,3 +180,57 @@ def test_it_reads_attendee_responses(account, ews):
         ("bob@client.example", "Accept"),
         ("eve@client.example", "Decline"),
     ]
+
+
+def test_it_names_the_organizer_keeps_the_uid_and_records_a_reply(account: Any, ews: Any) -> None:
+    from exchangelib.items import SEND_TO_NONE
+
+    from sandbox.ews import builders
+
+    start = dt.datetime(2026, 5, 4, 10, 0, tzinfo=dt.UTC)
+    uid = "040000008200E00074C5B7101A82E00800000000RELAYTEST"
+    mine = CalendarItem(
+        folder=account.calendar,
+        subject="Pricing",
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        uid=uid,
+        required_attendees=[Attendee(mailbox=Mailbox(email_address="bob@client.example"))],
+        optional_attendees=[Attendee(mailbox=Mailbox(email_address="eve@client.example"))],
+    )
+    mine.save(send_meeting_invitations=SEND_TO_NONE)
+    got = account.calendar.get(id=mine.id)
+    assert (got.organizer.email_address, got.my_response_type, got.uid) == (
+        ANN,
+        "Organizer",
+        uid,
+    )
+    assert [a.mailbox.email_address for a in got.optional_attendees] == ["eve@client.example"]
+
+    ews.app.respond_as_attendee(ANN, mine.id, "bob@client.example", "Decline")
+    replied = account.calendar.get(id=mine.id)
+    assert replied.changekey != got.changekey  # a change of the organizer's item
+    [bob] = replied.required_attendees
+    assert (bob.response_type, bob.last_response_time is not None) == ("Decline", True)
+
+    invited = builders.event(
+        "Pricing", start, start + dt.timedelta(hours=1), uid=uid, organizer="carl@client.example"
+    )
+    copy = ews.app.create_item(ANN, invited, "calendar")
+    theirs = account.calendar.get(id=copy.id)
+    assert (theirs.organizer.email_address, theirs.my_response_type, theirs.uid) == (
+        "carl@client.example",
+        "Accept",
+        uid,
+    )
+    assert ews.app.sent_invitations(ANN) == []
+
+
+def test_it_counts_calls_in_flight_per_impersonated_mailbox(account: Any, ews: Any) -> None:
+    ews.app.set_latency(0.02)
+    try:
+        list(account.calendar.all().only("id"))
+    finally:
+        ews.app.set_latency()
+    assert ews.app.peak_in_flight(ANN) == 1
+    assert ews.app.peak_in_flight("nobody@corp.example") == 0
