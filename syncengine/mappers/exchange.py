@@ -38,6 +38,8 @@ from .canonical import (
     normalize,
     split_display_name,
 )
+from .occurrences import series_key
+from .people import Attendee, MailboxPeople, Response
 from .timezones import UnknownTimeZoneError, resolve_zone
 
 SF_ID_PROPERTY_SET = "1a3c137e-86df-405b-92f4-4c0a716fc87e"  # as graph.SF_ID_PROPERTY
@@ -62,6 +64,13 @@ SHOW_AS_TO_EWS: dict[str, str] = {
     "unknown": "NoData",
 }
 SHOW_AS_FROM_EWS: dict[str, str] = {v: k for k, v in SHOW_AS_TO_EWS.items()}
+# An attendee's ResponseType (ResponseTypeType: Unknown, Organizer, Tentative, Accept,
+# Decline, NoResponseReceived) as the canonical response.
+RESPONSE_FROM_EWS: dict[str, Response] = {
+    "Accept": "accepted",
+    "Decline": "declined",
+    "Tentative": "tentative",
+}
 
 # The fields each *_to_ews writes: pass them as `update_fields` to item.save().
 CONTACT_FIELDS = (
@@ -336,3 +345,45 @@ def event_to_ews(
 
 def has_salesforce_category(item: CalendarItem) -> bool:
     return any(str(c).casefold() == SALESFORCE_CATEGORY.casefold() for c in item.categories or ())
+
+
+def event_description(item: CalendarItem) -> str | None:
+    """The body as text, as the mailbox holds it (Relay's "In Salesforce:" block included)."""
+    return _body_text(item.body)
+
+
+def _address(mailbox: Any) -> str:
+    return str(getattr(mailbox, "email_address", None) or "").strip().lower()
+
+
+def people_from_ews(item: CalendarItem) -> MailboxPeople:
+    """Required and optional attendees (Resources — rooms, equipment — are not people),
+    the organizer, and the meeting's identity across mailboxes: EWS `UID` is the iCalendar
+    UID, the same for every occurrence of a series, so an occurrence or exception is named
+    by its UID and original start (RecurrenceId), as its series key; both are the same in
+    every attendee's copy. The owner organizes unless MyResponseType says otherwise."""
+    organizer = _address(item.organizer) or None
+    attendees = []
+    for role, people in (
+        ("required", item.required_attendees),
+        ("optional", item.optional_attendees),
+    ):
+        for person in people or ():
+            address = _address(person.mailbox)
+            if not address or address == organizer:
+                continue
+            attendees.append(
+                Attendee(
+                    address,
+                    str(getattr(person.mailbox, "name", None) or "").strip(),
+                    "optional" if role == "optional" else "required",
+                    RESPONSE_FROM_EWS.get(str(person.response_type or ""), "none"),
+                )
+            )
+    uid = clean_text(item.uid)
+    original = item.recurrence_id or item.original_start
+    if uid and str(item.type or "") in ("Occurrence", "Exception") and original is not None:
+        when = _plain(original)
+        uid = series_key(uid, when.date() if item.is_all_day else when)
+    mine = str(item.my_response_type or "Organizer") == "Organizer"
+    return MailboxPeople(uid, organizer, tuple(attendees), mine)

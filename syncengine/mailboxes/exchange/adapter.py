@@ -10,8 +10,13 @@ exchangelib's one-time version probe per worker process (its Protocol is cached)
 Writes are batched CreateItem / UpdateItem / DeleteItem (exchangelib's bulk_*), one result
 per item; calendar items always with SendMeetingInvitations(OrCancellations)=SendToNone
 and SendMeetingCancellations=SendToNone, messages never sent (SaveOnly): Relay never mails
-an invitation. A refusal of the whole call (ErrorServerBusy with BackOffMilliseconds, logon,
-transport) raises the typed provider error (`translate`), so the session retries later.
+an invitation; Relay never gives attendees to an item it writes (the mapper writes none and
+an update names only Relay's fields). A description-only update (the "In Salesforce:"
+block) sets the body alone. A second write of an item in one session goes with the
+ChangeKey the first returned (`change_keys`), so AutoResolve does not take Relay's own
+earlier write for a conflicting change. A refusal of the whole call (ErrorServerBusy with
+BackOffMilliseconds, logon, transport) raises the typed provider error (`translate`), so
+the session retries later.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from exchangelib import CalendarItem, Contact, Task
 from exchangelib.folders.base import Folder
 from exchangelib.items import AUTO_RESOLVE
-from exchangelib.properties import ItemId
+from exchangelib.properties import Body, ItemId
 
 from accounts.providers.exchange import counting, translated
 from syncengine.emails.feed import EmailFeed
@@ -86,6 +91,10 @@ class ExchangeAdapter:
         self.folders = MailboxFolders(account)
         self.containers: dict[str, ContainerRef] = {}
         self.api_calls = 0
+        # The ChangeKey each of this session's own writes returned, by item id: a second
+        # write of an item read earlier in the session (the marker, then the fields) goes
+        # with it, or AutoResolve would see Relay's first write as a conflicting change.
+        self.change_keys: dict[str, str] = {}
 
     def call(self, work: Callable[[], Any]) -> Any:
         """Run exchangelib work: count its HTTP requests, type its failures."""
@@ -284,7 +293,9 @@ class ExchangeAdapter:
         folder = self.folder(role)
         items = [self._build(role, p, folder) for p in payloads]
         answers = self.call(lambda: create_items(self.account, folder, items, WRITE_CHUNK))
-        return [_result(a) for a in answers]
+        results = [_result(a) for a in answers]
+        self.change_keys.update((r.id, r.version) for r in results if r.ok and r.version)
+        return results
 
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]
@@ -297,6 +308,11 @@ class ExchangeAdapter:
             if "fields" in payload:
                 item = self._build(role, payload, None)
                 names = [*UPDATE_FIELDS[role], xmap.MARKER_ATTRIBUTE]
+            elif "description" in payload:  # the body alone (the "In Salesforce:" block)
+                item = ITEM_CLASS[role](_id=ItemId(id=item_id), account=self.account)
+                text = payload["description"]
+                item.body = Body(text) if text else None
+                names = ["body"]
             else:  # the marker alone
                 item = payload.get("existing") or ITEM_CLASS[role](
                     _id=ItemId(id=item_id), account=self.account
@@ -308,6 +324,8 @@ class ExchangeAdapter:
                 item.account = self.account
             if not item.id:
                 item._id = ItemId(id=item_id)
+            if item_id in self.change_keys:
+                item._id = ItemId(id=item_id, changekey=self.change_keys[item_id])
             if not getattr(item, xmap.MARKER_ATTRIBUTE, None):
                 names = [n for n in names if n != xmap.MARKER_ATTRIBUTE]
             # Server-computed fields (a task's CompleteDate follows its Status) are set on
@@ -315,7 +333,9 @@ class ExchangeAdapter:
             names = [n for n in names if not item.get_field_by_fieldname(n).is_read_only]
             pairs.append((item, names))
         answers = self.call(lambda: update_items(self.account, pairs, WRITE_CHUNK, AUTO_RESOLVE))
-        return [_result(a, item_id) for (item_id, _), a in zip(changes, answers, strict=True)]
+        results = [_result(a, item_id) for (item_id, _), a in zip(changes, answers, strict=True)]
+        self.change_keys.update((r.id, r.version) for r in results if r.ok and r.version)
+        return results
 
     def delete(self, item_type: str, ids: Sequence[str]) -> list[WriteResult]:
         if not ids:

@@ -5,6 +5,9 @@ The adapter hands the engine `{"id", "changeKey", "ews": <exchangelib item>, ...
 that GetItem returns with the item (`marker_in_feed`: the feed's items are always GetItem
 results). Occurrences and exceptions of a series are keyed by the series' UID and their
 original start (RecurrenceId), which does not move when the user reschedules one.
+Events also give their people (attendees, organizer, UID: `mappers.exchange.people_from_ews`)
+and read and write their description alone for the "In Salesforce:" block, which is
+stripped before anything goes up (issue 9).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from syncengine.mappers import exchange as xmap
 from syncengine.mappers.occurrences import series_key
+from syncengine.mappers.people import MailboxPeople, strip_salesforce_block
 from syncengine.planner import ItemType
 
 from ..base import ItemCodec, MailboxCodec
@@ -85,7 +89,20 @@ class EwsEvent(_EwsItem):
     removed_may_be_alive = True
 
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        return dict(xmap.event_from_ews(item["ews"]))
+        fields: dict[str, Any] = dict(xmap.event_from_ews(item["ews"]))
+        # Relay's "In Salesforce:" block is not the event's: it never goes up (issue 9).
+        fields["description"] = strip_salesforce_block(fields["description"])
+        return fields
+
+    def people(self, item: Mapping[str, Any]) -> MailboxPeople:
+        return xmap.people_from_ews(item["ews"])
+
+    def description_payload(self, text: str | None) -> dict[str, Any]:
+        # The adapter writes only the body (UpdateItem, SendToNone like every write).
+        return {"description": text}
+
+    def description_text(self, item: Mapping[str, Any]) -> str | None:
+        return xmap.event_description(item["ews"])
 
     def marked(self, item: Mapping[str, Any]) -> bool:
         return xmap.has_salesforce_category(item["ews"])

@@ -1,6 +1,15 @@
 import datetime as dt
 
-from exchangelib import CalendarItem, Contact, EWSDate, EWSDateTime, EWSTimeZone, Task
+from exchangelib import (
+    Attendee,
+    CalendarItem,
+    Contact,
+    EWSDate,
+    EWSDateTime,
+    EWSTimeZone,
+    Mailbox,
+    Task,
+)
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber
 from exchangelib.properties import HTMLBody
 
@@ -158,3 +167,53 @@ def test_it_falls_back_to_utc_for_a_zone_it_cannot_name():
     start = dt.datetime(2026, 1, 1, 9, tzinfo=UTC)
     item = exchange.event_to_ews({"subject": "x", "start": start, "end": start}, "Mars/Olympus")
     assert item.start.tzinfo.key == "UTC"
+
+
+def _attendee(address: str, response: str = "Unknown", name: str = "") -> Attendee:
+    return Attendee(mailbox=Mailbox(email_address=address, name=name), response_type=response)
+
+
+def test_it_reads_the_people_of_a_meeting_the_user_organizes() -> None:
+    item = CalendarItem(
+        uid="UID-1",
+        organizer=Mailbox(email_address="Ann@Acme.example"),
+        my_response_type="Organizer",
+        required_attendees=[
+            _attendee("Ada@Customer.example", "Accept", "Ada Lovelace"),
+            _attendee("ann@acme.example", "Organizer"),  # the organizer listed: not a guest
+        ],
+        optional_attendees=[_attendee("pat@prospect.example", "Tentative")],
+        resources=[_attendee("room-1@acme.example")],  # a room is not a person
+    )
+    people = exchange.people_from_ews(item)
+    assert (people.ical_uid, people.organizer, people.is_organizer) == (
+        "UID-1",
+        "ann@acme.example",
+        True,
+    )
+    assert [(a.address, a.name, a.role, a.response) for a in people.attendees] == [
+        ("ada@customer.example", "Ada Lovelace", "required", "accepted"),
+        ("pat@prospect.example", "", "optional", "tentative"),
+    ]
+    declined = exchange.people_from_ews(
+        CalendarItem(required_attendees=[_attendee("x@y.example", "Decline")])
+    )
+    assert [a.response for a in declined.attendees] == ["declined"]
+    unknown = exchange.people_from_ews(
+        CalendarItem(required_attendees=[_attendee("x@y.example", "NoResponseReceived")])
+    )
+    assert [a.response for a in unknown.attendees] == ["none"]
+
+
+def test_it_names_an_occurrence_by_its_series_uid_and_original_start() -> None:
+    original = EWSDateTime(2024, 5, 21, 7, 0, tzinfo=EWSTimeZone("UTC"))
+    item = CalendarItem(
+        uid="SERIES-UID",
+        type="Occurrence",
+        recurrence_id=original,
+        organizer=Mailbox(email_address="carl@client.example"),
+        my_response_type="Accept",
+    )
+    people = exchange.people_from_ews(item)
+    assert people.ical_uid == "SERIES-UID|20240521T070000Z"  # occurrences.series_key
+    assert (people.organizer, people.is_organizer) == ("carl@client.example", False)
