@@ -1,4 +1,4 @@
-"""Meetings as the user makes them in the mailbox (both kinds), for the §2b tests."""
+"""Meetings as the user makes them in the mailbox (every kind), for the §2b tests."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ def meeting_in_mailbox(
 ) -> str:
     """A meeting the user organizes, with attendees, marked for Salesforce; `uid` gives it
     a known iCalendar UID (the same meeting in another mailbox)."""
+    if world.kind == "exchange":
+        return str(world.ews_meeting(subject, start, guests, uid=uid))
     end = start + dt.timedelta(hours=1)
     if world.kind == "office365":
         body: dict[str, Any] = {
@@ -42,17 +44,25 @@ def meeting_in_mailbox(
 
 
 def set_attendees(world: Any, event_id: str, guests: list[str]) -> None:
-    if world.kind == "office365":
+    if world.kind == "exchange":
+        world.ews_set_attendees(event_id, guests)
+    elif world.kind == "office365":
         world.mbapp.update_event(EMAIL, event_id, {"attendees": _graph_attendees(guests)})
     else:
         world.mbapp.update_event(EMAIL, event_id, {"attendees": [{"email": g} for g in guests]})
 
 
 def reply(world: Any, event_id: str, guest: str, accepted: bool) -> None:
-    # Both emulators name these two replies alike.
+    if world.kind == "exchange":
+        world.ews_reply(event_id, guest, accepted)
+        return
+    # The Graph and Google emulators name these two replies alike.
     world.mbapp.respond_to_event(EMAIL, event_id, guest, "accepted" if accepted else "declined")
 
 
 def edit_subject(world: Any, event_id: str, subject: str) -> None:
+    if world.kind == "exchange":
+        world.edit_event(event_id, subject=subject)
+        return
     key = "subject" if world.kind == "office365" else "summary"
     world.mbapp.update_event(EMAIL, event_id, {key: subject})

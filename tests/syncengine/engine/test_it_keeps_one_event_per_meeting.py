@@ -10,10 +10,8 @@ from sandbox.demo_users import SandboxAccount, connect_relay_user
 from syncengine.models import SyncLink, SyncSession
 from syncengine.session import run_session
 
-from .conftest import EMAIL, GRAPH_AND_GOOGLE_ONLY, NOW
+from .conftest import EMAIL, NOW
 from .meetings import meeting_in_mailbox
-
-pytestmark = GRAPH_AND_GOOGLE_ONLY
 
 DAY = dt.timedelta(days=1)
 BOB = "bob@acme.example"
@@ -21,6 +19,8 @@ UID = "040000008200E00074C5B7101A82E0080000000077A1B2C3D4E5F60718293A4B5C6D7E8F"
 
 
 def connect_bob(world):
+    if world.kind == "exchange":
+        return world.connect_colleague(BOB, "Bob Brown", world.other)
     sf = world.sfapp
     sf_access, sf_refresh = sf.issue_token(world.other)
     if world.kind == "office365":
@@ -42,6 +42,8 @@ def connect_bob(world):
 
 def bobs_copy(world, subject: str, start: dt.datetime, guests: list[str]) -> str:
     """Bob's copy of Ann's meeting (Ann organizes), marked for Salesforce by Bob."""
+    if world.kind == "exchange":
+        return str(world.ews_meeting(subject, start, guests, uid=UID, mailbox=BOB, organizer=EMAIL))
     end = start + dt.timedelta(hours=1)
     if world.kind == "office365":
         return world.mbapp.create_event(

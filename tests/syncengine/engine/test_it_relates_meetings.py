@@ -9,10 +9,8 @@ import pytest
 
 from syncengine.models import SyncLink, SyncSession
 
-from .conftest import EMAIL, GRAPH_AND_GOOGLE_ONLY, NOW
+from .conftest import EMAIL, NOW
 from .meetings import edit_subject, meeting_in_mailbox, reply, set_attendees
-
-pytestmark = GRAPH_AND_GOOGLE_ONLY
 
 DAY = dt.timedelta(days=1)
 CONTACT, LEAD = "ada@customer.example", "pat@prospect.example"
