@@ -116,7 +116,7 @@ def test_it_expands_a_weekly_series_across_a_dst_change(account, ews):
     assert {o.categories[0] for o in occurrences} == {"Salesforce"}
 
 
-def test_it_shows_an_exception_and_drops_a_deleted_occurrence(account, ews):
+def test_it_shows_an_exception_across_a_dst_change_and_drops_a_deleted_occurrence(account, ews):
     from exchangelib.items import SEND_TO_NONE
 
     master = _weekly_series(ews)
@@ -135,6 +135,8 @@ def test_it_shows_an_exception_and_drops_a_deleted_occurrence(account, ews):
         ("04-06 09:00", "Occurrence"),
     ]
     assert after[1].subject == "Team sync (moved)"
+    # Across the DST change of 29 March: CET before it, CEST for the exception and after.
+    assert [o.start.astimezone(EWSTimeZone("UTC")).hour for o in after] == [8, 9, 7]
     series = account.calendar.get(id=master.id)
     assert series.type == "RecurringMaster"
     assert [o.original_start.astimezone(BERLIN).hour for o in series.modified_occurrences] == [9]
