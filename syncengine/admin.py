@@ -64,8 +64,15 @@ def user_email(obj: Any) -> str:
 
 class SyncLogEntryInline(admin.TabularInline):
     model = SyncLogEntry
-    fields = ["created_at", "kind", "item_type", "side", "sf_id", "mailbox_id", "message"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "item_type",
+        "side",
+        "sf_id",
+        "mailbox_id",
+        "message",
+    )
     extra = 0
     can_delete = False
     show_change_link = False

@@ -16,6 +16,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from accounts.models import User
+
 from . import ledger_query, status, support
 from .models import SyncLink, SyncSession
 
@@ -202,7 +204,7 @@ class SupportDeskMixin:
         }
         return TemplateResponse(request, "admin/relay/desk_confirm.html", context)
 
-    def _run(self, request: HttpRequest, user: Any, action: str, reason: str) -> None:
+    def _run(self, request: HttpRequest, user: User, action: str, reason: str) -> None:
         log = self.log_change  # type: ignore[attr-defined]
         if action == "sync_now":
             support.do_sync_now(user)
@@ -254,7 +256,7 @@ class SupportDeskMixin:
         return TemplateResponse(request, "admin/relay/desk_explain.html", context)
 
 
-def _needs_reconnect(user: Any) -> str:
+def _needs_reconnect(user: User) -> str:
     from accounts.models import Connection
 
     bad = Connection.objects.filter(user=user, status=Connection.Status.NEEDS_RECONNECT)

@@ -49,6 +49,7 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.models import User
 from syncsettings.services import blocklist_for, own_addresses
 
 from .emails.blocklist import Blocklist, normalize_address
@@ -83,7 +84,7 @@ def mail_cursor(kind: str, feed: str) -> str:
 class EmailStep:
     def __init__(
         self,
-        user: Any,
+        user: User,
         session: SyncSession,
         now: dt.datetime,
         stack: Any,
@@ -366,7 +367,7 @@ class EmailStep:
             self.cursors.pop(name, None)
 
 
-def write_rows(user: Any, rows: Mapping[str, Mapping[str, Any]]) -> None:
+def write_rows(user: User, rows: Mapping[str, Mapping[str, Any]]) -> None:
     """The LoggedEmail rows of one session, in one transaction."""
     if not rows:
         return

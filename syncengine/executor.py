@@ -23,6 +23,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from accounts.models import User
+
 from . import intents
 from .faults import AFTER_LINK, AFTER_MARKER, AFTER_WRITE, BEFORE_WRITE, fault_point
 from .intents import Sent
@@ -63,7 +65,7 @@ COUNTER_KEYS = ("created", "updated", "deleted", "restored", "skipped", "conflic
 
 
 def drop_link(
-    user: Any, item_type: ItemType, *, sf_id: str | None = None, mailbox_id: str | None = None
+    user: User, item_type: ItemType, *, sf_id: str | None = None, mailbox_id: str | None = None
 ) -> None:
     rows = SyncLink.objects.filter(user=user, item_type=item_type)
     if sf_id is not None:
@@ -85,7 +87,7 @@ class Counters:
 
 @dataclass
 class Executor:
-    user: Any
+    user: User
     session: SyncSession
     item_type: ItemType
     sf: SalesforceAdapter

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from accounts.models import Connection
+from accounts.models import Connection, User
 from syncsettings.services import blocklist_for, own_addresses
 
 from .executor import write_link
@@ -40,7 +40,7 @@ def _linkable(people: MailboxPeople, own: set[str], blocklist: Any) -> bool:
 
 
 def relate_meetings(
-    user: Any,
+    user: User,
     sf: Any,
     codec: Any,
     raw_items: Mapping[str, Mapping[str, Any]],
@@ -100,7 +100,7 @@ def relate_meetings(
 # --- one meeting, one Salesforce event ---------------------------------------------------
 
 
-def adopt_shared_meetings(user: Any, org_id: str, codec: Any, items: list[dict[str, Any]]) -> int:
+def adopt_shared_meetings(user: User, org_id: str, codec: Any, items: list[dict[str, Any]]) -> int:
     """Link this user's unlinked mailbox events to the Salesforce event another Relay user
     of the same org already linked for the same meeting (iCalendar UID), before planning,
     so the planner neither creates a second Salesforce event nor a second mailbox copy.

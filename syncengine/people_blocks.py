@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from accounts.models import User
+
 from .link_store import decode_fields
 from .mappers.people import salesforce_block, with_salesforce_block
 from .models import SyncLink
@@ -47,7 +49,7 @@ def _changed_events(batch: ChangeBatch) -> set[str]:
 
 
 def refresh_blocks(
-    user: Any,
+    user: User,
     sf: Any,
     mailbox: Any,
     codec: Any,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -14,14 +14,14 @@ from django.views.decorators.http import require_POST
 from . import issues as issue_service
 from . import services
 from .models import ItemType, SyncLink, SyncSession
-from .status import in_user_time_zone
+from .status import ZonedRequest, in_user_time_zone
 
 SESSIONS_PER_PAGE = 20
 
 
 @login_required
 @in_user_time_zone
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: ZonedRequest) -> HttpResponse:
     sessions = SyncSession.objects.filter(user=request.user).prefetch_related("log")
     page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     held = SyncLink.objects.filter(user=request.user, state=SyncLink.State.HELD_DELETION)
@@ -40,7 +40,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @in_user_time_zone
-def issues(request: HttpRequest) -> HttpResponse:
+def issues(request: ZonedRequest) -> HttpResponse:
     # Only the signed-in user's own rows: no id is taken from the request.
     last = (
         SyncSession.objects.filter(user=request.user)
@@ -61,7 +61,7 @@ def issues(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def sync_now(request: HttpRequest) -> HttpResponse:
+def sync_now(request: ZonedRequest) -> HttpResponse:
     from . import status
 
     state = status.status_for(request.user)
@@ -80,7 +80,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def resolve_held_deletions(request: HttpRequest) -> HttpResponse:
+def resolve_held_deletions(request: ZonedRequest) -> HttpResponse:
     decision = request.POST.get("decision")
     item_type = request.POST.get("item_type") or None
     if decision not in ("confirm", "discard") or (
@@ -109,7 +109,7 @@ ITEMS_PER_SESSION_PAGE = 100
 
 @login_required
 @in_user_time_zone
-def items(request: HttpRequest) -> HttpResponse:
+def items(request: ZonedRequest) -> HttpResponse:
     """Search the user's linked items and ledger; POST runs one Salesforce lookup for an
     item never seen (a bounded read, the user asked for it)."""
     from accounts.providers.errors import ProviderError
@@ -149,7 +149,7 @@ def items(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @in_user_time_zone
-def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def session_detail(request: ZonedRequest, pk: int) -> HttpResponse:
     from django.shortcuts import get_object_or_404
 
     from .models import ItemLedgerEntry
