@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Connection, User
 
-from .models import ItemType, SyncLink, SyncLogEntry, SyncSession
+from .models import ITEM_TYPE_LABELS, SyncLink, SyncLogEntry, SyncSession
 
 # Log entries older than this do not make an issue (SPEC §6 retries emails for 30 days).
 WINDOW = dt.timedelta(days=30)
@@ -46,10 +46,7 @@ class ItemIssue:
 
     @property
     def item_type_label(self) -> str:
-        try:
-            return ItemType(self.item_type).label
-        except ValueError:
-            return self.item_type or "Item"
+        return ITEM_TYPE_LABELS.get(self.item_type) or self.item_type or "Item"
 
     @property
     def side_label(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from . import issues as issue_service
 from . import services
-from .models import ItemType, SyncLink, SyncSession
+from .mappers.canonical import ItemType
+from .models import ITEM_TYPE_CHOICES, ITEM_TYPE_LABELS, ItemLedgerEntry, SyncLink, SyncSession
 from .status import ZonedRequest, in_user_time_zone
 
 SESSIONS_PER_PAGE = 20
@@ -84,7 +86,7 @@ def resolve_held_deletions(request: ZonedRequest) -> HttpResponse:
     decision = request.POST.get("decision")
     item_type = request.POST.get("item_type") or None
     if decision not in ("confirm", "discard") or (
-        item_type is not None and item_type not in ItemType.values
+        item_type is not None and item_type not in ITEM_TYPE_LABELS
     ):
         messages.error(request, "Choose Confirm or Discard.")
         return redirect("syncengine:history")
@@ -123,7 +125,7 @@ def items(request: ZonedRequest) -> HttpResponse:
     error = ""
     if query:
         try:
-            if request.method == "POST" and data.get("lookup") in ItemType.values:
+            if request.method == "POST" and data.get("lookup") in ledger_query.ITEM_TYPES:
                 looked_up = True
                 answers = ledger_query.lookup_in_salesforce(
                     request.user, query, ItemType(data["lookup"])
@@ -142,7 +144,7 @@ def items(request: ZonedRequest) -> HttpResponse:
             "answers": answers,
             "looked_up": looked_up,
             "error": error,
-            "lookup_types": [(t, ItemType(t).label) for t in ledger_query.ITEM_TYPES],
+            "lookup_types": [(t, ITEM_TYPE_LABELS[t]) for t in ledger_query.ITEM_TYPES],
         },
     )
 
@@ -152,13 +154,12 @@ def items(request: ZonedRequest) -> HttpResponse:
 def session_detail(request: ZonedRequest, pk: int) -> HttpResponse:
     from django.shortcuts import get_object_or_404
 
-    from .models import ItemLedgerEntry
     from .pictures import action_bar
 
     # Only the signed-in user's own sessions: another user's id is a 404.
     session = get_object_or_404(SyncSession, pk=pk, user=request.user)
     filters = {
-        "item_type": _choice(request.GET.get("type"), ItemType.values),
+        "item_type": _choice(request.GET.get("type"), list(ITEM_TYPE_LABELS)),
         "direction": _choice(request.GET.get("direction"), ["down", "up"]),
         "action": _choice(request.GET.get("action"), ItemLedgerEntry.Action.values),
     }
@@ -182,7 +183,7 @@ def session_detail(request: ZonedRequest, pk: int) -> HttpResponse:
             "filter_query": query.urlencode(),
             "counts": counts,
             "bar": action_bar(counts),
-            "type_choices": ItemType.choices,
+            "type_choices": ITEM_TYPE_CHOICES,
             "action_choices": ItemLedgerEntry.Action.choices,
             "zone_name": str(request.relay_zone),
         },
@@ -193,11 +194,7 @@ def _choice(value: str | None, allowed: list[str]) -> str:
     return value if value in allowed else ""
 
 
-def _action_counts(rows) -> list[tuple[str, str, int]]:
-    from django.db.models import Count
-
-    from .models import ItemLedgerEntry
-
+def _action_counts(rows: QuerySet[ItemLedgerEntry]) -> list[tuple[str, str, int]]:
     labels = dict(ItemLedgerEntry.Action.choices)
     found = rows.order_by().values("action").annotate(n=Count("id"))
     by_action = {r["action"]: r["n"] for r in found}
