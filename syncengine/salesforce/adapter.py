@@ -35,7 +35,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import requests
@@ -64,7 +64,13 @@ from .types import (
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-Call = Callable[[Callable[[Salesforce], T]], T]
+
+
+class Call(Protocol):
+    """Runs `fn(sf)` on the user's Salesforce session (SalesforceClient.call)."""
+
+    def __call__(self, fn: Callable[[Salesforce], T], /) -> T: ...
+
 
 CHUNK = 200  # sObject Collections and composite/sobjects retrieve take at most 200 records
 IN_CHUNK = 200  # ids per `Id IN (…)`: ~4 KB of URL, far below the 16 KB limit
@@ -118,7 +124,7 @@ def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
 class SalesforceAdapter:
     def __init__(
         self,
-        call: Call[Any],
+        call: Call,
         user_id: str,
         api_version: str = "59.0",
         *,
@@ -168,7 +174,11 @@ class SalesforceAdapter:
         rows = [strip_attributes(r) for r in page.get("records") or []]
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             url = page["nextRecordsUrl"]
-            page = self._run(lambda sf, url=url: sf.query_more(url, identifier_is_url=True))
+
+            def more(sf: Salesforce, url: str = url) -> Any:
+                return sf.query_more(url, identifier_is_url=True)
+
+            page = self._run(more)
             rows.extend(strip_attributes(r) for r in page.get("records") or [])
         return rows
 

@@ -103,7 +103,7 @@ class LogResult:
 class SalesforceEmailAdapter:
     def __init__(
         self,
-        call: Call[Any],
+        call: Call,
         user_id: str,
         api_version: str = "59.0",
         *,

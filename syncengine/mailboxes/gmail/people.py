@@ -217,10 +217,10 @@ def _people_token_refused(exc: Any) -> bool:
 
 def _etag_of(person: Mapping[str, Any]) -> str | None:
     if person.get("etag"):
-        return person["etag"]
+        return str(person["etag"])
     for source in (person.get("metadata") or {}).get("sources") or ():
         if source.get("type", "CONTACT") == "CONTACT" and source.get("etag"):
-            return source["etag"]
+            return str(source["etag"])
     return None
 
 
