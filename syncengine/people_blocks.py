@@ -77,8 +77,8 @@ def refresh_blocks(
     relations = SalesforceRelations(sf)
     current: dict[str, dict[str, Any]] = {}
     for chunk in chunks([row.sf_id for row in rows], IN_CHUNK):
-        ids = ", ".join(f"'{check_id(i)}'" for i in chunk)
-        for event in sf.query(soql(["Id", "WhoId", "WhatId"], "Event", [f"Id IN ({ids})"])):
+        in_ids = ", ".join(f"'{check_id(i)}'" for i in chunk)
+        for event in sf.query(soql(["Id", "WhoId", "WhatId"], "Event", [f"Id IN ({in_ids})"])):
             current[event["Id"]] = event
     people = relations.people_of(list(current.values()))
     wanted: list[tuple[SyncLink, str, list[str], str | None]] = []

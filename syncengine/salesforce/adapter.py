@@ -141,6 +141,11 @@ class SalesforceAdapter:
 
     # -- plumbing ------------------------------------------------------------------------
 
+    @property
+    def call(self) -> Call:
+        """How this adapter runs work on the user's Salesforce session (to share it)."""
+        return self._call
+
     def _run(self, fn: Callable[[Salesforce], T]) -> T:
         """One HTTP call through `call`, counted, its failure mapped to the engine's errors."""
 

@@ -131,10 +131,10 @@ class SalesforceEmailAdapter:
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _queries(self, queries: Sequence[tuple[str, str, bool]]) -> dict[str, list[dict]]:
+    def _queries(self, queries: Sequence[tuple[str, str, bool]]) -> dict[str, list[dict[str, Any]]]:
         """(ref, soql, include_deleted) run five to a composite call; rows by ref."""
         base = f"/services/data/v{self._sf.api_version}"
-        out: dict[str, list[dict]] = {}
+        out: dict[str, list[dict[str, Any]]] = {}
         for group in chunks(list(queries), MAX_QUERIES):
             body = {
                 "allOrNone": False,
@@ -303,13 +303,13 @@ class SalesforceEmailAdapter:
                 continue
             planned.add(action.key)
             if action.new_lead is not None:
-                lead = lead_ids.get(action.new_lead)
-                if lead is None or not lead.ok:
+                made = lead_ids.get(action.new_lead)
+                if made is None or not made.ok:
                     result.error = f"the Lead for {action.new_lead} was not created" + (
-                        f": {lead.error}" if lead and lead.error else ""
+                        f": {made.error}" if made and made.error else ""
                     )
                     continue
-                action = _with_lead(action, lead.id or "")
+                action = _with_lead(action, made.id or "")
             body = (
                 self._email_message(action, result.notes)
                 if action.form == "email_message"
@@ -318,9 +318,9 @@ class SalesforceEmailAdapter:
             todo.append((action, result, body))
 
         created: list[tuple[LogEmail, LogResult]] = []
-        for chunk in chunks(todo, CHUNK):
-            answers = self._post([body for _, _, body in chunk])
-            for (action, result, _), res in zip(chunk, answers, strict=True):
+        for batch in chunks(todo, CHUNK):
+            answers = self._post([body for _, _, body in batch])
+            for (action, result, _), res in zip(batch, answers, strict=True):
                 result.ok, result.id, result.error = res.ok, res.id, _error(res)
                 if res.ok:
                     self._logged.add(action.key)
