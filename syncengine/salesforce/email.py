@@ -147,18 +147,18 @@ class SalesforceEmailAdapter:
                     for ref, q, deleted in group
                 ],
             }
-            answer = self._sf._rest("composite", method="POST", json=body)
+            answer = self._sf.rest("composite", method="POST", json=body)
             for sub in answer["compositeResponse"]:
                 status = int(sub.get("httpStatusCode", 500))
                 if status >= 300:
                     raise error_for(status, sub.get("body"))
-                out[sub["referenceId"]] = self._sf._drain(sub["body"])
+                out[sub["referenceId"]] = self._sf.drain(sub["body"])
         return out
 
     def _post(self, records: list[dict[str, Any]]) -> list[WriteResult]:
         body = {"allOrNone": False, "records": records}
-        answer = self._sf._rest("composite/sobjects", method="POST", json=body)
-        return SalesforceAdapter._results(answer, len(records))
+        answer = self._sf.rest("composite/sobjects", method="POST", json=body)
+        return SalesforceAdapter.write_results(answer, len(records))
 
     # -- org setting ---------------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class SalesforceEmailAdapter:
                 except SalesforceResourceNotFound:
                     return None
 
-            described = self._sf._run(describe)
+            described = self._sf.run(describe)
             fields = {f.get("name"): f for f in (described or {}).get("fields") or []}
             self._enhanced = bool(
                 described
