@@ -16,13 +16,14 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.contact.services import mark_handled
 from accounts.models import Connection, SupportRequest, User
+from accounts.requests import signed_in_user
 from syncengine.admin import UserSupportActions
 from syncengine.admin_desk import SupportDeskMixin
 from syncsettings.admin import SyncSettingsInline
 from syncsettings.models import SyncSettings
 
 TOKEN_FIELDS = ["access_token", "refresh_token"]
-CONNECTION_FIELDS = [
+CONNECTION_FIELDS = (
     "provider",
     "status",
     "external_address",
@@ -34,7 +35,7 @@ CONNECTION_FIELDS = [
     "extra",
     "created_at",
     "updated_at",
-]
+)
 # Support may change the status (e.g. to "disconnected"); everything else is read-only.
 CONNECTION_READONLY = [name for name in CONNECTION_FIELDS if name != "status"]
 
@@ -125,7 +126,7 @@ class SupportRequestAdmin(admin.ModelAdmin):
     list_filter = ["handled", "created_at"]
     search_fields = ["name", "email", "message"]
     date_hierarchy = "created_at"
-    fields = [
+    fields = readonly_fields = (
         "name",
         "email",
         "user",
@@ -135,8 +136,7 @@ class SupportRequestAdmin(admin.ModelAdmin):
         "handled",
         "handled_by",
         "handled_at",
-    ]
-    readonly_fields = fields
+    )
     actions = ["mark_handled"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -146,7 +146,7 @@ class SupportRequestAdmin(admin.ModelAdmin):
     def mark_handled(self, request: HttpRequest, queryset: QuerySet[SupportRequest]) -> None:
         marked = 0
         for support_request in queryset.filter(handled=False):
-            if mark_handled(support_request, by=request.user):
+            if mark_handled(support_request, by=signed_in_user(request)):
                 self.log_change(request, support_request, "Marked handled.")
                 marked += 1
         self.message_user(

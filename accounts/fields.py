@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -25,7 +26,7 @@ class EncryptedTextField(models.TextField):
         kwargs.setdefault("blank", True)
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         # Mirror __init__'s defaults so migrations record only real deviations.
         for option, default in (("editable", False), ("blank", True)):

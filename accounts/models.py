@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -11,9 +11,6 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
 
 
 class User(AbstractUser):
@@ -24,10 +21,10 @@ class User(AbstractUser):
 
 
 class ConnectionManager(models.Manager["Connection"]):
-    def salesforce_for(self, user: AbstractBaseUser) -> Connection | None:
+    def salesforce_for(self, user: User) -> Connection | None:
         return self.filter(user=user, side=Connection.Side.SALESFORCE).first()
 
-    def mailbox_for(self, user: AbstractBaseUser) -> Connection | None:
+    def mailbox_for(self, user: User) -> Connection | None:
         return self.filter(user=user, side=Connection.Side.MAILBOX).first()
 
 

@@ -63,7 +63,8 @@ class JsonFormatter(_BaseJsonFormatter):
         return log_data
 
     def formatException(self, ei: Any) -> str:
-        return scrub(super().formatException(ei))
+        text = super().formatException(ei)  # a list only with exc_info_as_array, never set here
+        return scrub(text if isinstance(text, str) else "\n".join(text))
 
 
 class ScrubbedGunicornLogger:

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.requests import signed_in_user
+
 from . import support
 from .models import ItemLedgerEntry, SyncLink, SyncLogEntry, SyncSession, UserSyncState
+
+_M = TypeVar("_M", bound=Model)
 
 SUPPORT_PERMISSION = "syncengine.run_support_actions"
 
@@ -25,6 +31,18 @@ class SupportActionsMixin:
 
     def has_support_permission(self, request: HttpRequest) -> bool:
         return request.user.is_active and request.user.has_perm(SUPPORT_PERMISSION)
+
+
+def log_user_change(request: HttpRequest, user: User, message: str) -> None:
+    """A line in the user's admin history written from another model's admin page (what
+    ModelAdmin.log_change writes, for an object that is not this admin's model)."""
+    LogEntry.objects.log_actions(
+        user_id=signed_in_user(request).pk,
+        queryset=[user],
+        action_flag=CHANGE,
+        change_message=message,
+        single_object=True,
+    )
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
@@ -44,7 +62,7 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
     """The engine writes these rows; people only read them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -57,15 +75,29 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class OfUser(Protocol):
+    """A row that belongs to one user (sessions, log entries, links, ledger rows)."""
+
+    @property
+    def user(self) -> User: ...
+
+
 @admin.display(description="user", ordering="user__email")
-def user_email(obj: Any) -> str:
+def user_email(obj: OfUser) -> str:
     return obj.user.email or obj.user.get_username()
 
 
-class SyncLogEntryInline(admin.TabularInline):
+class SyncLogEntryInline(admin.TabularInline[SyncLogEntry, SyncSession]):
     model = SyncLogEntry
-    fields = ["created_at", "kind", "item_type", "side", "sf_id", "mailbox_id", "message"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "item_type",
+        "side",
+        "sf_id",
+        "mailbox_id",
+        "message",
+    )
     extra = 0
     can_delete = False
     show_change_link = False
@@ -78,7 +110,7 @@ class SyncLogEntryInline(admin.TabularInline):
 
 
 @admin.register(SyncSession)
-class SyncSessionAdmin(ReadOnlyAdmin):
+class SyncSessionAdmin(ReadOnlyAdmin[SyncSession]):
     inlines = [SyncLogEntryInline]
     readonly_fields = ["counters_table"]
     exclude = ["counters", "progress"]
@@ -153,7 +185,7 @@ class SyncSessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SyncLogEntry)
-class SyncLogEntryAdmin(ReadOnlyAdmin):
+class SyncLogEntryAdmin(ReadOnlyAdmin[SyncLogEntry]):
     list_display = ["created_at", user_email, "kind", "item_type", "side", "sf_id", "message"]
     list_filter = ["kind", "item_type", "side", "created_at"]
     search_fields = ["user__email", "sf_id", "mailbox_id", "message"]
@@ -192,12 +224,12 @@ class HasErrorsFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("yes", "Failing (error count > 0)")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SyncLink]) -> QuerySet[SyncLink]:
         return queryset.filter(error_count__gt=0) if self.value() == "yes" else queryset
 
 
 @admin.register(SyncLink)
-class SyncLinkAdmin(SupportActionsMixin, ReadOnlyAdmin):
+class SyncLinkAdmin(SupportActionsMixin, ReadOnlyAdmin[SyncLink]):
     """Synced pairs; filter State = "Deletion waiting for confirmation" for held deletions."""
 
     list_display = [
@@ -247,7 +279,7 @@ class SyncLinkAdmin(SupportActionsMixin, ReadOnlyAdmin):
             total += result.count
             if result.busy:
                 busy.add(str(user))
-            self.log_change(
+            log_user_change(
                 request, user, f"{verb} {result.count} held deletion(s) of {item_type}."
             )
         self.message_user(
@@ -265,14 +297,12 @@ class SyncLinkAdmin(SupportActionsMixin, ReadOnlyAdmin):
             )
 
 
-def _users(ids: set[int]) -> QuerySet:
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(pk__in=ids)
+def _users(ids: set[int]) -> QuerySet[User]:
+    return User.objects.filter(pk__in=ids)
 
 
 @admin.register(UserSyncState)
-class UserSyncStateAdmin(ReadOnlyAdmin):
+class UserSyncStateAdmin(ReadOnlyAdmin[UserSyncState]):
     list_display = [
         user_email, "paused", "pause_reason", "consecutive_failures", "next_due_at", "idle_streak",
         "problem_kind", "problem_notified_at", "claimed_until",
@@ -298,16 +328,18 @@ class UserSyncStateAdmin(ReadOnlyAdmin):
     def resume(self, request: HttpRequest, queryset: QuerySet[UserSyncState]) -> None:
         self._set_paused(request, queryset, False)
 
-    def _set_paused(self, request: HttpRequest, queryset: QuerySet, paused: bool) -> None:
+    def _set_paused(
+        self, request: HttpRequest, queryset: QuerySet[UserSyncState], paused: bool
+    ) -> None:
         changed = 0
         for state in queryset.select_related("user"):
             if support.do_set_paused(state.user, paused):
-                self.log_change(request, state.user, "Paused syncing." if paused else "Resumed.")
+                log_user_change(request, state.user, "Paused syncing." if paused else "Resumed.")
                 changed += 1
         self.message_user(request, f"{changed} user(s) {'paused' if paused else 'resumed'}.")
 
 
-class UserSupportActions(SupportActionsMixin):
+class UserSupportActions(SupportActionsMixin, admin.ModelAdmin[User]):
     """The support desk's actions on the user list (accounts.admin.UserAdmin)."""
 
     support_actions = [
@@ -319,7 +351,7 @@ class UserSupportActions(SupportActionsMixin):
     ]
 
     @admin.action(description="Sync now (queue a session)", permissions=["support"])
-    def support_sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def support_sync_now(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             support.do_sync_now(user)
             self.log_change(request, user, "Sync now: queued a session (support).")
@@ -329,7 +361,7 @@ class UserSupportActions(SupportActionsMixin):
         description="Rebuild (forget cursors: the next session re-verifies every link)",
         permissions=["support"],
     )
-    def support_rebuild(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def support_rebuild(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             cursors = support.do_rebuild(user)
             self.log_change(
@@ -338,14 +370,14 @@ class UserSupportActions(SupportActionsMixin):
         self.message_user(request, f"Rebuild set up for {len(queryset)} user(s).")
 
     @admin.action(description="Pause scheduled syncs", permissions=["support"])
-    def support_pause(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def support_pause(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         self._pause(request, queryset, True)
 
     @admin.action(description="Resume scheduled syncs", permissions=["support"])
-    def support_resume(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def support_resume(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         self._pause(request, queryset, False)
 
-    def _pause(self, request: HttpRequest, queryset: QuerySet, paused: bool) -> None:
+    def _pause(self, request: HttpRequest, queryset: QuerySet[User], paused: bool) -> None:
         changed = 0
         for user in queryset:
             if support.do_set_paused(user, paused):
@@ -357,7 +389,7 @@ class UserSupportActions(SupportActionsMixin):
         description="Disconnect all connections (revoke and forget tokens)",
         permissions=["support"],
     )
-    def support_disconnect(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def support_disconnect(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         total = 0
         for user in queryset:
             done = support.do_disconnect(user)
@@ -369,7 +401,7 @@ class UserSupportActions(SupportActionsMixin):
 
 
 @admin.register(ItemLedgerEntry)
-class ItemLedgerEntryAdmin(ReadOnlyAdmin):
+class ItemLedgerEntryAdmin(ReadOnlyAdmin[ItemLedgerEntry]):
     """What each session did per item, or which rule kept it out (kept 90 days)."""
 
     list_display = [

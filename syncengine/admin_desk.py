@@ -12,9 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+
+from accounts.models import User
 
 from . import ledger_query, status, support
 from .models import SyncLink, SyncSession
@@ -47,14 +49,14 @@ DESK_ACTIONS: dict[str, tuple[str, str, bool]] = {
 }
 
 
-class SupportDeskMixin:
-    """Mixed into accounts.admin.UserAdmin (a ModelAdmin)."""
+class SupportDeskMixin(admin.ModelAdmin[User]):
+    """Mixed into accounts.admin.UserAdmin (the ModelAdmin of User)."""
 
     desk_readonly = ["desk_sync_state", "recent_sessions", "held_deletions", "explain_search"]
     desk_fieldset = ("Sync desk", {"fields": desk_readonly})
 
-    def get_urls(self) -> list[Any]:
-        site = self.admin_site  # type: ignore[attr-defined]
+    def get_urls(self) -> list[URLPattern]:
+        site = self.admin_site
         urls = [
             path(
                 "<int:user_id>/desk/<str:action>/",
@@ -67,7 +69,7 @@ class SupportDeskMixin:
                 name="accounts_user_explain",
             ),
         ]
-        return urls + super().get_urls()  # type: ignore[misc]
+        return urls + super().get_urls()
 
     # -- the panels ------------------------------------------------------------------------
 
@@ -189,7 +191,7 @@ class SupportDeskMixin:
                 self._run(request, user, action, reason)
                 return HttpResponseRedirect(back)
         context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            **self.admin_site.each_context(request),
             "title": f"{label}: {user.email}",
             "target": user,
             "action": action,
@@ -198,12 +200,12 @@ class SupportDeskMixin:
             "destructive": destructive,
             "error": error,
             "back": back,
-            "opts": self.model._meta,  # type: ignore[attr-defined]
+            "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/relay/desk_confirm.html", context)
 
-    def _run(self, request: HttpRequest, user: Any, action: str, reason: str) -> None:
-        log = self.log_change  # type: ignore[attr-defined]
+    def _run(self, request: HttpRequest, user: User, action: str, reason: str) -> None:
+        log = self.log_change
         if action == "sync_now":
             support.do_sync_now(user)
             log(request, user, "Sync now: queued a session (support).")
@@ -219,7 +221,7 @@ class SupportDeskMixin:
             done = support.do_disconnect(user)
             names = ", ".join(c.get_provider_display() for c in done) or "nothing"
             log(request, user, f"Disconnected {names}.")
-        self.message_user(request, f"{DESK_ACTIONS[action][0]}: done.", messages.SUCCESS)  # type: ignore[attr-defined]
+        self.message_user(request, f"{DESK_ACTIONS[action][0]}: done.", messages.SUCCESS)
 
     def desk_explain_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
         from accounts.providers.errors import ProviderError
@@ -234,27 +236,27 @@ class SupportDeskMixin:
         if query:
             try:
                 answers = ledger_query.search(user, query)
-                if not answers and lookup in ItemType:
+                if not answers and lookup in ledger_query.ITEM_TYPES:
                     answers = ledger_query.lookup_in_salesforce(user, query, ItemType(lookup))
             except ledger_query.BadQuery as exc:
                 error = str(exc)
             except ProviderError as exc:
                 error = f"Salesforce did not answer the lookup: {exc}"
         context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            **self.admin_site.each_context(request),
             "title": f"Why (not) synced? {user.email}",
             "target": user,
             "query": query,
             "answers": answers,
             "error": error,
             "back": reverse("admin:accounts_user_change", args=[user.pk]),
-            "opts": self.model._meta,  # type: ignore[attr-defined]
+            "opts": self.model._meta,
             "lookup_types": [(t.value, t.value.title()) for t in ledger_query.ITEM_TYPES],
         }
         return TemplateResponse(request, "admin/relay/desk_explain.html", context)
 
 
-def _needs_reconnect(user: Any) -> str:
+def _needs_reconnect(user: User) -> str:
     from accounts.models import Connection
 
     bad = Connection.objects.filter(user=user, status=Connection.Status.NEEDS_RECONNECT)

@@ -45,10 +45,12 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 
+from accounts.models import Connection, User
+from syncsettings.models import SyncSettings
 from syncsettings.services import blocklist_for, own_addresses
 
 from .emails.blocklist import Blocklist, normalize_address
@@ -65,14 +67,34 @@ from .emails.logging_plan import (
     plan,
 )
 from .emails.records import Address, Attachment, EmailRecord
-from .mailboxes.base import ContainerRef, MailboxChanges
+from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxChanges, MailboxKind
 from .models import LoggedEmail, SyncCursor, SyncLogEntry, SyncSession
+from .salesforce.adapter import SalesforceAdapter
 from .salesforce.email import LogResult, SalesforceEmailAdapter
 
 EMAIL = "email"
 UP = "up"
 ENHANCED_CURSOR = "salesforce:enhanced_email"
 ALL_FEEDS = feeds_for(True)
+
+
+class SessionStack(Protocol):
+    """What the email step uses of session.Stack (session.py imports this module)."""
+
+    @property
+    def sf(self) -> SalesforceAdapter: ...
+    @property
+    def mailbox(self) -> MailboxAdapter: ...
+    @property
+    def kind(self) -> MailboxKind: ...
+    @property
+    def containers(self) -> Mapping[str, ContainerRef]: ...
+    @property
+    def settings(self) -> SyncSettings: ...
+    @property
+    def mailbox_connection(self) -> Connection: ...
+    @property
+    def me(self) -> str: ...
 
 
 def mail_cursor(kind: str, feed: str) -> str:
@@ -83,10 +105,10 @@ def mail_cursor(kind: str, feed: str) -> str:
 class EmailStep:
     def __init__(
         self,
-        user: Any,
+        user: User,
         session: SyncSession,
         now: dt.datetime,
-        stack: Any,
+        stack: SessionStack,
         cursors: Mapping[str, str],
         counters: Any,
     ) -> None:
@@ -155,7 +177,7 @@ class EmailStep:
 
         stack = self.stack
         sfe = SalesforceEmailAdapter(
-            stack.sf._call,
+            stack.sf.call,
             stack.me,
             stack.sf.api_version,
             clock=stack.sf.clock,
@@ -366,7 +388,7 @@ class EmailStep:
             self.cursors.pop(name, None)
 
 
-def write_rows(user: Any, rows: Mapping[str, Mapping[str, Any]]) -> None:
+def write_rows(user: User, rows: Mapping[str, Mapping[str, Any]]) -> None:
     """The LoggedEmail rows of one session, in one transaction."""
     if not rows:
         return

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.db import transaction
 from django.db.models import F
+
+from accounts.models import User
 
 from . import intents
 from .faults import AFTER_LINK, AFTER_MARKER, AFTER_WRITE, BEFORE_WRITE, fault_point
@@ -57,13 +59,48 @@ from .planner import (
 from .planner.actions import EXECUTION_STAGES, stage_of
 from .records_io import ROLE, SOBJECT, sf_payload, sf_written
 from .salesforce.adapter import SalesforceAdapter
+from .salesforce.types import WriteResult as SfWriteResult
 
 DOWN, UP = "down", "up"
 COUNTER_KEYS = ("created", "updated", "deleted", "restored", "skipped", "conflicts", "errors")
 
 
+class Outcome(Protocol):
+    """One write's result, from either side (mailbox or Salesforce WriteResult)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+
+_Action = TypeVar("_Action")
+_Result = TypeVar("_Result", bound=Outcome)
+
+
+def _refused(result: Outcome) -> bool:
+    return not result.ok
+
+
+def _updated(_: object) -> str:
+    return "updated"
+
+
+def _deleted(_: object) -> str:
+    return "deleted"
+
+
+def _refused_unless_gone(result: SfWriteResult) -> bool:
+    """A deletion of a record already gone from Salesforce did what it was asked."""
+    return not result.ok and not result.gone
+
+
+def _pair_ids(
+    a: UpdateMailbox | UpdateSalesforce | LinkPair | DeleteMailbox | DeleteSalesforce,
+) -> tuple[str, str]:
+    return a.sf_id or "", a.mailbox_id
+
+
 def drop_link(
-    user: Any, item_type: ItemType, *, sf_id: str | None = None, mailbox_id: str | None = None
+    user: User, item_type: ItemType, *, sf_id: str | None = None, mailbox_id: str | None = None
 ) -> None:
     rows = SyncLink.objects.filter(user=user, item_type=item_type)
     if sf_id is not None:
@@ -85,7 +122,7 @@ class Counters:
 
 @dataclass
 class Executor:
-    user: Any
+    user: User
     session: SyncSession
     item_type: ItemType
     sf: SalesforceAdapter
@@ -162,7 +199,7 @@ class Executor:
         )
 
     def item_error(
-        self, direction: str, result: Any, sf_id: str = "", mailbox_id: str = ""
+        self, direction: str, result: Outcome, sf_id: str = "", mailbox_id: str = ""
     ) -> None:
         message = getattr(result, "message", None) or getattr(result, "error", "") or "failed"
         code = getattr(result, "error_code", None) or getattr(result, "status", "")
@@ -180,6 +217,30 @@ class Executor:
         rows = SyncLink.objects.filter(user=self.user, item_type=self.item_type)
         rows = rows.filter(sf_id=sf_id) if sf_id else rows.filter(mailbox_id=mailbox_id)
         rows.update(error_count=F("error_count") + 1, last_error=str(message)[:2000])
+
+    def _written(
+        self,
+        direction: str,
+        actions: Sequence[_Action],
+        results: Sequence[_Result],
+        ids: Callable[[_Action], tuple[str, str]],
+        counter: Callable[[_Action], str],
+        refused: Callable[[_Result], bool] = _refused,
+        on_refused: Callable[[int], None] | None = None,
+    ) -> Iterator[tuple[int, _Action, _Result]]:
+        """The one result loop of every write: a refused write is an item error (counted,
+        logged, noted on its link) after `on_refused(index)`; an accepted one marks the run
+        changed, is counted under `counter(action)` and is yielded with its index."""
+        for i, (a, result) in enumerate(zip(actions, results, strict=True)):
+            if refused(result):
+                if on_refused is not None:
+                    on_refused(i)
+                sf_id, mailbox_id = ids(a)
+                self.item_error(direction, result, sf_id, mailbox_id)
+                continue
+            self.changed = True
+            self.counters.add(self.item_type, direction, counter(a))
+            yield i, a, result
 
     def _readback_hash(self, result: WriteResult, fields: Mapping[str, Any]) -> str:
         if result.item:
@@ -344,12 +405,8 @@ class Executor:
 
     def _update_mailbox(self, actions: list[UpdateMailbox]) -> None:
         changes = self._update_payloads([(a.mailbox_id, a.sf_id, a.fields) for a in actions])
-        for a, result in zip(actions, self._mailbox_update(changes), strict=True):
-            if not result.ok:
-                self.item_error(DOWN, result, a.sf_id, a.mailbox_id)
-                continue
-            self.changed = True
-            self.counters.add(self.item_type, DOWN, "updated")
+        results = self._mailbox_update(changes)
+        for _, a, result in self._written(DOWN, actions, results, _pair_ids, _updated):
             self.save(
                 a.sf_id,
                 mailbox_id=a.mailbox_id,
@@ -374,15 +431,17 @@ class Executor:
         self._fault(BEFORE_WRITE, "create_mailbox")
         results = self.mailbox.create(self.role, payloads, self.containers)
         self._fault(AFTER_WRITE, "create_mailbox")
-        for i, (a, result, intent) in enumerate(zip(actions, results, pending, strict=True)):
-            if not result.ok:
-                intents.drop([intent])  # refused: nothing was created
-                self.item_error(DOWN, result, a.sf_id)
-                continue
-            self.changed = True
+        for i, a, result in self._written(
+            DOWN,
+            actions,
+            results,
+            lambda a: (a.sf_id, ""),
+            lambda a: "restored" if isinstance(a, RestoreMailbox) else "created",
+            on_refused=lambda i: intents.drop([pending[i]]),  # refused: nothing was created
+        ):
+            intent = pending[i]
             self.created_mailbox_ids.append(result.id)
             restore = isinstance(a, RestoreMailbox)
-            self.counters.add(self.item_type, DOWN, "restored" if restore else "created")
             values: dict[str, Any] = {
                 "mailbox_id": result.id,
                 "sf_hash": a.sf_hash,
@@ -402,12 +461,7 @@ class Executor:
 
     def _delete_mailbox(self, actions: list[DeleteMailbox]) -> None:
         results = self.mailbox.delete(self.role, [a.mailbox_id for a in actions])
-        for a, result in zip(actions, results, strict=True):
-            if not result.ok:
-                self.item_error(DOWN, result, a.sf_id or "", a.mailbox_id)
-                continue
-            self.changed = True
-            self.counters.add(self.item_type, DOWN, "deleted")
+        for _, a, _ in self._written(DOWN, actions, results, _pair_ids, _deleted):
             drop_link(self.user, self.item_type, mailbox_id=a.mailbox_id)
 
     # -- Salesforce writes -----------------------------------------------------------------
@@ -415,12 +469,7 @@ class Executor:
     def _update_salesforce(self, actions: list[UpdateSalesforce]) -> None:
         records = [{"Id": a.sf_id, **sf_payload(self.item_type, a.fields)} for a in actions]
         results = self.sf.update(self.sobject, records) if records else []
-        for a, result in zip(actions, results, strict=True):
-            if not result.ok:
-                self.item_error(UP, result, a.sf_id, a.mailbox_id)
-                continue
-            self.changed = True
-            self.counters.add(self.item_type, UP, "updated")
+        for _, a, _ in self._written(UP, actions, results, _pair_ids, _updated):
             link = self.links.get(a.sf_id)
             sf_hash, facts = self._facts_after_sf_write(
                 a.sf_id, a.fields, link.sf_facts if link else None
@@ -457,15 +506,17 @@ class Executor:
         results = self.sf.create(self.sobject, records)
         self._fault(AFTER_WRITE, "create_salesforce")
         markers, linked = [], []
-        for i, (a, s, result, intent) in enumerate(
-            zip(actions, sent, results, pending, strict=True)
+        for i, a, result in self._written(
+            UP,
+            actions,
+            results,
+            lambda a: (a.replaces_sf_id or "", a.mailbox_id),
+            lambda a: "restored" if a.replaces_sf_id else "created",
+            refused=lambda result: not result.ok or not result.id,
+            on_refused=lambda i: intents.drop([pending[i]]),  # refused: nothing was created
         ):
-            if not result.ok or not result.id:
-                intents.drop([intent])  # refused: nothing was created
-                self.item_error(UP, result, a.replaces_sf_id or "", a.mailbox_id)
-                continue
-            self.changed = True
-            self.counters.add(self.item_type, UP, "restored" if a.replaces_sf_id else "created")
+            s, intent = sent[i], pending[i]
+            assert result.id  # refused above when Salesforce gave no id
             sf_hash, facts = self._facts_after_sf_write(result.id, a.fields, None)
             with transaction.atomic():
                 self.save(
@@ -489,12 +540,8 @@ class Executor:
 
     def _delete_salesforce(self, actions: list[DeleteSalesforce]) -> None:
         results = self.sf.delete([a.sf_id for a in actions])
-        for a, result in zip(actions, results, strict=True):
-            if not result.ok and not result.gone:
-                self.item_error(UP, result, a.sf_id, a.mailbox_id)
-                continue
-            self.changed = True
-            self.counters.add(self.item_type, UP, "deleted")
+        refused = _refused_unless_gone
+        for _, a, _ in self._written(UP, actions, results, _pair_ids, _deleted, refused=refused):
             drop_link(self.user, self.item_type, sf_id=a.sf_id)
 
     # -- pairs -------------------------------------------------------------------------------
@@ -505,23 +552,14 @@ class Executor:
         quiet = [a for a in actions if a.write_to is None]
 
         changes = self._update_payloads([(a.mailbox_id, a.sf_id, a.fields) for a in to_mailbox])
-        for a, result in zip(to_mailbox, self._mailbox_update(changes), strict=True):
-            if not result.ok:
-                self.item_error(DOWN, result, a.sf_id, a.mailbox_id)
-                continue
-            self.changed = True
-            self.counters.add(self.item_type, DOWN, "updated")
+        results = self._mailbox_update(changes)
+        for _, a, result in self._written(DOWN, to_mailbox, results, _pair_ids, _updated):
             self._save_pair(a, a.sf_hash, self._readback_hash(result, a.fields), a.sf_facts)
 
         records = [{"Id": a.sf_id, **sf_payload(self.item_type, a.fields)} for a in to_sf]
-        results = self.sf.update(self.sobject, records) if records else []
+        sf_results = self.sf.update(self.sobject, records) if records else []
         markers = []
-        for a, result in zip(to_sf, results, strict=True):
-            if not result.ok:
-                self.item_error(UP, result, a.sf_id, a.mailbox_id)
-                continue
-            self.changed = True
-            self.counters.add(self.item_type, UP, "updated")
+        for _, a, _ in self._written(UP, to_sf, sf_results, _pair_ids, _updated):
             sf_hash, facts = self._facts_after_sf_write(a.sf_id, a.fields, a.sf_facts)
             self._save_pair(a, sf_hash, a.mailbox_hash, facts)
             markers.append(a)

@@ -3,12 +3,12 @@ import: the settings pages depend on this, the engine depends on the settings)."
 
 from __future__ import annotations
 
-from typing import Any
+from accounts.models import User
 
 from .models import SyncSession
 
 
-def last_sync_summary(user: Any) -> str | None:
+def last_sync_summary(user: User) -> str | None:
     session = (
         SyncSession.objects.filter(user=user).exclude(status=SyncSession.Status.RUNNING).first()
     )

@@ -29,6 +29,8 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.models import User
+
 from .link_store import decode_fields, encode_facts, encode_fields, write_link
 from .models import SyncLink, WriteIntent
 from .planner import ItemType, match_key
@@ -55,7 +57,7 @@ class Sent:
 
 
 def record(
-    user: Any, item_type: ItemType, target: str, sent: Sequence[Sent], now: dt.datetime
+    user: User, item_type: ItemType, target: str, sent: Sequence[Sent], now: dt.datetime
 ) -> list[WriteIntent]:
     """Store the intents durably (committed before the create is sent)."""
     rows = [
@@ -88,11 +90,11 @@ def mark_created(intent: WriteIntent, created_id: str) -> None:
     WriteIntent.objects.filter(pk=intent.pk).update(created_id=created_id)
 
 
-def has_pending(user: Any, item_type: ItemType) -> bool:
+def has_pending(user: User, item_type: ItemType) -> bool:
     return WriteIntent.objects.filter(user=user, item_type=str(item_type)).exists()
 
 
-def pending_types(user: Any) -> set[str]:
+def pending_types(user: User) -> set[str]:
     """The item types with unsettled creates, in one query (a session asks once)."""
     return set(WriteIntent.objects.filter(user=user).values_list("item_type", flat=True))
 
@@ -117,7 +119,7 @@ def type_rows(item_type: ItemType, batch: ChangeBatch) -> list[Mapping[str, Any]
 
 
 def resolve(
-    user: Any,
+    user: User,
     item_type: ItemType,
     batch: ChangeBatch,
     now: dt.datetime,
@@ -224,7 +226,7 @@ def _most_alike(
 
 
 def _link(
-    user: Any, item_type: ItemType, intent: WriteIntent, found: SalesforceRecord, now: dt.datetime
+    user: User, item_type: ItemType, intent: WriteIntent, found: SalesforceRecord, now: dt.datetime
 ) -> None:
     """The link the lost create would have written: the hashes of what was sent, so an
     edit made since on either side is planned as an edit."""

@@ -17,9 +17,9 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Connection
+from accounts.models import Connection, User
 
-from .models import ItemType, SyncLink, SyncLogEntry, SyncSession
+from .models import ITEM_TYPE_LABELS, SyncLink, SyncLogEntry, SyncSession
 
 # Log entries older than this do not make an issue (SPEC §6 retries emails for 30 days).
 WINDOW = dt.timedelta(days=30)
@@ -46,10 +46,7 @@ class ItemIssue:
 
     @property
     def item_type_label(self) -> str:
-        try:
-            return ItemType(self.item_type).label
-        except ValueError:
-            return self.item_type or "Item"
+        return ITEM_TYPE_LABELS.get(self.item_type) or self.item_type or "Item"
 
     @property
     def side_label(self) -> str:
@@ -86,7 +83,7 @@ def _key(item_type: str, sf_id: str, mailbox_id: str) -> tuple[str, str, str]:
     return (item_type, "sf", sf_id) if sf_id else (item_type, "mb", mailbox_id)
 
 
-def item_issues(user: Any, now: dt.datetime | None = None) -> list[ItemIssue]:
+def item_issues(user: User, now: dt.datetime | None = None) -> list[ItemIssue]:
     now = now or timezone.now()
     entries = list(
         SyncLogEntry.objects.filter(
@@ -135,7 +132,7 @@ def item_issues(user: Any, now: dt.datetime | None = None) -> list[ItemIssue]:
     return issues[:MAX_ITEMS]
 
 
-def _unlinked_issues(user: Any, entries: list[SyncLogEntry]) -> list[ItemIssue]:
+def _unlinked_issues(user: User, entries: list[SyncLogEntry]) -> list[ItemIssue]:
     groups: dict[tuple[str, str, str], list[SyncLogEntry]] = {}
     for entry in entries:
         groups.setdefault(_key(entry.item_type, entry.sf_id, entry.mailbox_id), []).append(entry)
@@ -174,7 +171,7 @@ def _unlinked_issues(user: Any, entries: list[SyncLogEntry]) -> list[ItemIssue]:
     return out
 
 
-def connection_issues(user: Any) -> list[Connection]:
+def connection_issues(user: User) -> list[Connection]:
     return list(
         Connection.objects.filter(user=user)
         .exclude(status=Connection.Status.ACTIVE)
@@ -182,7 +179,7 @@ def connection_issues(user: Any) -> list[Connection]:
     )
 
 
-def session_problems(user: Any) -> list[str]:
+def session_problems(user: User) -> list[str]:
     """The problems the user's last session that ran through reported."""
     last = (
         SyncSession.objects.filter(user=user, status__in=RAN_THROUGH)
@@ -195,7 +192,7 @@ def session_problems(user: Any) -> list[str]:
     return list(dict.fromkeys(entries.order_by("pk").values_list("message", flat=True)))
 
 
-def issues_for(user: Any) -> Issues:
+def issues_for(user: User) -> Issues:
     return Issues(
         items=item_issues(user),
         connections=connection_issues(user),

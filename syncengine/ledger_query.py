@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Connection
+from accounts.models import Connection, User
 from syncsettings.models import SyncSettings
 
 from .explain import ACTED_ON, Verdict, explain
@@ -64,7 +64,7 @@ def clean_query(query: str) -> str:
     return text
 
 
-def rules_for_user(user: Any, linked_contact_ids: Iterable[str] = ()) -> SyncRules:
+def rules_for_user(user: User, linked_contact_ids: Iterable[str] = ()) -> SyncRules:
     """The user's rules as the last session applied them. Without an API call the view's
     membership is unknown: a linked contact counts as a member (a session removes those that
     leave), and what the session saw of the others is in the ledger."""
@@ -90,7 +90,7 @@ def _iso(when: dt.datetime | None) -> str | None:
     return when.astimezone(dt.UTC).isoformat() if when else None
 
 
-def search(user: Any, query: str, *, limit: int = MAX_RESULTS) -> list[ItemAnswer]:
+def search(user: User, query: str, *, limit: int = MAX_RESULTS) -> list[ItemAnswer]:
     """Every linked item or ledger item of `user` whose name, email, subject or id matches."""
     text = clean_query(query)
     id_match = Q(sf_id=text) | Q(mailbox_id=text)
@@ -120,7 +120,7 @@ def session_items(session: Any, **filters: str) -> list[ItemLedgerEntry]:
 
 
 def answers(
-    user: Any,
+    user: User,
     links: list[SyncLink],
     ledger_keys: Iterable[tuple[str, str, str]],
     limit: int = MAX_RESULTS,
@@ -152,7 +152,7 @@ def answers(
 
 
 def _latest_entries(
-    user: Any, keys: list[tuple[str, str, str]]
+    user: User, keys: list[tuple[str, str, str]]
 ) -> dict[tuple[str, str], ItemLedgerEntry]:
     sf_ids = {k[1] for k in keys if k[1]}
     mailbox_ids = {k[2] for k in keys if k[2]}
@@ -228,7 +228,7 @@ def _like(text: str) -> str:
     return f"'%{escaped}%'"
 
 
-def lookup_in_salesforce(user: Any, query: str, item_type: ItemType) -> list[ItemAnswer]:
+def lookup_in_salesforce(user: User, query: str, item_type: ItemType) -> list[ItemAnswer]:
     """A user-initiated read of Salesforce for records matching `query` that Relay never
     saw, each explained with the user's rules: one API call (events owned by others: one
     more for the user's invitations). Raises ProviderError subclasses like any read."""

@@ -15,6 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.fields.json import KT
 
+from accounts.models import User
+
 from .models import SyncLink
 from .planner import ItemType, LinkState, LinkStatus, Origin, SalesforceFacts
 
@@ -85,13 +87,13 @@ def link_state(row: SyncLink) -> LinkState:
     )
 
 
-def load_links(user: Any, item_type: ItemType) -> dict[str, SyncLink]:
+def load_links(user: User, item_type: ItemType) -> dict[str, SyncLink]:
     """Every link row of the type, by Salesforce id."""
     rows = SyncLink.objects.filter(user=user, item_type=str(item_type))
     return {row.sf_id: row for row in rows}
 
 
-def has_pending_links(user: Any, item_type: ItemType) -> bool:
+def has_pending_links(user: User, item_type: ItemType) -> bool:
     """Some link holds a Salesforce change not yet synced down (LinkState.sf_pending):
     the facts' content hash differs from the hash last written to the mailbox."""
     return (
@@ -103,7 +105,7 @@ def has_pending_links(user: Any, item_type: ItemType) -> bool:
     )
 
 
-def write_link(user: Any, item_type: ItemType, sf_id: str, **values: Any) -> None:
+def write_link(user: User, item_type: ItemType, sf_id: str, **values: Any) -> None:
     """Create or update the link of `sf_id` (`values["match_sf_id"]`: the row to move)."""
     match = values.pop("match_sf_id", None) or sf_id
     if values.get("state", SyncLink.State.HELD_DELETION) != SyncLink.State.HELD_DELETION:

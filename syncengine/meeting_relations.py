@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from accounts.models import Connection
+from accounts.models import Connection, User
 from syncsettings.services import blocklist_for, own_addresses
 
-from .executor import write_link
-from .link_store import encode_fields
+from .link_store import encode_fields, write_link
+from .mailboxes.base import MailboxCodec
 from .mappers.people import MailboxPeople, people_hash
 from .models import SyncLink
 from .planner import ItemType
@@ -40,7 +40,7 @@ def _linkable(people: MailboxPeople, own: set[str], blocklist: Any) -> bool:
 
 
 def relate_meetings(
-    user: Any,
+    user: User,
     sf: Any,
     codec: Any,
     raw_items: Mapping[str, Mapping[str, Any]],
@@ -100,7 +100,9 @@ def relate_meetings(
 # --- one meeting, one Salesforce event ---------------------------------------------------
 
 
-def adopt_shared_meetings(user: Any, org_id: str, codec: Any, items: list[dict[str, Any]]) -> int:
+def adopt_shared_meetings(
+    user: User, org_id: str, codec: MailboxCodec, items: list[dict[str, Any]]
+) -> int:
     """Link this user's unlinked mailbox events to the Salesforce event another Relay user
     of the same org already linked for the same meeting (iCalendar UID), before planning,
     so the planner neither creates a second Salesforce event nor a second mailbox copy.
@@ -140,10 +142,10 @@ def adopt_shared_meetings(user: Any, org_id: str, codec: Any, items: list[dict[s
     )
     adopted = 0
     for uid, sf_id in theirs:
-        item = by_uid.pop(uid, None)
-        if item is None or sf_id in mine:
+        unlinked = by_uid.pop(uid, None)
+        if unlinked is None or sf_id in mine:
             continue
-        record = codec.record(ItemType.EVENT, item)
+        record = codec.record(ItemType.EVENT, unlinked)
         write_link(
             user,
             ItemType.EVENT,

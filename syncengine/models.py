@@ -5,12 +5,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from .mappers.canonical import ItemType
 
-class ItemType(models.TextChoices):
-    CONTACT = "contact", "Contact"
-    TASK = "task", "Task"
-    EVENT = "event", "Calendar event"
-    EMAIL = "email", "Email"
+# What people read for each item type in these tables. The values are the canonical
+# ItemType's; email is logged to Salesforce, not synced both ways, so it is a value of
+# these columns without being a canonical item type.
+EMAIL = "email"
+ITEM_TYPE_LABELS: dict[str, str] = {
+    ItemType.CONTACT: "Contact",
+    ItemType.TASK: "Task",
+    ItemType.EVENT: "Calendar event",
+    EMAIL: "Email",
+}
+ITEM_TYPE_CHOICES = [(str(value), label) for value, label in ITEM_TYPE_LABELS.items()]
 
 
 class HeldDecision(models.TextChoices):
@@ -35,7 +42,7 @@ class SyncLink(models.Model):
         HELD_DELETION = "held_deletion", "Deletion waiting for confirmation"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    item_type = models.CharField(max_length=16, choices=ItemType.choices)
+    item_type = models.CharField(max_length=16, choices=ITEM_TYPE_CHOICES)
     sf_id = models.CharField(max_length=18)
     mailbox_id = models.CharField(max_length=512)
     mailbox_version = models.CharField(max_length=256, blank=True)
@@ -96,7 +103,7 @@ class WriteIntent(models.Model):
         MAILBOX = "mailbox", "A mailbox item"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    item_type = models.CharField(max_length=16, choices=ItemType.choices)
+    item_type = models.CharField(max_length=16, choices=ITEM_TYPE_CHOICES)
     target = models.CharField(max_length=16, choices=Target.choices)
     # The id on the side the content came from: the mailbox item's for a Salesforce
     # create, the Salesforce record's for a mailbox create.
@@ -222,7 +229,7 @@ class SyncLogEntry(models.Model):
 
     session = models.ForeignKey(SyncSession, on_delete=models.CASCADE, related_name="log")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    item_type = models.CharField(max_length=16, choices=ItemType.choices, blank=True)
+    item_type = models.CharField(max_length=16, choices=ITEM_TYPE_CHOICES, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     side = models.CharField(max_length=16, blank=True)
     sf_id = models.CharField(max_length=18, blank=True)
@@ -339,7 +346,7 @@ class ItemLedgerEntry(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     session = models.ForeignKey(SyncSession, on_delete=models.CASCADE, related_name="items")
-    item_type = models.CharField(max_length=16, choices=ItemType.choices)
+    item_type = models.CharField(max_length=16, choices=ITEM_TYPE_CHOICES)
     sf_id = models.CharField(max_length=18, blank=True)
     mailbox_id = models.CharField(max_length=512, blank=True)
     name = models.CharField(max_length=200, blank=True)  # contact name/email, a subject

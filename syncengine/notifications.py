@@ -11,7 +11,6 @@ Mails are plain text, name no token, and link to the Issues page.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -19,7 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Connection
+from accounts.models import Connection, User
 
 from .models import SyncSession, UserSyncState
 
@@ -40,7 +39,7 @@ def issues_url() -> str:
     return base.rstrip("/") + reverse("syncengine:issues")
 
 
-def reconnect_needed(user: Any) -> list[Connection]:
+def reconnect_needed(user: User) -> list[Connection]:
     return list(
         Connection.objects.filter(user=user, status=Connection.Status.NEEDS_RECONNECT).order_by(
             "side"
@@ -48,7 +47,7 @@ def reconnect_needed(user: Any) -> list[Connection]:
     )
 
 
-def current_problem(user: Any, state: UserSyncState) -> str:
+def current_problem(user: User, state: UserSyncState) -> str:
     if reconnect_needed(user):
         return RECONNECT
     if state.consecutive_failures >= FAILED_SESSIONS_BEFORE_EMAIL:
@@ -56,7 +55,7 @@ def current_problem(user: Any, state: UserSyncState) -> str:
     return ""
 
 
-def notify_after_session(user: Any, session: SyncSession) -> str:
+def notify_after_session(user: User, session: SyncSession) -> str:
     """Send the episode's first or last email if this session starts or ends one.
 
     Returns what was sent ("reconnect", "failures", "recovered") or "" for nothing."""
@@ -83,7 +82,7 @@ def notify_after_session(user: Any, session: SyncSession) -> str:
     return sent
 
 
-def _send(user: Any, what: str, session: SyncSession) -> None:
+def _send(user: User, what: str, session: SyncSession) -> None:
     if not user.email:
         return
     subject, body = _compose(user, what, session)
@@ -93,7 +92,7 @@ def _send(user: Any, what: str, session: SyncSession) -> None:
         logger.exception("could not email user %s about %s", user.pk, what)
 
 
-def _compose(user: Any, what: str, session: SyncSession) -> tuple[str, str]:
+def _compose(user: User, what: str, session: SyncSession) -> tuple[str, str]:
     link = issues_url()
     if what == RECONNECT:
         lines = [

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from accounts.models import User
+
 from .link_store import decode_fields
 from .mappers.people import salesforce_block, with_salesforce_block
 from .models import SyncLink
@@ -47,7 +49,7 @@ def _changed_events(batch: ChangeBatch) -> set[str]:
 
 
 def refresh_blocks(
-    user: Any,
+    user: User,
     sf: Any,
     mailbox: Any,
     codec: Any,
@@ -75,8 +77,8 @@ def refresh_blocks(
     relations = SalesforceRelations(sf)
     current: dict[str, dict[str, Any]] = {}
     for chunk in chunks([row.sf_id for row in rows], IN_CHUNK):
-        ids = ", ".join(f"'{check_id(i)}'" for i in chunk)
-        for event in sf.query(soql(["Id", "WhoId", "WhatId"], "Event", [f"Id IN ({ids})"])):
+        in_ids = ", ".join(f"'{check_id(i)}'" for i in chunk)
+        for event in sf.query(soql(["Id", "WhoId", "WhatId"], "Event", [f"Id IN ({in_ids})"])):
             current[event["Id"]] = event
     people = relations.people_of(list(current.values()))
     wanted: list[tuple[SyncLink, str, list[str], str | None]] = []

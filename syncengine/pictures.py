@@ -4,8 +4,13 @@ colours tell segments apart, so nothing depends on colour alone."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 BAR_WIDTH = 100.0  # percent of the SVG's width; the SVG scales to its container
 PATTERNS = ("solid", "hatch", "dots", "cross")
@@ -69,11 +74,9 @@ class DayBar:
         return f"{100 * self.api_calls / self.org_limit:.2f} %"
 
 
-def changes_chart(user, now=None) -> dict:
+def changes_chart(user: User, now: dt.datetime | None = None) -> dict[str, Any]:
     """Changes per day (local days) by direction, per type in the table, and the
     Salesforce API calls per day, for the last 14 days."""
-    import datetime as dt
-
     from django.utils import timezone
 
     from .models import SyncSession
@@ -83,7 +86,7 @@ def changes_chart(user, now=None) -> dict:
     today = now.astimezone(zone).date()
     days = [today - dt.timedelta(days=CHART_DAYS - 1 - i) for i in range(CHART_DAYS)]
     start = dt.datetime.combine(days[0], dt.time(), zone)
-    totals = {d: {} for d in days}
+    totals: dict[dt.date, dict[tuple[str, str], int]] = {d: {} for d in days}
     calls = dict.fromkeys(days, 0)
     limits: dict[dt.date, int] = {}
     used: dict[dt.date, int] = {}

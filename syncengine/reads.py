@@ -355,7 +355,7 @@ class Reader:
 
     def _scope_read_due(self, item_type: ItemType) -> bool:
         if not self.rules.down_allowed(item_type):
-            stored = json.loads(self.cursors.get(f"scope:{item_type}") or "{}")
+            stored: dict[str, str] = json.loads(self.cursors.get(f"scope:{item_type}") or "{}")
             return stored.get("fp") != "off"
         today = local_date(self.now, self.rules.zone).isoformat()
         stored = json.loads(self.cursors.get(f"scope:{item_type}") or "{}")

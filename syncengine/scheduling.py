@@ -144,7 +144,7 @@ def base_interval() -> timedelta:
 
 
 def next_interval(idle_streak: int, base: timedelta = BASE_INTERVAL) -> timedelta:
-    return base * (2 ** min(idle_streak, MAX_IDLE_DOUBLINGS))
+    return base * int(2 ** min(idle_streak, MAX_IDLE_DOUBLINGS))  # int: int ** int is Any to mypy
 
 
 @transaction.atomic

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.models import User
+
 from . import scheduling
 from .history import last_sync_summary
 from .models import HeldDecision, SyncLink, SyncSession
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 
-def request_sync_now(user: Any, trigger: str = SyncSession.Trigger.MANUAL) -> bool:
+def request_sync_now(user: User, trigger: str = SyncSession.Trigger.MANUAL) -> bool:
     """ "Sync now", a settings save or support: back to 30 minutes and queue a session,
     once the request's transaction commits. Never a second task while one is queued or
     running for the user (that one reads every change anyway). True when one was queued."""
@@ -48,7 +50,7 @@ class HeldDecisionResult:
 
 
 def decide_held_deletions(
-    user: Any, decision: str, item_type: str | None = None
+    user: User, decision: str, item_type: str | None = None
 ) -> HeldDecisionResult:
     """Record Confirm or Discard on the user's held deletions (all types, or one) and queue
     the session that carries it out (syncengine.runs); nothing runs in the request."""

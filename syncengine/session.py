@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import Connection
+from accounts.models import Connection, User
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
 from accounts.providers.salesforce import SalesforceClient
 from syncsettings.models import SyncSettings
@@ -105,7 +105,7 @@ class Stack:
         return self.sf_connection.external_account_id
 
 
-def _connections(user: Any) -> tuple[Connection, Connection]:
+def _connections(user: User) -> tuple[Connection, Connection]:
     sf = Connection.objects.salesforce_for(user)
     mailbox = Connection.objects.mailbox_for(user)
     for label, conn in (("Salesforce", sf), ("mailbox", mailbox)):
@@ -120,7 +120,7 @@ def _connections(user: Any) -> tuple[Connection, Connection]:
     return sf, mailbox
 
 
-def build_stack(user: Any, now: dt.datetime | None = None) -> Stack:
+def build_stack(user: User, now: dt.datetime | None = None) -> Stack:
     """Adapters for the user's connections, and the mailbox containers (found or created
     once; stored ids are trusted without a call)."""
     sf_conn, mb_conn = _connections(user)
@@ -149,7 +149,7 @@ def build_stack(user: Any, now: dt.datetime | None = None) -> Stack:
 
 
 def store_containers(
-    user: Any, provider: str, containers: dict[str, ContainerRef], known: dict[str, str]
+    user: User, provider: str, containers: dict[str, ContainerRef], known: dict[str, str]
 ) -> None:
     for role, ref in containers.items():
         if known.get(role) != ref.external_id:
@@ -186,7 +186,7 @@ def _fingerprints(s: SyncSettings) -> dict[ItemType, str]:
     }
 
 
-def _reconciled_ids(user: Any) -> dict[ItemType, list[str]]:
+def _reconciled_ids(user: User) -> dict[ItemType, list[str]]:
     """Linked Salesforce ids a reconciliation checks (held deletions wait for the user)."""
     live = (SyncLink.State.LINKED, SyncLink.State.FROZEN)
     rows = SyncLink.objects.filter(user=user, state__in=live).exclude(sf_id="")
@@ -196,7 +196,7 @@ def _reconciled_ids(user: Any) -> dict[ItemType, list[str]]:
     return out
 
 
-def _store_cursors(user: Any, values: dict[str, str], stored: dict[str, str]) -> None:
+def _store_cursors(user: User, values: dict[str, str], stored: dict[str, str]) -> None:
     """Upsert the cursors that changed (one query; `stored` = what the table holds now)."""
     rows = [
         SyncCursor(user=user, feed=feed, value=value)
@@ -225,7 +225,7 @@ def _empty_counters() -> Counters:
 class _Run:
     def __init__(
         self,
-        user: Any,
+        user: User,
         session: SyncSession,
         now: dt.datetime,
         explicit_now: bool,
@@ -496,7 +496,7 @@ def _mark_reconnect(run: _Run, error: ReconnectRequired) -> None:
 
 
 def run_session(
-    user: Any,
+    user: User,
     trigger: str,
     *,
     now: dt.datetime | None = None,
@@ -518,7 +518,7 @@ def run_session(
 
 
 def _held_links(
-    user: Any, item_type: ItemType | str | None, decision: str | None = None
+    user: User, item_type: ItemType | str | None, decision: str | None = None
 ) -> dict[ItemType, list[SyncLink]]:
     rows = SyncLink.objects.filter(user=user, state=SyncLink.State.HELD_DELETION)
     if item_type:
@@ -532,7 +532,7 @@ def _held_links(
 
 
 def _run_held(
-    user: Any,
+    user: User,
     item_type: ItemType | str | None,
     confirm: bool,
     now: dt.datetime | None,
@@ -568,7 +568,7 @@ def _run_held(
 
 
 def resolve_decided_held(
-    user: Any, *, heartbeat: Callable[[], bool] | None = None
+    user: User, *, heartbeat: Callable[[], bool] | None = None
 ) -> list[SyncSession]:
     """Carry out the Confirm / Discard decisions recorded on held deletions (by the
     dashboard or support, syncengine.services.decide_held_deletions): one session each.
@@ -629,14 +629,14 @@ def _discard_actions(rows: Iterable[SyncLink]) -> list[Any]:
 
 
 def confirm_held_deletions(
-    user: Any, item_type: ItemType | str | None = None, *, now: dt.datetime | None = None
+    user: User, item_type: ItemType | str | None = None, *, now: dt.datetime | None = None
 ) -> SyncSession:
     """Run the deletions the brake held (all types, or one), as a session of their own."""
     return _run_held(user, item_type, True, now)
 
 
 def discard_held_deletions(
-    user: Any, item_type: ItemType | str | None = None, *, now: dt.datetime | None = None
+    user: User, item_type: ItemType | str | None = None, *, now: dt.datetime | None = None
 ) -> SyncSession:
     """Refuse the held deletions: keep both sides (recreate the deleted side, relink)."""
     return _run_held(user, item_type, False, now)

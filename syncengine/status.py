@@ -17,7 +17,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.models import Connection
+from accounts.models import Connection, User
+from accounts.requests import SignedInRequest
 
 from . import scheduling
 from .models import SyncSession, UserSyncState
@@ -25,7 +26,7 @@ from .models import SyncSession, UserSyncState
 RAN = (SyncSession.Status.SUCCEEDED, SyncSession.Status.PARTIAL)
 
 
-def user_zone(user: Any) -> zoneinfo.ZoneInfo:
+def user_zone(user: User) -> zoneinfo.ZoneInfo:
     from syncsettings.models import SyncSettings
 
     name = (
@@ -35,6 +36,12 @@ def user_zone(user: Any) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
+
+
+class ZonedRequest(SignedInRequest):
+    """A signed-in request that `in_user_time_zone` gave the user's zone."""
+
+    relay_zone: zoneinfo.ZoneInfo
 
 
 def in_user_time_zone(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,7 +115,7 @@ def _queued(state: UserSyncState | None, now: dt.datetime) -> bool:
     return state.queued_at >= now - scheduling.LEASE
 
 
-def status_for(user: Any, now: dt.datetime | None = None) -> SyncStatus:
+def status_for(user: User, now: dt.datetime | None = None) -> SyncStatus:
     now = now or timezone.now()
     zone = user_zone(user)
     sf = Connection.objects.salesforce_for(user)

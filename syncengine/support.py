@@ -15,23 +15,21 @@ memory of what was synced, and dropping containers would make Relay create a sec
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
-from accounts.models import Connection
+from accounts.models import Connection, User
 from accounts.oauth.services import disconnect
 
 from . import scheduling, services
 from .models import SyncCursor, SyncSession, UserSyncState
 
 
-def do_sync_now(user: Any) -> None:
+def do_sync_now(user: User) -> None:
     services.request_sync_now(user, SyncSession.Trigger.SUPPORT)
 
 
 @transaction.atomic
-def do_rebuild(user: Any) -> int:
+def do_rebuild(user: User) -> int:
     """Forget where the user's feeds stopped: the next session is a full pass. Returns how
     many cursors were deleted."""
     deleted, _ = SyncCursor.objects.filter(user=user).delete()
@@ -39,7 +37,7 @@ def do_rebuild(user: Any) -> int:
     return deleted
 
 
-def do_set_paused(user: Any, paused: bool, reason: str = "") -> bool:
+def do_set_paused(user: User, paused: bool, reason: str = "") -> bool:
     """Pause or resume the scheduled sessions; `reason` is what the user's dashboard shows
     while paused. True when the paused state changed."""
     scheduling.state_for(user.pk)
@@ -49,7 +47,7 @@ def do_set_paused(user: Any, paused: bool, reason: str = "") -> bool:
     return changed
 
 
-def do_disconnect(user: Any) -> list[Connection]:
+def do_disconnect(user: User) -> list[Connection]:
     """Disconnect every live connection of the user (revoke at the provider where possible,
     forget the tokens). Returns the connections disconnected."""
     done = []
@@ -62,7 +60,7 @@ def do_disconnect(user: Any) -> list[Connection]:
 
 
 def do_resolve_held(
-    user: Any, decision: str, item_type: str | None = None
+    user: User, decision: str, item_type: str | None = None
 ) -> services.HeldDecisionResult:
     """Record Confirm or Discard on the user's held deletions (of one type, or all) and
     queue the session that carries it out; `busy` when the user's session is running."""

@@ -8,13 +8,13 @@ from . import ledger, runs, scheduling
 from .models import SyncSession
 
 
-@shared_task(name="relay.dispatch_due_sessions", ignore_result=True)
+@shared_task(name="relay.dispatch_due_sessions", ignore_result=True)  # type: ignore[untyped-decorator]  # celery has no hints
 def dispatch_due_sessions() -> int:
     """Beat runs this every interval (30 minutes, editable in admin's Periodic tasks)."""
     return len(enqueue_due_sessions())
 
 
-@shared_task(name="relay.run_sync_session", ignore_result=True, acks_late=True)
+@shared_task(name="relay.run_sync_session", ignore_result=True, acks_late=True)  # type: ignore[untyped-decorator]  # celery has no hints
 def run_sync_session(user_id: int, trigger: str = "schedule") -> int | None:
     """One session for one user; a no-op when another worker holds the user's lease."""
     session = runs.run_claimed_session(user_id, trigger)
@@ -30,7 +30,7 @@ def enqueue_due_sessions() -> list[int]:
     return due
 
 
-@shared_task(name="relay.prune_item_ledger", ignore_result=True)
+@shared_task(name="relay.prune_item_ledger", ignore_result=True)  # type: ignore[untyped-decorator]  # celery has no hints
 def prune_item_ledger() -> int:
     """Beat runs this daily: ledger rows older than 90 days go (SPEC §9)."""
     return ledger.prune()

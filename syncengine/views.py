@@ -6,22 +6,24 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import issues as issue_service
 from . import services
-from .models import ItemType, SyncLink, SyncSession
-from .status import in_user_time_zone
+from .mappers.canonical import ItemType
+from .models import ITEM_TYPE_CHOICES, ITEM_TYPE_LABELS, ItemLedgerEntry, SyncLink, SyncSession
+from .status import ZonedRequest, in_user_time_zone
 
 SESSIONS_PER_PAGE = 20
 
 
 @login_required
 @in_user_time_zone
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: ZonedRequest) -> HttpResponse:
     sessions = SyncSession.objects.filter(user=request.user).prefetch_related("log")
     page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     held = SyncLink.objects.filter(user=request.user, state=SyncLink.State.HELD_DELETION)
@@ -40,7 +42,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @in_user_time_zone
-def issues(request: HttpRequest) -> HttpResponse:
+def issues(request: ZonedRequest) -> HttpResponse:
     # Only the signed-in user's own rows: no id is taken from the request.
     last = (
         SyncSession.objects.filter(user=request.user)
@@ -61,7 +63,7 @@ def issues(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def sync_now(request: HttpRequest) -> HttpResponse:
+def sync_now(request: ZonedRequest) -> HttpResponse:
     from . import status
 
     state = status.status_for(request.user)
@@ -80,11 +82,11 @@ def sync_now(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def resolve_held_deletions(request: HttpRequest) -> HttpResponse:
+def resolve_held_deletions(request: ZonedRequest) -> HttpResponse:
     decision = request.POST.get("decision")
     item_type = request.POST.get("item_type") or None
     if decision not in ("confirm", "discard") or (
-        item_type is not None and item_type not in ItemType.values
+        item_type is not None and item_type not in ITEM_TYPE_LABELS
     ):
         messages.error(request, "Choose Confirm or Discard.")
         return redirect("syncengine:history")
@@ -109,7 +111,7 @@ ITEMS_PER_SESSION_PAGE = 100
 
 @login_required
 @in_user_time_zone
-def items(request: HttpRequest) -> HttpResponse:
+def items(request: ZonedRequest) -> HttpResponse:
     """Search the user's linked items and ledger; POST runs one Salesforce lookup for an
     item never seen (a bounded read, the user asked for it)."""
     from accounts.providers.errors import ProviderError
@@ -123,7 +125,7 @@ def items(request: HttpRequest) -> HttpResponse:
     error = ""
     if query:
         try:
-            if request.method == "POST" and data.get("lookup") in ItemType.values:
+            if request.method == "POST" and data.get("lookup") in ledger_query.ITEM_TYPES:
                 looked_up = True
                 answers = ledger_query.lookup_in_salesforce(
                     request.user, query, ItemType(data["lookup"])
@@ -142,23 +144,22 @@ def items(request: HttpRequest) -> HttpResponse:
             "answers": answers,
             "looked_up": looked_up,
             "error": error,
-            "lookup_types": [(t, ItemType(t).label) for t in ledger_query.ITEM_TYPES],
+            "lookup_types": [(t, ITEM_TYPE_LABELS[t]) for t in ledger_query.ITEM_TYPES],
         },
     )
 
 
 @login_required
 @in_user_time_zone
-def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def session_detail(request: ZonedRequest, pk: int) -> HttpResponse:
     from django.shortcuts import get_object_or_404
 
-    from .models import ItemLedgerEntry
     from .pictures import action_bar
 
     # Only the signed-in user's own sessions: another user's id is a 404.
     session = get_object_or_404(SyncSession, pk=pk, user=request.user)
     filters = {
-        "item_type": _choice(request.GET.get("type"), ItemType.values),
+        "item_type": _choice(request.GET.get("type"), list(ITEM_TYPE_LABELS)),
         "direction": _choice(request.GET.get("direction"), ["down", "up"]),
         "action": _choice(request.GET.get("action"), ItemLedgerEntry.Action.values),
     }
@@ -182,7 +183,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "filter_query": query.urlencode(),
             "counts": counts,
             "bar": action_bar(counts),
-            "type_choices": ItemType.choices,
+            "type_choices": ITEM_TYPE_CHOICES,
             "action_choices": ItemLedgerEntry.Action.choices,
             "zone_name": str(request.relay_zone),
         },
@@ -193,11 +194,7 @@ def _choice(value: str | None, allowed: list[str]) -> str:
     return value if value in allowed else ""
 
 
-def _action_counts(rows) -> list[tuple[str, str, int]]:
-    from django.db.models import Count
-
-    from .models import ItemLedgerEntry
-
+def _action_counts(rows: QuerySet[ItemLedgerEntry]) -> list[tuple[str, str, int]]:
     labels = dict(ItemLedgerEntry.Action.choices)
     found = rows.order_by().values("action").annotate(n=Count("id"))
     by_action = {r["action"]: r["n"] for r in found}

@@ -8,10 +8,11 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.requests import signed_in_user
 from syncsettings.blocklists import ORG_BLOCKLIST_MAX_ENTRIES
 from syncsettings.models import OrgBlocklistEntry, SyncSettings
 
-SETTINGS_FIELDS = [
+SETTINGS_FIELDS = (
     "contacts_down_enabled",
     "tasks_down_enabled",
     "events_down_enabled",
@@ -25,7 +26,7 @@ SETTINGS_FIELDS = [
     "blocklist",
     "free_mail_unblocked",
     "time_zone",
-]
+)
 
 
 class SyncSettingsInline(admin.StackedInline):
@@ -57,7 +58,7 @@ class OrgBlocklistEntryForm(forms.ModelForm):
         model = OrgBlocklistEntry
         fields = ["value", "note"]
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         at_limit = OrgBlocklistEntry.objects.count() >= ORG_BLOCKLIST_MAX_ENTRIES
         if self.instance.pk is None and at_limit:
@@ -84,5 +85,5 @@ class OrgBlocklistEntryAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: OrgBlocklistEntry, form: Any, change: bool
     ) -> None:
         if not change:
-            obj.created_by = request.user
+            obj.created_by = signed_in_user(request)
         super().save_model(request, obj, form, change)

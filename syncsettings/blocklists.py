@@ -48,7 +48,8 @@ def validate_entry(raw: str) -> Entry:
     try:
         return parse_entry(raw)
     except ValueError:
-        raise ValidationError(entry_error(raw), code="invalid_blocklist_entry") from None
+        # parse_entry refused it, so entry_error has a sentence for it.
+        raise ValidationError(entry_error(raw) or "", code="invalid_blocklist_entry") from None
 
 
 # SPEC §8: every input has a limit with a clear message, and work grows linearly with it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -54,7 +54,10 @@ class FiltersForm(forms.ModelForm):
         if stored_id and stored_id not in {view_id for view_id, _ in views}:
             views.insert(0, (stored_id, self.instance.contact_view_name or stored_id))
         self.view_labels = dict(views)
-        self.fields["contact_view_id"].choices = [("", "— choose a view —"), *views]
+        cast(forms.ChoiceField, self.fields["contact_view_id"]).choices = [
+            ("", "— choose a view —"),
+            *views,
+        ]
 
     def save(self, commit: bool = True) -> SyncSettings:
         sync_settings: SyncSettings = super().save(commit=False)
@@ -115,7 +118,7 @@ class DetailedSettingsForm(forms.ModelForm):
         stored = self.instance.time_zone
         if stored and stored not in dict(choices):
             choices = [(stored, stored), *choices]
-        self.fields["time_zone"].choices = choices
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = choices
         if not self.is_bound:
             self.initial["free_mail_unblocked"] = self.instance.free_mail_unblocked_domains()
 

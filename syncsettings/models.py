@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from accounts.models import User
 from syncsettings.blocklists import (
     format_entries,
     parse_blocklist,
@@ -84,7 +85,7 @@ class SyncSettings(models.Model):
         return f"Sync settings of {self.user}"
 
     @classmethod
-    def for_user(cls, user: models.Model) -> SyncSettings:
+    def for_user(cls, user: User) -> SyncSettings:
         settings_row, _ = cls.objects.get_or_create(user=user)
         return settings_row
 

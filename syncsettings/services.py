@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from accounts.models import User
 from syncengine.emails.blocklist import Blocklist
 from syncsettings.models import OrgBlocklistEntry, SyncSettings
 
@@ -23,7 +23,7 @@ class ContactViewChoices:
     error: str | None = None
 
 
-def contact_view_choices(user: AbstractBaseUser) -> ContactViewChoices:
+def contact_view_choices(user: User) -> ContactViewChoices:
     """The user's Contact list views from Salesforce, or the stored choice and why not.
 
     A Salesforce that cannot be reached, or a chosen view that no longer exists, is a
@@ -67,7 +67,7 @@ def contact_view_choices(user: AbstractBaseUser) -> ContactViewChoices:
     return ContactViewChoices(views=views)
 
 
-def last_sync_summary(user: AbstractBaseUser) -> str | None:
+def last_sync_summary(user: User) -> str | None:
     """A one-line description of the user's last sync session; None if there was none."""
     from syncengine.history import last_sync_summary
 
@@ -85,7 +85,7 @@ def save_sync_settings(sync_settings: SyncSettings) -> SyncSettings:
     return sync_settings
 
 
-def own_addresses(user: AbstractBaseUser) -> list[str]:
+def own_addresses(user: User) -> list[str]:
     """The addresses that are the user: their Relay email and every connection's account
     address (a disconnected mailbox is still theirs). Blank ones left out."""
     from accounts.models import Connection
@@ -95,7 +95,7 @@ def own_addresses(user: AbstractBaseUser) -> list[str]:
     return [a for a in addresses if a.strip()]
 
 
-def blocklist_for(user: AbstractBaseUser) -> Blocklist:
+def blocklist_for(user: User) -> Blocklist:
     """The blocklist one user's email logging applies (SPEC §6): the org list, the user's
     list, their own addresses and domains, and the free-mail domains they did not allow.
 

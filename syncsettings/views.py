@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import Connection
+from accounts.requests import SignedInRequest
 from syncengine import status as sync_status
 from syncengine.status import in_user_time_zone
 from syncsettings import services
@@ -18,7 +19,7 @@ from syncsettings.models import SyncSettings
 
 @login_required
 @in_user_time_zone
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: SignedInRequest) -> HttpResponse:
     from syncengine.pictures import changes_chart
 
     context = {
@@ -33,7 +34,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @in_user_time_zone
-def sync_progress(request: HttpRequest) -> HttpResponse:
+def sync_progress(request: SignedInRequest) -> HttpResponse:
     """The progress fragment the dashboard's small script reloads while a sync runs."""
     return render(
         request,
@@ -44,7 +45,7 @@ def sync_progress(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def filters(request: HttpRequest) -> HttpResponse:
+def filters(request: SignedInRequest) -> HttpResponse:
     # Settings are always the signed-in user's own: no id is taken from the request.
     sync_settings = SyncSettings.for_user(request.user)
     view_choices = services.contact_view_choices(request.user)
@@ -67,7 +68,7 @@ def filters(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def detailed(request: HttpRequest) -> HttpResponse:
+def detailed(request: SignedInRequest) -> HttpResponse:
     sync_settings = SyncSettings.for_user(request.user)
     form = DetailedSettingsForm(
         request.POST if request.method == "POST" else None, instance=sync_settings

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.models import SupportRequest
+from accounts.models import SupportRequest, User
 from config.client_ip import client_ip
 
 RATE_LIMIT = 5
@@ -66,7 +66,7 @@ def submit_support_request(
     name: str,
     email: str,
     message: str,
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: User | AnonymousUser | None,
     ip_hash: str,
 ) -> SupportRequest:
     """Store one contact request; raises RateLimited instead when the client or the
@@ -86,7 +86,7 @@ def submit_support_request(
 
 
 @transaction.atomic
-def mark_handled(support_request: SupportRequest, by: AbstractBaseUser) -> bool:
+def mark_handled(support_request: SupportRequest, by: User) -> bool:
     """Mark one request handled by `by`; False if it already was (two agents at once:
     the first one wins and only that one is recorded)."""
     now = timezone.now()

@@ -3,7 +3,11 @@
 from datetime import timedelta
 from pathlib import Path
 
+import django_stubs_ext
 import environ
+
+# ModelAdmin[...], QuerySet[...] in class bases: the type arguments mypy asks for.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -136,7 +140,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # per (address, account) pair, never per account alone, so a stranger's failures cannot
 # lock a user out of the right password from their own address.
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": "20/m/ip,5/5m/key"}
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {"login_failed": "20/m/ip,5/5m/key"}
 
 # How many reverse proxies in front of Django append to X-Forwarded-For: the client's address
 # is the entry that many places from the right (config/client_ip.py). 0: REMOTE_ADDR. Every

@@ -145,7 +145,7 @@ def _choice(value: Any, allowed: tuple[str, ...], default: str, name: str) -> st
         return default
     if value not in allowed:
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-    return value
+    return str(value)
 
 
 def normalize(item_type: str, fields: Mapping[str, Any]) -> dict[str, Any]:

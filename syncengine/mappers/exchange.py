@@ -98,7 +98,7 @@ EVENT_FIELDS = (
 )
 
 
-class SalesforceIdProperty(ExtendedProperty):
+class SalesforceIdProperty(ExtendedProperty):  # type: ignore[misc]  # exchangelib has no type hints
     """Relay's marker: the Salesforce id of the record an item is linked to."""
 
     property_set_id = SF_ID_PROPERTY_SET

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .canonical import (
@@ -65,7 +65,7 @@ def sf_id_from_person(person: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _first(items: Any, kind: str | None = None) -> Mapping[str, Any]:
+def _first(items: Iterable[Mapping[str, Any]] | None, kind: str | None = None) -> Mapping[str, Any]:
     """The first entry of a People list field (of ``type`` ``kind`` when given)."""
     for item in items or ():
         if kind is None or str(item.get("type", "")).lower() == kind:
@@ -116,7 +116,7 @@ def contact_from_google(person: Mapping[str, Any]) -> ContactFields:
     return normalize("contact", fields)  # type: ignore[return-value]
 
 
-def _replace_typed(existing: Any, kind: str, value: dict[str, Any] | None) -> list[dict]:
+def _replace_typed(existing: Any, kind: str, value: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The user's entries of other types, with Relay's ``kind`` entry first (or removed)."""
     others = [dict(e) for e in existing or () if str(e.get("type", "")).lower() != kind]
     return [value, *others] if value else others

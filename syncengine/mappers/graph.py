@@ -337,7 +337,7 @@ def _event_zone(item: Mapping[str, Any], user_tz: str) -> str:
     if original:
         try:
             resolve_zone(original)
-            return original
+            return str(original)
         except UnknownTimeZoneError:
             pass
     return user_tz

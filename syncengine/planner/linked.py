@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Any
 
 from .actions import (
     Action,
@@ -35,7 +36,12 @@ class SideState(Enum):
     GONE = "gone"  # deleted, or (mailbox) moved out / category removed
 
 
-def side_changed(current_hash: str, stored_hash: str | None, fields, snapshot) -> bool:
+def side_changed(
+    current_hash: str,
+    stored_hash: str | None,
+    fields: Mapping[str, Any],
+    snapshot: Mapping[str, Any],
+) -> bool:
     # vdirsyncer's rule, hash first: a side changed only when its hash moved. Content equal
     # to the snapshot is not a change either (a side that re-serialises what we wrote).
     return current_hash != stored_hash and not same_content(fields, snapshot)
@@ -118,8 +124,8 @@ def decide_link(link: LinkState, ctx: LinkContext) -> list[Action]:
         # A contact brought down that left the scope: up-sync a pending mailbox edit so
         # nothing is lost, then remove the mailbox copy. Salesforce is untouched.
         if mb_state == SideState.CHANGED and mb is not None:
-            sf_wins = sf_state == SideState.CHANGED and sf is not None
-            if sf_wins and later_side(sf, mb) == Side.SALESFORCE:
+            sf_changed = sf if sf_state == SideState.CHANGED else None
+            if sf_changed is not None and later_side(sf_changed, mb) == Side.SALESFORCE:
                 out.append(Conflict(link.sf_id, link.mailbox_id, Side.SALESFORCE, mb.fields))
             else:
                 update = UpdateSalesforce(link.sf_id, link.mailbox_id, mb.fields, mb.content_hash)

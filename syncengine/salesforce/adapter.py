@@ -35,7 +35,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import requests
@@ -64,7 +64,13 @@ from .types import (
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-Call = Callable[[Callable[[Salesforce], T]], T]
+
+
+class Call(Protocol):
+    """Runs `fn(sf)` on the user's Salesforce session (SalesforceClient.call)."""
+
+    def __call__(self, fn: Callable[[Salesforce], T], /) -> T: ...
+
 
 CHUNK = 200  # sObject Collections and composite/sobjects retrieve take at most 200 records
 IN_CHUNK = 200  # ids per `Id IN (…)`: ~4 KB of URL, far below the 16 KB limit
@@ -118,7 +124,7 @@ def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
 class SalesforceAdapter:
     def __init__(
         self,
-        call: Call[Any],
+        call: Call,
         user_id: str,
         api_version: str = "59.0",
         *,
@@ -135,7 +141,12 @@ class SalesforceAdapter:
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _run(self, fn: Callable[[Salesforce], T]) -> T:
+    @property
+    def call(self) -> Call:
+        """How this adapter runs work on the user's Salesforce session (to share it)."""
+        return self._call
+
+    def run(self, fn: Callable[[Salesforce], T]) -> T:
         """One HTTP call through `call`, counted, its failure mapped to the engine's errors."""
 
         def counted(sf: Salesforce) -> T:
@@ -160,20 +171,25 @@ class SalesforceAdapter:
         """A `/services/data/vXX.X/…` path as simple-salesforce's `restful` wants it."""
         return re.sub(r"^/services/data/v[\d.]+/", "", url)
 
-    def _rest(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
-        return self._run(lambda sf: sf.restful(path, method=method, **kwargs))
+    def rest(self, path: str, method: str = "GET", **kwargs: Any) -> Any:
+        """One counted REST call, `path` below /services/data/vXX.X/ (the JSON answer)."""
+        return self.run(lambda sf: sf.restful(path, method=method, **kwargs))
 
-    def _drain(self, page: Mapping[str, Any]) -> list[Record]:
+    def drain(self, page: Mapping[str, Any]) -> list[Record]:
         """All rows of a query result, following nextRecordsUrl (one call per page)."""
         rows = [strip_attributes(r) for r in page.get("records") or []]
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             url = page["nextRecordsUrl"]
-            page = self._run(lambda sf, url=url: sf.query_more(url, identifier_is_url=True))
+
+            def more(sf: Salesforce, url: str = url) -> Any:
+                return sf.query_more(url, identifier_is_url=True)
+
+            page = self.run(more)
             rows.extend(strip_attributes(r) for r in page.get("records") or [])
         return rows
 
     def _query(self, soql: str, *, include_deleted: bool = False) -> list[Record]:
-        return self._drain(self._run(lambda sf: sf.query(soql, include_deleted=include_deleted)))
+        return self.drain(self.run(lambda sf: sf.query(soql, include_deleted=include_deleted)))
 
     def _composite(self, subrequests: Mapping[str, str]) -> dict[str, tuple[int, Any]]:
         """GET subrequests (reference id -> data path) in one `POST composite`: one API
@@ -186,7 +202,7 @@ class SalesforceAdapter:
                 for ref, path in subrequests.items()
             ],
         }
-        answer = self._rest("composite", method="POST", json=body)
+        answer = self.rest("composite", method="POST", json=body)
         return {
             sub["referenceId"]: (int(sub.get("httpStatusCode", 500)), sub.get("body"))
             for sub in answer["compositeResponse"]
@@ -205,7 +221,7 @@ class SalesforceAdapter:
             status, body = answers[ref]
             if status >= 300:
                 raise error_for(status, body)
-            out[ref] = self._drain(body)
+            out[ref] = self.drain(body)
         return out, {ref: answers[ref] for ref in extra or {}}
 
     # -- incremental reads ---------------------------------------------------------------
@@ -393,10 +409,10 @@ class SalesforceAdapter:
 
     def list_contact_views(self) -> list[tuple[str, str]]:
         """(id, label) of the Contact list views Salesforce offers this user."""
-        page = self._rest("sobjects/Contact/listviews")
+        page = self.rest("sobjects/Contact/listviews")
         views = list(page.get("listviews") or [])
         while not page.get("done", True) and page.get("nextRecordsUrl"):
-            page = self._rest(self._data_path(page["nextRecordsUrl"]))
+            page = self.rest(self._data_path(page["nextRecordsUrl"]))
             views.extend(page.get("listviews") or [])
         return [(v["id"], v["label"]) for v in views]
 
@@ -412,7 +428,7 @@ class SalesforceAdapter:
             except SalesforceResourceNotFound:
                 return None
 
-        described = self._run(describe)
+        described = self.run(describe)
         if described is None:
             return None
         return self.view_query_member_ids(described["query"])
@@ -441,7 +457,7 @@ class SalesforceAdapter:
         out: dict[str, Record | None] = {}
         for chunk in chunks(unique, CHUNK):
             params = {"ids": ",".join(chunk), "fields": ",".join(select)}
-            rows = self._rest(f"composite/sobjects/{sobject}", params=params) or []
+            rows = self.rest(f"composite/sobjects/{sobject}", params=params) or []
             for requested, row in zip(chunk, rows, strict=True):
                 out[requested] = strip_attributes(row) if row else None
         return out
@@ -485,7 +501,7 @@ class SalesforceAdapter:
                 return False
             return True
 
-        return self._run(describe)
+        return self.run(describe)
 
     def created_ids_since(self, sobject: str, since: datetime) -> list[str]:
         """Ids of `sobject` records this user created at or after `since`, oldest first:
@@ -515,20 +531,21 @@ class SalesforceAdapter:
         results: list[WriteResult] = []
         for chunk in chunks([check_id(i) for i in ids], CHUNK):
             params = {"ids": ",".join(chunk), "allOrNone": "false"}
-            answer = self._rest("composite/sobjects", method="DELETE", params=params)
-            results.extend(self._results(answer, len(chunk)))
+            answer = self.rest("composite/sobjects", method="DELETE", params=params)
+            results.extend(self.write_results(answer, len(chunk)))
         return results
 
     def _collection(self, method: str, records: list[dict[str, Any]]) -> list[WriteResult]:
         results: list[WriteResult] = []
         for chunk in chunks(records, CHUNK):
             body = {"allOrNone": False, "records": list(chunk)}
-            answer = self._rest("composite/sobjects", method=method, json=body)
-            results.extend(self._results(answer, len(chunk)))
+            answer = self.rest("composite/sobjects", method=method, json=body)
+            results.extend(self.write_results(answer, len(chunk)))
         return results
 
     @staticmethod
-    def _results(answer: Any, expected: int) -> list[WriteResult]:
+    def write_results(answer: Any, expected: int) -> list[WriteResult]:
+        """One WriteResult per record of an sObject Collections answer, or ProviderError."""
         if not isinstance(answer, list) or len(answer) != expected:
             raise ProviderError(f"Salesforce answered {expected} records with {answer!r}")
         return [WriteResult.from_json(r) for r in answer]

@@ -103,7 +103,7 @@ class LogResult:
 class SalesforceEmailAdapter:
     def __init__(
         self,
-        call: Call[Any],
+        call: Call,
         user_id: str,
         api_version: str = "59.0",
         *,
@@ -131,10 +131,10 @@ class SalesforceEmailAdapter:
 
     # -- plumbing ------------------------------------------------------------------------
 
-    def _queries(self, queries: Sequence[tuple[str, str, bool]]) -> dict[str, list[dict]]:
+    def _queries(self, queries: Sequence[tuple[str, str, bool]]) -> dict[str, list[dict[str, Any]]]:
         """(ref, soql, include_deleted) run five to a composite call; rows by ref."""
         base = f"/services/data/v{self._sf.api_version}"
-        out: dict[str, list[dict]] = {}
+        out: dict[str, list[dict[str, Any]]] = {}
         for group in chunks(list(queries), MAX_QUERIES):
             body = {
                 "allOrNone": False,
@@ -147,18 +147,18 @@ class SalesforceEmailAdapter:
                     for ref, q, deleted in group
                 ],
             }
-            answer = self._sf._rest("composite", method="POST", json=body)
+            answer = self._sf.rest("composite", method="POST", json=body)
             for sub in answer["compositeResponse"]:
                 status = int(sub.get("httpStatusCode", 500))
                 if status >= 300:
                     raise error_for(status, sub.get("body"))
-                out[sub["referenceId"]] = self._sf._drain(sub["body"])
+                out[sub["referenceId"]] = self._sf.drain(sub["body"])
         return out
 
     def _post(self, records: list[dict[str, Any]]) -> list[WriteResult]:
         body = {"allOrNone": False, "records": records}
-        answer = self._sf._rest("composite/sobjects", method="POST", json=body)
-        return SalesforceAdapter._results(answer, len(records))
+        answer = self._sf.rest("composite/sobjects", method="POST", json=body)
+        return SalesforceAdapter.write_results(answer, len(records))
 
     # -- org setting ---------------------------------------------------------------------
 
@@ -173,7 +173,7 @@ class SalesforceEmailAdapter:
                 except SalesforceResourceNotFound:
                     return None
 
-            described = self._sf._run(describe)
+            described = self._sf.run(describe)
             fields = {f.get("name"): f for f in (described or {}).get("fields") or []}
             self._enhanced = bool(
                 described
@@ -303,13 +303,13 @@ class SalesforceEmailAdapter:
                 continue
             planned.add(action.key)
             if action.new_lead is not None:
-                lead = lead_ids.get(action.new_lead)
-                if lead is None or not lead.ok:
+                made = lead_ids.get(action.new_lead)
+                if made is None or not made.ok:
                     result.error = f"the Lead for {action.new_lead} was not created" + (
-                        f": {lead.error}" if lead and lead.error else ""
+                        f": {made.error}" if made and made.error else ""
                     )
                     continue
-                action = _with_lead(action, lead.id or "")
+                action = _with_lead(action, made.id or "")
             body = (
                 self._email_message(action, result.notes)
                 if action.form == "email_message"
@@ -318,9 +318,9 @@ class SalesforceEmailAdapter:
             todo.append((action, result, body))
 
         created: list[tuple[LogEmail, LogResult]] = []
-        for chunk in chunks(todo, CHUNK):
-            answers = self._post([body for _, _, body in chunk])
-            for (action, result, _), res in zip(chunk, answers, strict=True):
+        for batch in chunks(todo, CHUNK):
+            answers = self._post([body for _, _, body in batch])
+            for (action, result, _), res in zip(batch, answers, strict=True):
                 result.ok, result.id, result.error = res.ok, res.id, _error(res)
                 if res.ok:
                     self._logged.add(action.key)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from syncengine.emails.blocklist import Blocklist
 from syncengine.mappers.people import MailboxPeople, Named, SalesforcePeople, salesforce_people
@@ -77,16 +78,16 @@ class SalesforceRelations:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def _relation_rows(self, event_ids: Sequence[str]) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {i: [] for i in event_ids}
+    def _relation_rows(self, event_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {i: [] for i in event_ids}
         for chunk in chunks(list(event_ids), IN_CHUNK):
             query = soql(RELATION_FIELDS, "EventRelation", [f"EventId IN ({_ids_in(chunk)})"])
             for row in self.sf.query(query):
                 out.setdefault(row["EventId"], []).append(row)
         return out
 
-    def _events(self, event_ids: Sequence[str]) -> dict[str, dict]:
-        out: dict[str, dict] = {}
+    def _events(self, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
         for chunk in chunks(list(event_ids), IN_CHUNK):
             query = soql(["Id", "WhoId", "WhatId"], "Event", [f"Id IN ({_ids_in(chunk)})"])
             out.update((row["Id"], row) for row in self.sf.query(query))
@@ -132,19 +133,19 @@ class SalesforceRelations:
         self, activities: Sequence[Mapping[str, str | None]]
     ) -> dict[str, SalesforcePeople]:
         """Who, What and invitees with names for Event rows (Id, WhoId, WhatId)."""
-        ids = [a["Id"] for a in activities if a.get("Id")]
+        ids = [a_id for a in activities if (a_id := a.get("Id"))]
         if not ids:
             return {}
-        rows = self._relation_rows(ids)  # type: ignore[arg-type]
+        rows = self._relation_rows(ids)
         wanted = [a.get("WhoId") or "" for a in activities] + [
             a.get("WhatId") or "" for a in activities
         ]
         wanted += [r["RelationId"] for rs in rows.values() for r in rs]
         names = self.names(wanted)
         return {
-            a["Id"]: salesforce_people(a, rows.get(a["Id"], []), names)  # type: ignore[index]
+            a_id: salesforce_people(a, rows.get(a_id, []), names)
             for a in activities
-            if a.get("Id")
+            if (a_id := a.get("Id"))
         }
 
     # -- up-sync ---------------------------------------------------------------------------
@@ -162,7 +163,8 @@ class SalesforceRelations:
             return result
         shared = self.shared_activities()
         addresses = {a for m in meetings for a in m.people.addresses()}
-        matches = SalesforceEmailAdapter(None, self.sf.user_id, base=self.sf).find_people(addresses)  # type: ignore[arg-type]
+        finder = SalesforceEmailAdapter(self.sf.call, self.sf.user_id, base=self.sf)
+        matches = finder.find_people(addresses)
         current = self.current([m.event_id for m in meetings])
         for m in meetings:
             if m.event_id not in current:
@@ -188,7 +190,7 @@ class SalesforceRelations:
                 continue
             records = [r for _, r in items]
             write = self.sf.create if verb == "create" else self.sf.update
-            for (p, _), res in zip(items, write(sobject, records), strict=True):  # type: ignore[arg-type]
+            for (p, _), res in zip(items, write(sobject, records), strict=True):
                 if not res.ok:
                     result.errors.setdefault(p.event_id, []).append(
                         f"{res.error_code}: {res.message}"

@@ -1,7 +1,9 @@
 """The import graph of the production packages, read from the source (nothing is run).
 
 Every `import` counts, also those inside functions (a function-local import hides a
-cycle, it does not remove it), except those under `if TYPE_CHECKING:` (never executed).
+cycle, it does not remove it) and those under `if TYPE_CHECKING:` (a back-reference for
+the type checker is still a cycle in the design: a Protocol in the module that needs it
+breaks it).
 An import of `a.b.c` depends on module `a.b.c`, not on the parent packages Python also
 initialises on the way.
 """
@@ -29,25 +31,10 @@ def module_files(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[
     return out
 
 
-def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    for node in ast.iter_child_nodes(tree):
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            yield from (n for child in node.orelse for n in _runtime_imports_of(child))
-            continue
-        yield from _runtime_imports_of(node)
-
-
-def _runtime_imports_of(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        yield node
-        return
-    yield from _runtime_imports(node)
-
-
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
+def _imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
 
 
 def _base(module: str, is_package: bool, node: ast.ImportFrom) -> str:
@@ -66,7 +53,7 @@ def import_graph(files: dict[str, Path] | None = None) -> dict[str, set[str]]:
     for module, path in files.items():
         is_package = path.name == "__init__.py"
         tree = ast.parse(path.read_text(), str(path))
-        for node in _runtime_imports(tree):
+        for node in _imports(tree):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]

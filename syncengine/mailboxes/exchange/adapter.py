@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from exchangelib import CalendarItem, Contact, Task
 from exchangelib.folders.base import Folder
@@ -65,6 +65,7 @@ UPDATE_FIELDS = {
     TASKS: (*xmap.TASK_FIELDS, "percent_complete"),
     EVENTS: xmap.EVENT_FIELDS,
 }
+T = TypeVar("T")
 
 
 def role_of(name: str) -> str:
@@ -96,7 +97,7 @@ class ExchangeAdapter:
         # with it, or AutoResolve would see Relay's first write as a conflicting change.
         self.change_keys: dict[str, str] = {}
 
-    def call(self, work: Callable[[], Any]) -> Any:
+    def call(self, work: Callable[[], T]) -> T:
         """Run exchangelib work: count its HTTP requests, type its failures."""
         with counting() as counter:
             try:
@@ -355,8 +356,8 @@ def _overlaps(item: Any, lo: dt.datetime, hi: dt.datetime) -> bool:
     if start is None or end is None:
         return True
     if not isinstance(start, dt.datetime):  # all-day: dates
-        return start <= hi.date() and end >= lo.date()
-    return start.timestamp() < hi.timestamp() and end.timestamp() > lo.timestamp()
+        return bool(start <= hi.date() and end >= lo.date())
+    return bool(start.timestamp() < hi.timestamp() and end.timestamp() > lo.timestamp())
 
 
 def _not_found(answer: Any) -> bool:

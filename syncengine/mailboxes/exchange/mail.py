@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from exchangelib import errors as ews_errors
 from exchangelib.folders.base import Folder
@@ -37,15 +37,24 @@ from syncengine.emails.records import Address, Attachment, EmailRecord
 
 from ..base import EMAILS, CursorExpired
 from .feeds import GET_CHUNK, sync_folder
+from .folders import MailboxFolders
 
-if TYPE_CHECKING:
-    from .adapter import ExchangeAdapter
+
+class MailTransport(Protocol):
+    """What the email feeds use of ExchangeAdapter (which imports this module)."""
+
+    account: Any  # exchangelib's Account
+    folders: MailboxFolders
+    clock: Callable[[], dt.datetime]
+
+    def folder(self, role: str) -> Folder: ...
+
 
 MESSAGE_FIELDS = ("mime_content", "is_draft", "datetime_received")
 
 
 class ExchangeMail:
-    def __init__(self, adapter: ExchangeAdapter, owner: str) -> None:
+    def __init__(self, adapter: MailTransport, owner: str) -> None:
         self.adapter = adapter
         self.owner = (owner or "").strip().lower()
 

@@ -20,7 +20,7 @@ from exchangelib.services import CreateItem, DeleteItem, GetItem, UpdateItem
 PER_ITEM = (ews_errors.ResponseMessageError, ews_errors.EWSWarning)
 
 
-class _PerItemGet(GetItem):
+class _PerItemGet(GetItem):  # type: ignore[misc]  # exchangelib has no type hints
     ERRORS_TO_CATCH_IN_RESPONSE = PER_ITEM
 
 
@@ -43,15 +43,15 @@ def get_items_by_id(account: Any, ids: Sequence[str], folder: Any, chunk: int) -
     )
 
 
-class _PerItemCreate(CreateItem):
+class _PerItemCreate(CreateItem):  # type: ignore[misc]  # exchangelib has no type hints
     ERRORS_TO_CATCH_IN_RESPONSE = PER_ITEM
 
 
-class _PerItemUpdate(UpdateItem):
+class _PerItemUpdate(UpdateItem):  # type: ignore[misc]  # exchangelib has no type hints
     ERRORS_TO_CATCH_IN_RESPONSE = PER_ITEM
 
 
-class _PerItemDelete(DeleteItem):
+class _PerItemDelete(DeleteItem):  # type: ignore[misc]  # exchangelib has no type hints
     ERRORS_TO_CATCH_IN_RESPONSE = PER_ITEM
 
 

@@ -243,14 +243,15 @@ class GmailAdapter:
                     g.get("name"),
                     g.get("formattedName"),
                 ):
-                    return g["resourceName"]
+                    return str(g["resourceName"])
             token = page.get("nextPageToken")
             if not token:
                 return None
 
     def _create_group(self, name: str) -> str:
         body = {"contactGroup": {"name": name}}
-        return self.execute(self.services.people.contactGroups().create(body=body))["resourceName"]
+        created = self.execute(self.services.people.contactGroups().create(body=body))
+        return str(created["resourceName"])
 
     def _find_tasklist(self, name: str) -> str | None:
         lists = self.services.tasks.tasklists()
@@ -259,23 +260,25 @@ class GmailAdapter:
             page = self.execute(lists.list(maxResults=1000, pageToken=token))
             for tl in page.get("items") or ():
                 if tl.get("title") == name:
-                    return tl["id"]
+                    return str(tl["id"])
             token = page.get("nextPageToken")
             if not token:
                 return None
 
     def _create_tasklist(self, name: str) -> str:
-        return self.execute(self.services.tasks.tasklists().insert(body={"title": name}))["id"]
+        created = self.execute(self.services.tasks.tasklists().insert(body={"title": name}))
+        return str(created["id"])
 
     def _find_label(self, name: str) -> str | None:
         page = self.execute(self.services.gmail.users().labels().list(userId="me"))
-        return next((lab["id"] for lab in page.get("labels") or () if lab["name"] == name), None)
+        return next(
+            (str(lab["id"]) for lab in page.get("labels") or () if lab["name"] == name), None
+        )
 
     def _create_label(self, name: str) -> str:
         body = {"name": name, "labelListVisibility": "labelShow", "messageListVisibility": "show"}
-        return self.execute(self.services.gmail.users().labels().create(userId="me", body=body))[
-            "id"
-        ]
+        created = self.execute(self.services.gmail.users().labels().create(userId="me", body=body))
+        return str(created["id"])
 
     # --- reads -----------------------------------------------------------------------
 

@@ -111,7 +111,7 @@ class GoogleTask(_GoogleItem):
 
 class GoogleEvent(_GoogleItem):
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        fields = dict(gmap.event_from_google(item, self.time_zone, previous))
+        fields: dict[str, Any] = dict(gmap.event_from_google(item, self.time_zone, previous))
         # Relay's "In Salesforce:" block is not the event's: it never goes up (issue 9).
         fields["description"] = strip_salesforce_block(fields["description"])
         return fields

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from googleapiclient.http import HttpRequest
 
 from syncengine.mappers.google import SF_ID_KEY
 
-from ..base import WriteResult
-from .client import PartResult
+from ..base import ContainerRef, WriteResult
+from .client import GoogleServices, PartResult
 
 PEOPLE_PAGE = 1000
 EVENTS_PAGE = 2500
@@ -24,6 +24,27 @@ WINDOW_PAST = timedelta(days=14)
 WINDOW_FUTURE = timedelta(days=60)
 WINDOW_SLACK = timedelta(days=1)
 TASKS_OVERLAP = timedelta(minutes=2)
+
+
+class GoogleTransport(Protocol):
+    """What the item types' resources (people, items, mail) use of GmailAdapter, which
+    imports them: the services, the counted calls, the containers."""
+
+    services: GoogleServices
+    time_zone: str
+    clock: Callable[[], datetime]
+    api_calls: int
+    quota_units: int
+
+    def execute(
+        self, request: HttpRequest, expired: Callable[[Any], bool] | None = None
+    ) -> Any: ...
+
+    def batch(
+        self, api: str, factories: Sequence[Callable[[], HttpRequest]]
+    ) -> list[PartResult]: ...
+
+    def container_id(self, role: str, containers: Mapping[str, ContainerRef] | None) -> str: ...
 
 
 def in_salesforce_group(person: Mapping[str, Any], group_resource_name: str) -> bool:

@@ -4,7 +4,7 @@ fetch (`GmailAdapter.batch`), sync token / updatedMin feeds."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from googleapiclient.http import HttpRequest
 
@@ -20,14 +20,12 @@ from .common import (
     WINDOW_FUTURE,
     WINDOW_PAST,
     WINDOW_SLACK,
+    GoogleTransport,
     bind,
     is_gone,
     rfc3339,
     write_result,
 )
-
-if TYPE_CHECKING:
-    from .adapter import GmailAdapter
 
 Factory = Callable[[], HttpRequest]
 
@@ -56,7 +54,7 @@ class _BatchedItems:
     api = ""  # the batch endpoint's API name
     gone_statuses: tuple[str, ...] = ()  # a body with this status is a deleted item
 
-    def __init__(self, adapter: GmailAdapter) -> None:
+    def __init__(self, adapter: GoogleTransport) -> None:
         self.adapter = adapter
 
     def get(self, item_id: str) -> Factory:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest
@@ -51,9 +51,7 @@ from .client import (
     provider_error,
     translate,
 )
-
-if TYPE_CHECKING:
-    from .adapter import GmailAdapter
+from .common import GoogleTransport
 
 HISTORY_TYPES = ["labelAdded", "messageAdded"]
 HISTORY_PAGE = 500
@@ -65,7 +63,7 @@ Factory = Callable[[], HttpRequest]
 
 
 class GmailMail:
-    def __init__(self, adapter: GmailAdapter, containers: Mapping[str, ContainerRef]) -> None:
+    def __init__(self, adapter: GoogleTransport, containers: Mapping[str, ContainerRef]) -> None:
         self.adapter = adapter
         self.gmail = adapter.services.gmail.users()
         self.label = adapter.container_id(EMAILS, containers)

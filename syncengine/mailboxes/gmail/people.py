@@ -8,7 +8,7 @@ people stand alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
 from syncengine.mappers.google import PERSON_FIELDS, UPDATE_PERSON_FIELDS
@@ -20,19 +20,17 @@ from .common import (
     PEOPLE_GET_CHUNK,
     PEOPLE_PAGE,
     PEOPLE_WRITE_CHUNK,
+    GoogleTransport,
     carries_marker,
     chunks,
     in_salesforce_group,
 )
 
-if TYPE_CHECKING:
-    from .adapter import GmailAdapter
-
 
 class People:
     """The contacts of one Gmail mailbox."""
 
-    def __init__(self, adapter: GmailAdapter) -> None:
+    def __init__(self, adapter: GoogleTransport) -> None:
         self.adapter = adapter
 
     def read(
@@ -217,10 +215,10 @@ def _people_token_refused(exc: Any) -> bool:
 
 def _etag_of(person: Mapping[str, Any]) -> str | None:
     if person.get("etag"):
-        return person["etag"]
+        return str(person["etag"])
     for source in (person.get("metadata") or {}).get("sources") or ():
         if source.get("type", "CONTACT") == "CONTACT" and source.get("etag"):
-            return source["etag"]
+            return str(source["etag"])
     return None
 
 

@@ -112,7 +112,7 @@ class GraphEvent(_GraphItem):
     kept_unread: tuple[str, ...] = ("categories",)
 
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        fields = dict(xmap.event_from_graph(item, self.time_zone))
+        fields: dict[str, Any] = dict(xmap.event_from_graph(item, self.time_zone))
         # Relay's "In Salesforce:" block is not the event's: it never goes up (issue 9).
         fields["description"] = strip_salesforce_block(fields["description"])
         return fields

@@ -242,7 +242,7 @@ class GraphHttp:
         failure was a throttle, unchained (no cascade) when the one before it was refused.
         """
         results: list[GraphResponse | None] = [None] * len(reqs)
-        todo, loose = list(range(len(reqs))), []
+        todo, loose = list(range(len(reqs))), list[int]()
         attempt = 0
         while todo or loose:
             throttled: list[int] = []

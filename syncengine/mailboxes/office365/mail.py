@@ -32,8 +32,8 @@ with auto-save, one `$batch` of 3).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 from urllib.parse import quote, unquote
 
 from syncengine.emails.feed import (
@@ -50,10 +50,17 @@ from syncengine.emails.records import EmailRecord
 
 from ..base import EMAILS
 from .feeds import EMAIL, DeltaFeed, graph_stamp, quote_id
-from .http import GraphRequest, error_for
+from .http import GraphHttp, GraphRequest, error_for
 
-if TYPE_CHECKING:
-    from .adapter import Office365Adapter
+
+class MailTransport(Protocol):
+    """What the email feeds use of Office365Adapter (which imports this module)."""
+
+    http: GraphHttp
+    clock: Callable[[], dt.datetime]
+
+    def container_id(self, role: str) -> str: ...
+
 
 IMMUTABLE_IDS = 'IdType="ImmutableId"'
 MAIL_PAGE = 50  # messages carry bodies: smaller pages than the other feeds
@@ -71,7 +78,7 @@ class OutlookMail:
     """The mail feeds of one read; `open` builds them, the adapter runs them, `finish`
     turns their rows into records."""
 
-    def __init__(self, adapter: Office365Adapter, owner: str | None = None) -> None:
+    def __init__(self, adapter: MailTransport, owner: str | None = None) -> None:
         self.adapter = adapter
         self.owner = (owner or "").strip()
 
