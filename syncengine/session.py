@@ -73,6 +73,7 @@ from .planner import (
 from .reads import Reader, echo_feed, mailbox_feed, sf_cursor_values
 from .records_io import ROLE
 from .salesforce.adapter import SalesforceAdapter
+from .salesforce.relations import OrgSettingCache
 from .salesforce.types import ChangeBatch
 
 logger = logging.getLogger(__name__)
@@ -366,6 +367,7 @@ class _Run:
                 stack.codec,
                 inputs.raw_items,
                 mailbox_address=stack.mailbox_connection.external_address or "",
+                org_cache=OrgSettingCache(stack.sf_connection, self.now),
             )
             self.changed |= related.related > 0
             self.item_errors += related.errors

@@ -143,12 +143,18 @@ class GraphEvent(_GraphItem):
         categories = (existing or {}).get("categories")
         return xmap.event_to_graph(fields, self.time_zone, sf_id=sf_id, categories=categories)
 
+    def notified_by_write(self, item: Mapping[str, Any]) -> int:
+        """Graph mails every attendee on any PATCH or DELETE of a meeting the user
+        organizes and has no way to suppress it (API-NOTES §J): that many people."""
+        if not xmap.is_organized_meeting(item):
+            return 0
+        return sum(1 for a in item.get("attendees") or () if a.get("type") != "resource") or 1
+
     def marker_payload(
         self, fields: Mapping[str, Any], sf_id: str, existing: Mapping[str, Any] | None
     ) -> dict[str, Any] | None:
-        # Graph mails every attendee on any PATCH of a meeting the user organizes and has
-        # no way to suppress it (SPEC §2b): such a meeting keeps no marker; its link does.
-        if existing is not None and xmap.is_organized_meeting(existing):
+        # Such a meeting keeps no marker (the PATCH would mail its attendees); its link does.
+        if existing is not None and self.notified_by_write(existing):
             return None
         return super().marker_payload(fields, sf_id, existing)
 
