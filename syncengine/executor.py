@@ -101,6 +101,7 @@ class Executor:
     changed: bool = False
     held: bool = False
     created_mailbox_ids: list[str] = field(default_factory=list)
+    updated_mailbox_ids: set[str] = field(default_factory=set)  # read again to build on them
     item_errors: int = 0
     # Renews the user's lease between batches; raises LeaseLost when another worker has it.
     check_lease: Callable[[], None] | None = None
@@ -413,6 +414,7 @@ class Executor:
                 self.item_error(DOWN, result, a.sf_id, a.mailbox_id)
                 continue
             self.changed = True
+            self.updated_mailbox_ids.add(a.mailbox_id)
             self.counters.add(self.item_type, DOWN, "updated")
             self.save(
                 a.sf_id,
@@ -582,6 +584,7 @@ class Executor:
                 self.item_error(DOWN, result, a.sf_id, a.mailbox_id)
                 continue
             self.changed = True
+            self.updated_mailbox_ids.add(a.mailbox_id)
             self.counters.add(self.item_type, DOWN, "updated")
             self._save_pair(a, a.sf_hash, self._readback_hash(result, a.fields), a.sf_facts)
 

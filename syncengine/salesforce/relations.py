@@ -9,7 +9,9 @@ Calls for one session's batch of n events, whatever n (never a call per event):
 - ``relate``: 1 composite people lookup (email logging's ``find_people``, ⌈addresses/100⌉)
   + ⌈n/200⌉ Event query + ⌈n/200⌉ EventRelation query + at most one sObject Collections
   call each for Event WhoId updates, relation creates, updates and deletes (⌈k/200⌉);
-- ``people_of``: ⌈n/200⌉ EventRelation query + one name query per record type involved.
+- ``people_of``: ⌈n/200⌉ EventRelation query + one name query per record type involved;
+  ``task_people_of`` the same over TaskRelation, which it reads only with Shared
+  Activities.
 
 An idle session relates nothing and so makes none of these calls.
 """
@@ -39,6 +41,7 @@ from .types import check_id
 IN_CHUNK = 200
 SHARED_ACTIVITIES_PROBE = "EventWhoRelation"  # exists only with Shared Activities
 RELATION_FIELDS = ["Id", "EventId", "RelationId", "IsParent", "IsInvitee", "IsWhat", "Status"]
+TASK_RELATION_FIELDS = ["Id", "TaskId", "RelationId", "IsWhat"]
 # Record types a Who, What or invitee can be, by id prefix, and how to name them.
 NAME_QUERIES = {
     "003": ("Contact", ["Id", "Name", "Account.Name"]),
@@ -208,6 +211,34 @@ class SalesforceRelations:
         names = self.names(wanted)
         return {
             a["Id"]: salesforce_people(a, rows.get(a["Id"], []), names)  # type: ignore[index]
+            for a in activities
+            if a.get("Id")
+        }
+
+    def task_people_of(
+        self, activities: Sequence[Mapping[str, str | None]]
+    ) -> dict[str, SalesforcePeople]:
+        """Who and What with names for Task rows (Id, WhoId, WhatId) and, with Shared
+        Activities, the task's other TaskRelation people (TaskRelation exists only then)."""
+        ids = [str(a["Id"]) for a in activities if a.get("Id")]
+        if not ids:
+            return {}
+        rows: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if self.shared_activities():
+            for chunk in chunks(ids, IN_CHUNK):
+                query = soql(
+                    TASK_RELATION_FIELDS, "TaskRelation", [f"TaskId IN ({_ids_in(chunk)})"]
+                )
+                for row in self.sf.query(query):
+                    # TaskRelation has no IsParent / IsInvitee: every non-What row is a Who.
+                    rows.setdefault(row["TaskId"], []).append(
+                        {**row, "IsParent": not row.get("IsWhat"), "IsInvitee": False}
+                    )
+        wanted = [str(a.get(k) or "") for a in activities for k in ("WhoId", "WhatId")]
+        wanted += [r["RelationId"] for rs in rows.values() for r in rs]
+        names = self.names(wanted)
+        return {
+            str(a["Id"]): salesforce_people(a, rows.get(str(a["Id"]), []), names)
             for a in activities
             if a.get("Id")
         }

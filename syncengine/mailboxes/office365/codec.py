@@ -78,7 +78,16 @@ class TodoTask(_GraphItem):
     marker_in_feed = True
 
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        return dict(xmap.task_from_graph(item, self.time_zone))
+        fields: dict[str, Any] = dict(xmap.task_from_graph(item, self.time_zone))
+        # Relay's "In Salesforce:" block is not the task's: it never goes up (issue 9).
+        fields["description"] = strip_salesforce_block(fields["description"])
+        return fields
+
+    def description_payload(self, text: str | None) -> dict[str, Any]:
+        return {"body": xmap.text_body(text)}
+
+    def description_text(self, item: Mapping[str, Any]) -> str | None:
+        return xmap.task_from_graph(item, self.time_zone)["description"]
 
     def marker(self, item: Mapping[str, Any]) -> str | None:
         return xmap.sf_id_from_todo(item)
