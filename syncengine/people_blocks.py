@@ -92,13 +92,27 @@ def refresh_blocks(
     if not rows:
         return outcome
     sobject = "Task" if item_type == ItemType.TASK else "Event"
+    by_id = {row.sf_id: row for row in rows}
     relations = SalesforceRelations(sf, cache=org_cache)
-    current: dict[str, dict[str, Any]] = {}
-    for chunk in chunks([row.sf_id for row in rows], IN_CHUNK):
+    # The feed's own rows carry WhoId / WhatId: only the others (a renamed person's
+    # activities) are queried.
+    read = batch.tasks.records if item_type == ItemType.TASK else batch.events.records
+    current: dict[str, dict[str, Any]] = {
+        r.sf_id: dict(read[r.sf_id]) for r in rows if r.sf_id in read
+    }
+    for chunk in chunks([row.sf_id for row in rows if row.sf_id not in current], IN_CHUNK):
         ids = ", ".join(f"'{check_id(i)}'" for i in chunk)
         for found in sf.query(soql(["Id", "WhoId", "WhatId"], sobject, [f"Id IN ({ids})"])):
             current[found["Id"]] = found
     if item_type == ItemType.TASK:
+        # A task relates people only through its WhoId (the primary Who, promoted when
+        # another goes) and a record through WhatId: neither, and no block shown, is
+        # nothing to do and costs no call.
+        current = {
+            i: a
+            for i, a in current.items()
+            if a.get("WhoId") or a.get("WhatId") or (by_id[i].relations or {}).get("block")
+        }
         people = relations.task_people_of(list(current.values()))
     else:
         people = relations.people_of(list(current.values()))
