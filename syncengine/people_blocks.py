@@ -101,8 +101,8 @@ def refresh_blocks(
         r.sf_id: dict(read[r.sf_id]) for r in rows if r.sf_id in read
     }
     for chunk in chunks([row.sf_id for row in rows if row.sf_id not in current], IN_CHUNK):
-        ids = ", ".join(f"'{check_id(i)}'" for i in chunk)
-        for found in sf.query(soql(["Id", "WhoId", "WhatId"], sobject, [f"Id IN ({ids})"])):
+        id_list = ", ".join(f"'{check_id(i)}'" for i in chunk)
+        for found in sf.query(soql(["Id", "WhoId", "WhatId"], sobject, [f"Id IN ({id_list})"])):
             current[found["Id"]] = found
     if item_type == ItemType.TASK:
         # A task relates people only through its WhoId (the primary Who, promoted when
