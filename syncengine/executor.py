@@ -26,6 +26,7 @@ from django.db.models import F
 from accounts.models import User
 
 from . import intents
+from .explain import SPARED_CHANGE, SPARED_DELETE
 from .faults import AFTER_LINK, AFTER_MARKER, AFTER_WRITE, BEFORE_WRITE, fault_point
 from .intents import Sent
 from .link_store import encode_facts, encode_fields, write_link
@@ -137,6 +138,7 @@ class Executor:
     changed: bool = False
     held: bool = False
     created_mailbox_ids: list[str] = field(default_factory=list)
+    updated_mailbox_ids: set[str] = field(default_factory=set)  # read again to build on them
     item_errors: int = 0
     # Renews the user's lease between batches; raises LeaseLost when another worker has it.
     check_lease: Callable[[], None] | None = None
@@ -403,10 +405,74 @@ class Executor:
             out.append((mailbox_id, payload))
         return out
 
+    # -- writes the mailbox would announce to other people (SPEC §2b) --------------------
+
+    def notified_by(self, mailbox_ids: Sequence[str]) -> dict[str, int]:
+        """Mailbox id -> how many people a write to that item would message (only items
+        where that is more than 0). The kind's codec says it from the item read this
+        session, else from what the link learnt when it was last read (``notifies``)."""
+        if not mailbox_ids or not self.codec.may_notify(self.item_type):
+            return {}
+        out = {}
+        unread = []
+        for mailbox_id in mailbox_ids:
+            item = self.raw_items.get(mailbox_id)
+            if item is None:
+                unread.append(mailbox_id)
+            elif n := self.codec.notified_by_write(self.item_type, item):
+                out[mailbox_id] = n
+        if unread:
+            rows = SyncLink.objects.filter(
+                user=self.user, item_type=self.item_type, mailbox_id__in=unread
+            ).values_list("mailbox_id", "relations")
+            for mailbox_id, relations in rows:
+                if n := int((relations or {}).get("notifies") or 0):
+                    out[mailbox_id] = n
+        return out
+
+    def spare(self, sf_id: str, mailbox_id: str, people: int, *, deleted: bool) -> None:
+        """A Salesforce change Relay does not write, because the mailbox would email
+        ``people`` attendees about it: logged for the user (the ledger's reason)."""
+        self.counters.add(self.item_type, DOWN, "skipped")
+        what = "deleted in Salesforce" if deleted else "changed in Salesforce"
+        self.log(
+            SyncLogEntry.Kind.PROBLEM,
+            f"A meeting you organize was {what} and not {'deleted' if deleted else 'changed'}"
+            f" in your calendar: it would have emailed its {people} attendee"
+            f"{'' if people == 1 else 's'}. Change it in your calendar instead.",
+            side=str(Side.MAILBOX),
+            sf_id=sf_id,
+            mailbox_id=mailbox_id,
+            payload={"code": SPARED_DELETE if deleted else SPARED_CHANGE, "people": people},
+        )
+
+    def _spare_updates(self, actions: Sequence[Any]) -> list[Any]:
+        """The updates to write; the others only record that Salesforce's version was seen
+        (so it is not retried, and a later mailbox edit goes up as usual)."""
+        notified = self.notified_by([a.mailbox_id for a in actions])
+        if not notified:
+            return list(actions)
+        for a in actions:
+            if a.mailbox_id in notified:
+                self.spare(a.sf_id, a.mailbox_id, notified[a.mailbox_id], deleted=False)
+                values: dict[str, Any] = {"sf_hash": a.sf_hash, "sf_facts": a.sf_facts}
+                if isinstance(a, LinkPair):
+                    values.update(
+                        mailbox_id=a.mailbox_id,
+                        mailbox_hash=a.mailbox_hash,
+                        snapshot=a.fields,
+                        origin=a.origin,
+                        state=SyncLink.State.LINKED,
+                    )
+                self.save(a.sf_id, **values)
+        return [a for a in actions if a.mailbox_id not in notified]
+
     def _update_mailbox(self, actions: list[UpdateMailbox]) -> None:
+        actions = self._spare_updates(actions)
         changes = self._update_payloads([(a.mailbox_id, a.sf_id, a.fields) for a in actions])
         results = self._mailbox_update(changes)
         for _, a, result in self._written(DOWN, actions, results, _pair_ids, _updated):
+            self.updated_mailbox_ids.add(a.mailbox_id)
             self.save(
                 a.sf_id,
                 mailbox_id=a.mailbox_id,
@@ -460,6 +526,13 @@ class Executor:
         self._fault(AFTER_MARKER, "create_mailbox")  # the marker rode the create
 
     def _delete_mailbox(self, actions: list[DeleteMailbox]) -> None:
+        notified = self.notified_by([a.mailbox_id for a in actions])
+        for a in actions:
+            if a.mailbox_id in notified:
+                # Kept in the mailbox, unlinked (docs/decisions.md, "Meetings you organize").
+                self.spare(a.sf_id or "", a.mailbox_id, notified[a.mailbox_id], deleted=True)
+                drop_link(self.user, self.item_type, mailbox_id=a.mailbox_id)
+        actions = [a for a in actions if a.mailbox_id not in notified]
         results = self.mailbox.delete(self.role, [a.mailbox_id for a in actions])
         for _, a, _ in self._written(DOWN, actions, results, _pair_ids, _deleted):
             drop_link(self.user, self.item_type, mailbox_id=a.mailbox_id)
@@ -551,9 +624,11 @@ class Executor:
         to_sf = [a for a in actions if a.write_to == Side.SALESFORCE]
         quiet = [a for a in actions if a.write_to is None]
 
+        to_mailbox = self._spare_updates(to_mailbox)
         changes = self._update_payloads([(a.mailbox_id, a.sf_id, a.fields) for a in to_mailbox])
         results = self._mailbox_update(changes)
         for _, a, result in self._written(DOWN, to_mailbox, results, _pair_ids, _updated):
+            self.updated_mailbox_ids.add(a.mailbox_id)
             self._save_pair(a, a.sf_hash, self._readback_hash(result, a.fields), a.sf_facts)
 
         records = [{"Id": a.sf_id, **sf_payload(self.item_type, a.fields)} for a in to_sf]

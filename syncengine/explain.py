@@ -132,6 +132,30 @@ def explain(
     )
 
 
+# SyncLogEntry payload codes of Salesforce changes the executor did not write because the
+# mailbox would email other people about them (the ledger turns them into this reason).
+SPARED_CHANGE, SPARED_DELETE = "organized_meeting", "organized_meeting_deleted"
+
+
+def explain_spared(people: int, *, deleted: bool) -> Verdict:
+    """A Salesforce change (or deletion) of a meeting the user organizes that Relay did not
+    write to the mailbox, because the mailbox would have emailed its attendees (SPEC §2b;
+    the executor decides it, the ledger records it)."""
+    them = f"its {people} attendee{'' if people == 1 else 's'}"
+    if deleted:
+        return Verdict(
+            Reason.ORGANIZED_MEETING,
+            "Deleted in Salesforce but kept in your calendar: you organize this meeting and"
+            f" deleting it would email {them} a cancellation. It is no longer synced; cancel"
+            " it in your calendar if it is off.",
+        )
+    return Verdict(
+        Reason.ORGANIZED_MEETING,
+        "Not changed in your calendar: you organize this meeting and the change would email"
+        f" {them}; change it in your calendar (the next session sends that to Salesforce).",
+    )
+
+
 def _linked(
     item_type: ItemType,
     rules: SyncRules,

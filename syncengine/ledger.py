@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .explain import ItemError, explain
+from .explain import SPARED_CHANGE, SPARED_DELETE, ItemError, explain, explain_spared
 from .models import ItemLedgerEntry, SyncLogEntry, SyncSession
 from .planner import (
     Conflict,
@@ -206,10 +206,28 @@ def _record_plan(
             if not found.acted_on:
                 rows.add(None, item.mailbox_id, Action.SKIPPED, UP, found.code, found.sentence)
 
+    _mark_spared(session, item_type, rows)
     _mark_errors(session, item_type, rows, rules, now)
     with transaction.atomic():  # a savepoint: a failed write cannot spoil the caller's
         ItemLedgerEntry.objects.bulk_create(rows.rows.values(), batch_size=500)
     return len(rows.rows)
+
+
+def _mark_spared(session: SyncSession, item_type: ItemType, rows: _Rows) -> None:
+    """Salesforce changes the executor did not write because the mailbox would have
+    emailed a meeting's attendees (its log entries say so): skipped, with the reason."""
+    entries = SyncLogEntry.objects.filter(
+        session=session,
+        item_type=str(item_type),
+        kind=SyncLogEntry.Kind.PROBLEM,
+        payload__code__in=[SPARED_CHANGE, SPARED_DELETE],
+    ).values_list("sf_id", "mailbox_id", "payload")
+    for sf_id, mailbox_id, payload in entries:
+        deleted = payload.get("code") == SPARED_DELETE
+        verdict = explain_spared(int(payload.get("people") or 0), deleted=deleted)
+        key = (sf_id, mailbox_id)
+        rows.rows.pop(key, None)  # the planned write did not happen
+        rows.add(sf_id, mailbox_id, Action.SKIPPED, DOWN, verdict.code, verdict.sentence)
 
 
 def _mark_errors(

@@ -26,13 +26,28 @@ from .mailboxes.base import MailboxCodec
 from .mappers.people import MailboxPeople, people_hash
 from .models import SyncLink
 from .planner import ItemType
-from .salesforce.relations import Meeting, SalesforceRelations
+from .salesforce.relations import Meeting, OrgSettingCache, SalesforceRelations
 
 
 @dataclass
 class RelationsOutcome:
     related: int = 0  # meetings whose relations were planned and written
     errors: int = 0  # meetings with a refused relation write
+
+
+def _remember_notified(row: SyncLink, codec: Any, item: Mapping[str, Any]) -> None:
+    """Keep on the link how many people a write to this item would message (``notifies``,
+    the kind's codec says it), so a Salesforce change in a later session that does not
+    read the item is still not written to it (executor: ``notified_by``)."""
+    notifies = codec.notified_by_write(ItemType.EVENT, item)
+    kept = dict(row.relations or {})
+    if int(kept.get("notifies") or 0) != notifies:
+        if notifies:
+            kept["notifies"] = notifies
+        else:
+            kept.pop("notifies", None)
+        row.relations = kept
+        row.save(update_fields=["relations"])
 
 
 def _linkable(people: MailboxPeople, own: set[str], blocklist: Any) -> bool:
@@ -46,6 +61,7 @@ def relate_meetings(
     raw_items: Mapping[str, Mapping[str, Any]],
     *,
     mailbox_address: str = "",
+    org_cache: OrgSettingCache | None = None,
 ) -> RelationsOutcome:
     """Relate the linked meetings among ``raw_items`` (mailbox JSON by id) whose people
     changed. ``sf``: the session's SalesforceAdapter (its calls are counted)."""
@@ -63,6 +79,7 @@ def relate_meetings(
     blocklist = blocklist_for(user)
     batch: list[tuple[SyncLink, Meeting, str]] = []
     for row in rows:
+        _remember_notified(row, codec, raw_items[row.mailbox_id])
         people = codec.people(ItemType.EVENT, raw_items[row.mailbox_id])
         if people is None:
             continue
@@ -78,7 +95,7 @@ def relate_meetings(
         batch.append((row, Meeting(row.sf_id, people, made), digest))
     if not batch:
         return outcome
-    result = SalesforceRelations(sf).relate(
+    result = SalesforceRelations(sf, cache=org_cache).relate(
         [m for _, m, _ in batch], user_addresses=sorted(own), blocklist=blocklist
     )
     for row, meeting, digest in batch:
@@ -89,6 +106,7 @@ def relate_meetings(
         outcome.related += 0 if plan.empty else 1
         outcome.errors += int(failed)
         row.relations = {
+            **(row.relations or {}),
             "uid": meeting.people.ical_uid,
             "hash": "" if failed else digest,
             "made": sorted(plan.made | (meeting.made if failed else frozenset())),

@@ -1,4 +1,4 @@
-"""The "In Salesforce:" block in mailbox copies of Salesforce events (SPEC §2b, issue 9).
+"""The "In Salesforce:" block in mailbox copies of Salesforce events and tasks (SPEC §2b).
 
 The block is one line Relay owns at the end of the copy's body ("— In Salesforce: With:
 Ada Lovelace (Customer Ltd), Pat Prospect · Related to: Big Deal"). It is rendered from the
@@ -7,18 +7,23 @@ event pass, and read back by the kinds' codecs with the block stripped
 (``mappers.people.strip_salesforce_block``), so it never reaches Salesforce's Description,
 never changes the event's content hash and never causes an update loop.
 
-When: for linked copies Relay brought down (origin Salesforce) whose event or invitations
-changed in this session's Salesforce read, or whose block names a Contact that changed (a
-rename). An idle session read no change and costs nothing. A user's own meeting (origin
-mailbox) never gets a block: its body is shared with its attendees.
+When: for linked copies whose activity (or, for events, an invitation) changed in this
+session's Salesforce read, or whose block names a Contact that changed (a rename). An idle
+session read no change and costs nothing. Events: only copies Relay brought down (origin
+Salesforce); a user's own meeting never gets a block, its body is shared with its
+attendees. Tasks: every linked task (a task's notes are the user's alone), its Who and
+What and, with Shared Activities, its other TaskRelation people.
 
-Calls, when something changed: 1 Event query + 1 EventRelation query + one name query per
-record type involved (≤ 5), then one batched mailbox update of the bodies that differ.
+Calls, when something changed: 1 activity query + 1 relation query (tasks: only with
+Shared Activities, known from the org's cached describe) + one name query per record type
+involved (≤ 5), then one batched mailbox update of the copies that differ. A kind whose
+codec has no description patch (Google and Exchange tasks) gets its ordinary update
+payload with the block in the description, over the item as it is now.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +35,7 @@ from .models import SyncLink
 from .planner import ItemType
 from .records_io import ROLE
 from .salesforce.adapter import chunks, soql
-from .salesforce.relations import IN_CHUNK, SalesforceRelations
+from .salesforce.relations import IN_CHUNK, OrgSettingCache, SalesforceRelations
 from .salesforce.types import ChangeBatch, check_id
 
 
@@ -40,12 +45,20 @@ class BlocksOutcome:
     errors: int = 0
 
 
-def _changed_events(batch: ChangeBatch) -> set[str]:
+def _changed(item_type: ItemType, batch: ChangeBatch) -> set[str]:
+    if item_type == ItemType.TASK:
+        return set(batch.tasks.records)
     out = set(batch.events.records)
     for row in [*batch.invitations.records.values(), *batch.invitations.deleted.values()]:
         if row.get("EventId"):
             out.add(row["EventId"])
     return out
+
+
+def _changed_records(item_type: ItemType, batch: ChangeBatch) -> set[str]:
+    """The activities whose own row changed (their mailbox copy may have been rewritten
+    without the block): compared with what the mailbox holds, not with the link."""
+    return set(batch.tasks.records if item_type == ItemType.TASK else batch.events.records)
 
 
 def refresh_blocks(
@@ -55,42 +68,67 @@ def refresh_blocks(
     codec: Any,
     batch: ChangeBatch,
     raw_items: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    item_type: ItemType = ItemType.EVENT,
+    org_cache: OrgSettingCache | None = None,
+    written: Iterable[str] = (),
 ) -> BlocksOutcome:
-    """``raw_items``: the mailbox events this session read (mailbox JSON by id)."""
+    """``raw_items``: the mailbox items of ``item_type`` this session read (JSON by id);
+    ``written``: those the session has changed since (read again before building on them)."""
     outcome = BlocksOutcome()
-    events = _changed_events(batch)
+    changed = _changed(item_type, batch)
     people_changed = set(batch.contacts.records)
-    if not events and not people_changed:
+    if not changed and not people_changed:
         return outcome
+    links = SyncLink.objects.filter(
+        user=user, item_type=str(item_type), state=SyncLink.State.LINKED
+    )
+    if item_type == ItemType.EVENT:
+        links = links.filter(origin=SyncLink.Origin.SALESFORCE)
     rows = [
         row
-        for row in SyncLink.objects.filter(
-            user=user,
-            item_type=str(ItemType.EVENT),
-            state=SyncLink.State.LINKED,
-            origin=SyncLink.Origin.SALESFORCE,
-        )
-        if row.sf_id in events or people_changed & set((row.relations or {}).get("block_ids") or ())
+        for row in links
+        if row.sf_id in changed
+        or people_changed & set((row.relations or {}).get("block_ids") or ())
     ]
     if not rows:
         return outcome
-    relations = SalesforceRelations(sf)
-    current: dict[str, dict[str, Any]] = {}
-    for chunk in chunks([row.sf_id for row in rows], IN_CHUNK):
-        in_ids = ", ".join(f"'{check_id(i)}'" for i in chunk)
-        for event in sf.query(soql(["Id", "WhoId", "WhatId"], "Event", [f"Id IN ({in_ids})"])):
-            current[event["Id"]] = event
-    people = relations.people_of(list(current.values()))
+    sobject = "Task" if item_type == ItemType.TASK else "Event"
+    by_id = {row.sf_id: row for row in rows}
+    relations = SalesforceRelations(sf, cache=org_cache)
+    # The feed's own rows carry WhoId / WhatId: only the others (a renamed person's
+    # activities) are queried.
+    read = batch.tasks.records if item_type == ItemType.TASK else batch.events.records
+    current: dict[str, dict[str, Any]] = {
+        r.sf_id: dict(read[r.sf_id]) for r in rows if r.sf_id in read
+    }
+    for chunk in chunks([row.sf_id for row in rows if row.sf_id not in current], IN_CHUNK):
+        id_list = ", ".join(f"'{check_id(i)}'" for i in chunk)
+        for found in sf.query(soql(["Id", "WhoId", "WhatId"], sobject, [f"Id IN ({id_list})"])):
+            current[found["Id"]] = found
+    if item_type == ItemType.TASK:
+        # A task relates people only through its WhoId (the primary Who, promoted when
+        # another goes) and a record through WhatId: neither, and no block shown, is
+        # nothing to do and costs no call.
+        current = {
+            i: a
+            for i, a in current.items()
+            if a.get("WhoId") or a.get("WhatId") or (by_id[i].relations or {}).get("block")
+        }
+        people = relations.task_people_of(list(current.values()))
+    else:
+        people = relations.people_of(list(current.values()))
+    rewritten = _changed_records(item_type, batch)
     wanted: list[tuple[SyncLink, str, list[str], str | None]] = []
     for row in rows:
         if row.sf_id not in people:
-            continue  # deleted in Salesforce: the event sync handles it
+            continue  # deleted in Salesforce: the item sync handles it
         shown = people[row.sf_id]
         block = salesforce_block(shown)
         kept = dict(row.relations or {})
-        # A Salesforce change to the event may have rewritten the body without the block:
-        # those bodies are compared with what the mailbox holds; others with the link.
-        if row.sf_id not in batch.events.records and block == kept.get("block", ""):
+        # A Salesforce change to the activity may have rewritten the copy without the
+        # block: those are compared with what the mailbox holds; others with the link.
+        if row.sf_id not in rewritten and block == kept.get("block", ""):
             continue
         if not block and not kept.get("block"):
             continue  # nothing to show, nothing shown
@@ -98,25 +136,35 @@ def refresh_blocks(
         ids += [shown.what.id] if shown.what else []
         description = decode_fields(row.snapshot).get("description")
         wanted.append((row, block, ids, with_salesforce_block(description, shown)))
-    held = dict(raw_items or {})
-    unread = [r.mailbox_id for r, *_ in wanted if r.sf_id in batch.events.records]
-    unread = [i for i in unread if i not in held]
+    if not wanted:
+        return outcome
+    stale = set(written)
+    held = {k: v for k, v in (raw_items or {}).items() if k not in stale}
+    patchable = codec.description_payload(item_type, None) is not None
+    unread = [
+        r.mailbox_id
+        for r, *_ in wanted
+        if r.mailbox_id not in held and (r.sf_id in rewritten or not patchable)
+    ]
     if unread:
-        held.update((k, v) for k, v in mailbox.fetch(ROLE[ItemType.EVENT], unread).items() if v)
+        role = ROLE[item_type]
+        held.update((k, v) for k, v in mailbox.fetch(role, unread).items() if v)
     changes: list[tuple[SyncLink, str, list[str], dict[str, Any]]] = []
     for row, block, ids, text in wanted:
         item = held.get(row.mailbox_id)
-        if item is not None and (codec.description_text(ItemType.EVENT, item) or None) == text:
+        if item is not None and (codec.description_text(item_type, item) or None) == text:
             if (row.relations or {}).get("block") != block:
                 row.relations = {**(row.relations or {}), "block": block, "block_ids": ids}
                 row.save(update_fields=["relations"])
             continue
-        payload = codec.description_payload(ItemType.EVENT, text)
-        if payload is not None:
-            changes.append((row, block, ids, payload))
+        payload = codec.description_payload(item_type, text)
+        if payload is None:  # no description patch: the whole update, block included
+            fields = {**decode_fields(row.snapshot), "description": text}
+            payload = codec.payload(item_type, fields, row.sf_id, item)
+        changes.append((row, block, ids, payload))
     if not changes:
         return outcome
-    results = mailbox.update(ROLE[ItemType.EVENT], [(r.mailbox_id, p) for r, _, _, p in changes])
+    results = mailbox.update(ROLE[item_type], [(r.mailbox_id, p) for r, _, _, p in changes])
     for (row, block, ids, _), result in zip(changes, results, strict=True):
         if not result.ok:
             outcome.errors += 1

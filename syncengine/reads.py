@@ -219,6 +219,8 @@ class Reader:
             if not item.gone and item.sf_id_marker and item.sf_id_marker not in data.sf_changes:
                 wanted.add(item.sf_id_marker)
         self._read_by_ids(data, wanted - set(data.sf_changes) - self.gone.get(item_type, set()))
+        if item_type == ItemType.EVENT and batch.invited_event_ids is not None:
+            self._read_uninvited(data, batch, batch.invited_event_ids)
 
         if not full_sf:
             new_items = [r for r in unlinked if not r.gone and not r.sf_id_marker]
@@ -241,6 +243,8 @@ class Reader:
             dropped = {r.get("EventId") for r in batch.invitations.deleted.values()} - live
             if row.get("Id") in dropped:
                 return frozenset()
+            if batch.invited_event_ids is not None and row.get("Id") not in batch.invited_event_ids:
+                return frozenset()  # its invitation row went without a trace in queryAll
         return frozenset({self.me})
 
     def _sf(
@@ -258,6 +262,28 @@ class Reader:
     def _salesforce_changes(self, data: TypeInputs, rows: Changes, batch: ChangeBatch) -> None:
         for row in [*rows.records.values(), *rows.deleted.values()]:
             data.sf_changes[row["Id"]] = self._sf(data, row, batch)
+
+    def _read_uninvited(
+        self, data: TypeInputs, batch: ChangeBatch, invited: frozenset[str]
+    ) -> None:
+        """Linked events the user was invited to and no longer is (listed invitations
+        lack them): read them, so the planner sees the lost invitation, whether or not
+        Salesforce reported the deleted EventRelation row (relation rows deleted directly
+        may skip the Recycle Bin)."""
+        lost = sorted(
+            sf_id
+            for sf_id, link in data.links.items()
+            if link.sf_facts is not None
+            and self.me in link.sf_facts.invitee_ids
+            and sf_id not in invited
+            and sf_id not in data.sf_changes
+            and sf_id not in data.sf_current
+        )
+        if not lost:
+            return
+        found = self.sf.read_by_ids(SOBJECT[data.item_type], lost)
+        for sf_id, row in found.items():
+            data.sf_current[sf_id] = self._sf(data, row, batch)
 
     def _read_by_ids(self, data: TypeInputs, ids: Iterable[str]) -> None:
         ids = sorted(ids)
@@ -337,6 +363,8 @@ class Reader:
         a session without changes would otherwise do for every link, every 30 minutes."""
         if self._rows(item_type, batch) or (item_type == ItemType.EVENT and batch.invitations):
             return False
+        if item_type == ItemType.EVENT and batch.invited_event_ids is not None:
+            return False  # a child copy changed: an invitation may be gone (see above)
         if self.gone.get(item_type):
             return False
         if batch.merged and item_type == ItemType.CONTACT:

@@ -73,9 +73,11 @@ from .planner import (
 from .reads import Reader, echo_feed, mailbox_feed, sf_cursor_values
 from .records_io import ROLE
 from .salesforce.adapter import SalesforceAdapter
+from .salesforce.relations import OrgSettingCache
 from .salesforce.types import ChangeBatch
 
 logger = logging.getLogger(__name__)
+BLOCK_TYPES = (ItemType.TASK, ItemType.EVENT)  # their copies show Salesforce's people
 ITEM_TYPES = (ItemType.CONTACT, ItemType.TASK, ItemType.EVENT)
 
 
@@ -302,6 +304,8 @@ class _Run:
             # Nothing was written for this type: its cursors may as well advance with the
             # session's last ones (one query for all; a crash before only re-reads).
             self.pending_cursors.update(cursor_values)
+            if item_type in BLOCK_TYPES and batch.contacts.records:
+                self._refresh_blocks(stack, item_type, batch, {})  # a renamed person
             return
         if item_type == ItemType.EVENT:  # issue 9: one meeting, one Salesforce event
             org_id = str((stack.sf_connection.extra or {}).get("org_id") or "")
@@ -366,14 +370,13 @@ class _Run:
                 stack.codec,
                 inputs.raw_items,
                 mailbox_address=stack.mailbox_connection.external_address or "",
+                org_cache=OrgSettingCache(stack.sf_connection, self.now),
             )
             self.changed |= related.related > 0
             self.item_errors += related.errors
-            blocks = refresh_blocks(
-                self.user, stack.sf, stack.mailbox, stack.codec, batch, inputs.raw_items
-            )
-            self.changed |= blocks.written > 0
-            self.item_errors += blocks.errors
+        if item_type in BLOCK_TYPES:  # issue 9: the "In Salesforce:" block of the copies
+            written = executor.updated_mailbox_ids
+            self._refresh_blocks(stack, item_type, batch, inputs.raw_items, written)
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
@@ -390,6 +393,28 @@ class _Run:
             dict(stack.mailbox.containers),
             {r: c.external_id for r, c in stack.containers.items()},
         )
+
+    def _refresh_blocks(
+        self,
+        stack: Stack,
+        item_type: ItemType,
+        batch: ChangeBatch,
+        raw_items: Mapping[str, Mapping[str, Any]],
+        written: Iterable[str] = (),
+    ) -> None:
+        blocks = refresh_blocks(
+            self.user,
+            stack.sf,
+            stack.mailbox,
+            stack.codec,
+            batch,
+            raw_items,
+            item_type=item_type,
+            org_cache=OrgSettingCache(stack.sf_connection, self.now),
+            written=written,
+        )
+        self.changed |= blocks.written > 0
+        self.item_errors += blocks.errors
 
     def executor_for(
         self,

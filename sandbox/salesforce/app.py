@@ -179,6 +179,20 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
         with self.lock:
             self.store.set_shared_activities(on)
 
+    @property
+    def event_relation_in_bin(self) -> bool:
+        """Whether a directly deleted EventRelation stays in queryAll (IsDeleted) until
+        purged, as other records do; False (the default) treats it like TaskRelation."""
+        return "EventRelation" not in self.store.bin_skipping_relations
+
+    @event_relation_in_bin.setter
+    def event_relation_in_bin(self, on: bool) -> None:
+        with self.lock:
+            if on:
+                self.store.bin_skipping_relations.discard("EventRelation")
+            else:
+                self.store.bin_skipping_relations.add("EventRelation")
+
     def hold_long_running(self, n: int, max_concurrent: int | None = None) -> None:
         """Pretend n long-running requests are in flight (0 releases them)."""
         self.long_running = n

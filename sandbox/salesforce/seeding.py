@@ -107,10 +107,13 @@ def control(emu: SalesforceEmulator, request: Request) -> Response | None:
                     emu.enhanced_email = bool(body["enhanced_email"])
                 if "shared_activities" in body:
                     emu.store.set_shared_activities(bool(body["shared_activities"]))
+                if "event_relation_in_bin" in body:
+                    emu.event_relation_in_bin = bool(body["event_relation_in_bin"])
                 if "long_running" in body:
                     emu.hold_long_running(int(body["long_running"]), body.get("long_running_max"))
                 result["enhanced_email"] = emu.enhanced_email
                 result["shared_activities"] = emu.store.shared_activities
+                result["event_relation_in_bin"] = emu.event_relation_in_bin
             elif action == "purge":
                 age = body.get("older_than_days")
                 age = timedelta(days=float(age)) if age is not None else None

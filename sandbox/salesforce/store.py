@@ -33,6 +33,10 @@ class Store:
         self.created_at = self._tick()
         self.enhanced_email = True
         self.shared_activities = True
+        # Relation rows that skip the Recycle Bin when deleted directly (not by their
+        # activity's deletion): TaskRelation as documented; EventRelation too by default,
+        # the reference being silent on it (FIDELITY.md, "Activities and their relations").
+        self.bin_skipping_relations = {"TaskRelation", "EventRelation"}
         # activity id -> ids of its relation rows (an index, rebuilt on rollback)
         self.relation_index: dict[str, set[str]] = {}
         # sObject -> deletion time of the last record physically purged from the bin
@@ -247,9 +251,11 @@ class Store:
             raise _refused("deleted", self.schema[sobject])
         rec = self.live(sobject, rid)
         self._soft_delete(sobject, rec, actor)
-        if sobject == "TaskRelation":
-            # A directly deleted TaskRelation skips the Recycle Bin: gone from queryAll and
-            # GET at once, still reported by getDeleted (Object Reference, IsDeleted).
+        if sobject in self.bin_skipping_relations:
+            # A directly deleted relation row skips the Recycle Bin: gone from queryAll and
+            # GET at once, still reported by getDeleted (Object Reference, TaskRelation
+            # IsDeleted: "Don't use the IsDeleted field to detect deleted records in SOQL
+            # queries or queryAll() calls on directly deleted relation records").
             rec["_no_bin"] = True
         rules.after_delete(self, sobject, rec, actor)
 

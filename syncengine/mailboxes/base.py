@@ -225,6 +225,19 @@ class MailboxCodec:
     def marked(self, item_type: ItemType, item: Mapping[str, Any]) -> bool:
         return self.items[item_type].marked(item)
 
+    def may_notify(self, item_type: ItemType) -> bool:
+        """Whether a write to an existing item of this type can make the API message
+        people (an optional codec method, ``notified_by_write``; SPEC §2b)."""
+        return getattr(self.items[item_type], "notified_by_write", None) is not None
+
+    def notified_by_write(self, item_type: ItemType, item: Mapping[str, Any]) -> int:
+        """How many people the API would message if Relay changed or deleted this existing
+        item (Graph: the attendees of a meeting the user organizes; it cannot suppress
+        that). 0 for kinds that write without messaging anyone (Google sendUpdates=none,
+        EWS SendToNone)."""
+        counter = getattr(self.items[item_type], "notified_by_write", None)
+        return int(counter(item)) if counter is not None else 0
+
     def record(
         self,
         item_type: ItemType,

@@ -101,6 +101,8 @@ class Reason(StrEnum):
     FROZEN = "frozen"
     DELETION_PENDING = "deletion_pending"
     ERROR = "error"
+    # A Salesforce change not written: the mailbox would email the meeting's attendees.
+    ORGANIZED_MEETING = "organized_meeting"
 
 
 @dataclass(frozen=True)

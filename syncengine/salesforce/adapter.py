@@ -13,7 +13,9 @@ costs one API call (API-NOTES G1):
 - Event: `OwnerId = me`. That returns the user's own events and the IsChild copies
   Salesforce keeps on an invitee's calendar. The copies are not reported (sync only the
   parent) and carry no parent id; they only say "an event you are invited to changed".
-- EventRelation: `RelationId = me`: invitations made, answered or withdrawn.
+- EventRelation: `RelationId = me`: invitations made, answered or withdrawn. A row deleted
+  directly may skip the Recycle Bin (queryAll never shows it), so a changed child copy
+  also lists the live invitations (`ChangeBatch.invited_event_ids`).
 SOQL here has no semi-join (`Id IN (SELECT EventId …)`), so parents of invitations are a
 follow-up read, made only when the composite saw invitation rows or changed child copies:
 `queryAll … FROM Event WHERE Id IN (…)` in chunks. Idle sessions never pay for it.
@@ -317,7 +319,7 @@ class SalesforceAdapter:
             if steps["EventRelation"].is_new(row):
                 invitations.add(row)
 
-        self._read_invited_events(
+        invited_now = self._read_invited_events(
             me,
             events,
             invitations,
@@ -340,6 +342,7 @@ class SalesforceAdapter:
             view_query=view_query,
             view_missing=view_missing,
             earliest_available=earliest,
+            invited_event_ids=invited_now,
         )
 
     @staticmethod
@@ -365,21 +368,26 @@ class SalesforceAdapter:
         list_all: bool,
         select: Sequence[str],
         window: str,
-    ) -> None:
+    ) -> frozenset[str] | None:
         """Parents of the user's invitations: those whose invitation changed (whatever the
         parent's stamp) and, when a child copy changed, every invited parent changed since
         the Event cursor. Their stamps do not move the Event cursor (the child copies already did;
-        rows of the user's own events committed meanwhile must not be skipped)."""
+        rows of the user's own events committed meanwhile must not be skipped).
+
+        Returns the events the user is invited to now when this read listed them (a child
+        copy changed), else None."""
         known = set(events.records) | set(events.deleted)
         touched = {
             r["EventId"] for r in (*invitations.records.values(), *invitations.deleted.values())
         }
         touched -= known
         others: set[str] = set()
+        invited_now: frozenset[str] | None = None
         if list_all:
             mine = [f"RelationId = '{me}'", "IsInvitee = true"]
             live = self._query(soql(["EventId"], "EventRelation", mine))
-            others = {r["EventId"] for r in live} - touched - known
+            invited_now = frozenset(r["EventId"] for r in live)
+            others = set(invited_now) - touched - known
         extra = [window] if window else []
         since = [since_condition] if since_condition else []
         for ids, conds in ((sorted(touched), extra), (sorted(others), [*since, *extra])):
@@ -389,6 +397,7 @@ class SalesforceAdapter:
                 for row in self._query(query, include_deleted=True):
                     if not row.get("IsChild") and step.is_new(row, advances=False):
                         events.add(row)
+        return invited_now
 
     # -- reconciliation ------------------------------------------------------------------
 

@@ -3,22 +3,27 @@ decisions are ``syncengine.relations`` (up) and ``syncengine.mappers.people`` (d
 
 Calls for one session's batch of n events, whatever n (never a call per event):
 
-- ``shared_activities``: 1 describe of EventWhoRelation (404: off), once per instance, and
-  only when there is something to relate;
+- ``shared_activities``: 1 describe of EventWhoRelation (404: off), only when there is
+  something to relate, and at most once a day per org (``OrgSettingCache``: the answer is
+  kept on the org's Salesforce connections, an org cannot turn the feature off);
 - ``relate``: 1 composite people lookup (email logging's ``find_people``, ⌈addresses/100⌉)
   + ⌈n/200⌉ Event query + ⌈n/200⌉ EventRelation query + at most one sObject Collections
   call each for Event WhoId updates, relation creates, updates and deletes (⌈k/200⌉);
-- ``people_of``: ⌈n/200⌉ EventRelation query + one name query per record type involved.
+- ``people_of``: ⌈n/200⌉ EventRelation query + one name query per record type involved;
+  ``task_people_of`` the same over TaskRelation, which it reads only with Shared
+  Activities.
 
 An idle session relates nothing and so makes none of these calls.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from accounts.models import Connection
 from syncengine.emails.blocklist import Blocklist
 from syncengine.mappers.people import MailboxPeople, Named, SalesforcePeople, salesforce_people
 from syncengine.relations import (
@@ -36,6 +41,7 @@ from .types import check_id
 IN_CHUNK = 200
 SHARED_ACTIVITIES_PROBE = "EventWhoRelation"  # exists only with Shared Activities
 RELATION_FIELDS = ["Id", "EventId", "RelationId", "IsParent", "IsInvitee", "IsWhat", "Status"]
+TASK_RELATION_FIELDS = ["Id", "TaskId", "RelationId", "IsWhat"]
 # Record types a Who, What or invitee can be, by id prefix, and how to name them.
 NAME_QUERIES = {
     "003": ("Contact", ["Id", "Name", "Account.Name"]),
@@ -65,15 +71,76 @@ def _ids_in(ids: Sequence[str]) -> str:
     return ", ".join(f"'{check_id(i)}'" for i in ids)
 
 
+SHARED_ACTIVITIES_TTL = dt.timedelta(hours=24)
+CACHE_KEY = "shared_activities"  # in Connection.extra: {"on": bool, "at": ISO time}
+
+
+class OrgSettingCache:
+    """The org's Shared Activities answer, kept on its Salesforce connections for a day.
+
+    Any Relay user's connection of the same org (``extra["org_id"]``) holding a fresh
+    answer serves every other user of that org, so an org is described about once a day,
+    not once per user session. The feature is permanent once enabled, so a stale "off"
+    is the only thing the TTL guards against."""
+
+    def __init__(
+        self, connection: Any, now: dt.datetime, ttl: dt.timedelta = SHARED_ACTIVITIES_TTL
+    ) -> None:
+        self.connection, self.now, self.ttl = connection, now, ttl
+
+    def _fresh(self, extra: Mapping[str, Any] | None) -> tuple[dt.datetime, bool] | None:
+        kept = (extra or {}).get(CACHE_KEY)
+        if not isinstance(kept, Mapping) or not isinstance(kept.get("on"), bool):
+            return None
+        try:
+            at = dt.datetime.fromisoformat(str(kept.get("at")))
+        except ValueError:
+            return None
+        if at.tzinfo is None or not (self.now - self.ttl <= at <= self.now + self.ttl):
+            return None
+        return at, kept["on"]
+
+    def get(self) -> bool | None:
+        mine = self._fresh(self.connection.extra)
+        if mine is not None:
+            return mine[1]
+        org_id = (self.connection.extra or {}).get("org_id")
+        if not org_id:
+            return None
+        others = Connection.objects.filter(
+            side=Connection.Side.SALESFORCE, extra__org_id=org_id
+        ).exclude(pk=self.connection.pk)
+        found = [f for f in (self._fresh(e) for e in others.values_list("extra", flat=True)) if f]
+        return max(found)[1] if found else None
+
+    def put(self, on: bool) -> None:
+        extra = {**(self.connection.extra or {}), CACHE_KEY: {"on": on, "at": self.now.isoformat()}}
+        self.connection.extra = extra
+        # Only this JSON field: a concurrent token refresh of the same row keeps its tokens.
+        Connection.objects.filter(pk=self.connection.pk).update(extra=extra)
+
+
 class SalesforceRelations:
-    def __init__(self, sf: SalesforceAdapter, *, shared_activities: bool | None = None) -> None:
-        """``shared_activities``: the org setting when the caller knows it (saves a call)."""
+    def __init__(
+        self,
+        sf: SalesforceAdapter,
+        *,
+        shared_activities: bool | None = None,
+        cache: OrgSettingCache | None = None,
+    ) -> None:
+        """``shared_activities``: the org setting when the caller knows it (saves a call);
+        ``cache``: where the org's answer is kept between sessions."""
         self.sf = sf
         self._shared = shared_activities
+        self._cache = cache
 
     def shared_activities(self) -> bool:
+        if self._shared is None and self._cache is not None:
+            self._shared = self._cache.get()
         if self._shared is None:
             self._shared = self.sf.has_sobject(SHARED_ACTIVITIES_PROBE)
+            if self._cache is not None:
+                self._cache.put(self._shared)
         return self._shared
 
     # -- reads ---------------------------------------------------------------------------
@@ -146,6 +213,34 @@ class SalesforceRelations:
             a_id: salesforce_people(a, rows.get(a_id, []), names)
             for a in activities
             if (a_id := a.get("Id"))
+        }
+
+    def task_people_of(
+        self, activities: Sequence[Mapping[str, str | None]]
+    ) -> dict[str, SalesforcePeople]:
+        """Who and What with names for Task rows (Id, WhoId, WhatId) and, with Shared
+        Activities, the task's other TaskRelation people (TaskRelation exists only then)."""
+        ids = [str(a["Id"]) for a in activities if a.get("Id")]
+        if not ids:
+            return {}
+        rows: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if self.shared_activities():
+            for chunk in chunks(ids, IN_CHUNK):
+                query = soql(
+                    TASK_RELATION_FIELDS, "TaskRelation", [f"TaskId IN ({_ids_in(chunk)})"]
+                )
+                for row in self.sf.query(query):
+                    # TaskRelation has no IsParent / IsInvitee: every non-What row is a Who.
+                    rows.setdefault(row["TaskId"], []).append(
+                        {**row, "IsParent": not row.get("IsWhat"), "IsInvitee": False}
+                    )
+        wanted = [str(a.get(k) or "") for a in activities for k in ("WhoId", "WhatId")]
+        wanted += [r["RelationId"] for rs in rows.values() for r in rs]
+        names = self.names(wanted)
+        return {
+            str(a["Id"]): salesforce_people(a, rows.get(str(a["Id"]), []), names)
+            for a in activities
+            if a.get("Id")
         }
 
     # -- up-sync ---------------------------------------------------------------------------

@@ -224,6 +224,12 @@ class ChangeBatch:
     # getDeleted's earliestDateAvailable per object, read in the same Composite: rows
     # deleted before it are purged (Recycle Bin) and no feed will ever report them.
     earliest_available: dict[str, datetime] = field(default_factory=dict)
+    # The events the user holds a live invitation to, when this read listed them (a child
+    # copy on the user's calendar changed, or the invitation read was full); None when
+    # not listed. A linked invited event missing from it lost its invitation even when the
+    # deleted EventRelation row never showed in queryAll (relation rows deleted directly
+    # may skip the Recycle Bin: sandbox/salesforce/FIDELITY.md).
+    invited_event_ids: frozenset[str] | None = None
 
     @property
     def empty(self) -> bool:

@@ -81,7 +81,14 @@ class EwsContact(_EwsItem):
 
 class EwsTask(_EwsItem):
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        return dict(xmap.task_from_ews(item["ews"]))
+        fields: dict[str, Any] = dict(xmap.task_from_ews(item["ews"]))
+        # Relay's "In Salesforce:" block is not the task's: it never goes up (issue 9).
+        fields["description"] = strip_salesforce_block(fields["description"])
+        return fields
+
+    def description_text(self, item: Mapping[str, Any]) -> str | None:
+        """The body, Relay's block included (it rides a whole update of the task)."""
+        return xmap.task_from_ews(item["ews"])["description"]
 
 
 class EwsEvent(_EwsItem):

@@ -85,7 +85,15 @@ class GooglePerson(_GoogleItem):
 
 class GoogleTask(_GoogleItem):
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        return dict(gmap.task_from_google(item, previous))
+        fields: dict[str, Any] = dict(gmap.task_from_google(item, previous))
+        # Relay's "In Salesforce:" block is not the task's: it never goes up (issue 9).
+        fields["description"] = strip_salesforce_block(fields["description"])
+        return fields
+
+    def description_text(self, item: Mapping[str, Any]) -> str | None:
+        """The notes without the marker line, Relay's block included (no description
+        patch: the notes also hold the marker, so the block rides a whole update)."""
+        return gmap.split_notes(item.get("notes"))[0]
 
     def marker(self, item: Mapping[str, Any]) -> str | None:
         return gmap.sf_id_from_google_task(item)

@@ -78,7 +78,16 @@ class TodoTask(_GraphItem):
     marker_in_feed = True
 
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-        return dict(xmap.task_from_graph(item, self.time_zone))
+        fields: dict[str, Any] = dict(xmap.task_from_graph(item, self.time_zone))
+        # Relay's "In Salesforce:" block is not the task's: it never goes up (issue 9).
+        fields["description"] = strip_salesforce_block(fields["description"])
+        return fields
+
+    def description_payload(self, text: str | None) -> dict[str, Any]:
+        return {"body": xmap.text_body(text)}
+
+    def description_text(self, item: Mapping[str, Any]) -> str | None:
+        return xmap.task_from_graph(item, self.time_zone)["description"]
 
     def marker(self, item: Mapping[str, Any]) -> str | None:
         return xmap.sf_id_from_todo(item)
@@ -143,12 +152,18 @@ class GraphEvent(_GraphItem):
         categories = (existing or {}).get("categories")
         return xmap.event_to_graph(fields, self.time_zone, sf_id=sf_id, categories=categories)
 
+    def notified_by_write(self, item: Mapping[str, Any]) -> int:
+        """Graph mails every attendee on any PATCH or DELETE of a meeting the user
+        organizes and has no way to suppress it (API-NOTES §J): that many people."""
+        if not xmap.is_organized_meeting(item):
+            return 0
+        return sum(1 for a in item.get("attendees") or () if a.get("type") != "resource") or 1
+
     def marker_payload(
         self, fields: Mapping[str, Any], sf_id: str, existing: Mapping[str, Any] | None
     ) -> dict[str, Any] | None:
-        # Graph mails every attendee on any PATCH of a meeting the user organizes and has
-        # no way to suppress it (SPEC §2b): such a meeting keeps no marker; its link does.
-        if existing is not None and xmap.is_organized_meeting(existing):
+        # Such a meeting keeps no marker (the PATCH would mail its attendees); its link does.
+        if existing is not None and self.notified_by_write(existing):
             return None
         return super().marker_payload(fields, sf_id, existing)
 

@@ -202,3 +202,26 @@ def test_it_skips_the_recycle_bin_for_a_directly_deleted_task_relation(org):
     assert exc.value.content[0]["errorCode"] == "NOT_FOUND"
     deleted = sf.TaskRelation.deleted(NOW, NOW + timedelta(minutes=5))
     assert [d["id"] for d in deleted["deletedRecords"]] == [rel]
+
+
+@pytest.mark.parametrize("in_bin", [False, True], ids=["skips-bin", "in-bin"])
+def test_it_handles_a_directly_deleted_event_relation_either_way(org, in_bin):
+    # The reference documents the skip-the-bin rule for TaskRelation only; the emulator
+    # applies it to EventRelation by default and offers the other reading as a switch.
+    sf, emu = org.sf(), org.emu
+    assert emu.event_relation_in_bin is False
+    emu.event_relation_in_bin = in_bin
+    guest = emu.create("Contact", {"LastName": "Guest"})
+    event = sf.Event.create(
+        {"Subject": "Review", "StartDateTime": "2024-05-20T15:00:00Z", "DurationInMinutes": 60}
+    )["id"]
+    rel = sf.EventRelation.create({"EventId": event, "RelationId": guest})["id"]
+    emu.advance(minutes=1)
+    sf.EventRelation.delete(rel)
+    emu.advance(minutes=2)
+    assert (rel in _all_ids(sf, "EventRelation")) is in_bin
+    deleted = sf.EventRelation.deleted(NOW, NOW + timedelta(minutes=5))
+    assert [d["id"] for d in deleted["deletedRecords"]] == [rel]  # getDeleted sees both
+    other = sf.EventRelation.create({"EventId": event, "RelationId": guest})["id"]
+    sf.Event.delete(event)  # cascade-deleted relations go to the bin with their event
+    assert other in _all_ids(sf, "EventRelation")

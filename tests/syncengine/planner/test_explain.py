@@ -13,7 +13,7 @@ from syncengine.emails.blocklist import Blocklist
 from syncengine.emails.logging_plan import Skip as EmailSkip
 from syncengine.emails.logging_plan import plan as email_plan
 from syncengine.emails.records import Address, EmailRecord
-from syncengine.explain import ItemError, explain, explain_email
+from syncengine.explain import ItemError, explain, explain_email, explain_spared
 from syncengine.planner import (
     ContactScope,
     CreateMailbox,
@@ -303,8 +303,20 @@ CASES = _cases()
 
 def test_it_covers_every_reason_code_but_the_runtime_ones():
     covered = {code for *_, code in CASES}
-    # blocked_address (emails) and error (a refused write) have their own tests below.
-    assert covered | {Reason.BLOCKED_ADDRESS, Reason.ERROR} == set(Reason)
+    # blocked_address (emails), error (a refused write) and organized_meeting (a write the
+    # mailbox would announce; the executor decides it) have their own tests.
+    runtime = {Reason.BLOCKED_ADDRESS, Reason.ERROR, Reason.ORGANIZED_MEETING}
+    assert covered | runtime == set(Reason)
+
+
+def test_it_says_why_a_salesforce_change_stayed_out_of_an_organized_meeting():
+    changed = explain_spared(3, deleted=False)
+    assert changed.code == Reason.ORGANIZED_MEETING and not changed.acted_on
+    assert "email its 3 attendees" in changed.sentence
+    assert "change it in your calendar" in changed.sentence
+    kept = explain_spared(1, deleted=True)
+    assert "its 1 attendee " in kept.sentence and "kept in your calendar" in kept.sentence
+    assert kept.state == "excluded"
 
 
 @pytest.mark.parametrize(("name", "item_type", "case", "code"), CASES, ids=[c[0] for c in CASES])
