@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,12 +86,20 @@ def serve(users: int, kind: str, description: Path) -> int:
     from sandbox.stack import build_stack
 
     stack = build_stack(ca_dir=description.parent / "ca").start()
+    profile_to = os.environ.get("BENCH_PROFILE_SERVE")
+    if profile_to:  # profile the emulators' request handling (the worker is sequential)
+        profile_emulators(Path(profile_to), description.parent / "idle-round")
     sf = stack.salesforce_app
     accounts = []
+    seeded_at = datetime.now(UTC) - timedelta(hours=2)
     for i in range(users):
         email = f"fleet{i:05}@relay.example"
         sf_user = sf.add_user(email, f"User{i}", "Fleet", email)
+        # Backdated: a real book was not all edited in the last minutes, so an idle read's
+        # overlap window (adapter DEFAULT_OVERLAP) holds none of it.
+        sf.set_clock(seeded_at)
         sf.create("Contact", {"LastName": f"Customer{i}", "Email": f"c{i}@x.example"}, sf_user)
+        sf.set_clock(None)
         if kind == "office365":
             stack.graph_app.add_mailbox(email, f"Fleet User{i}")
             mb_access, mb_refresh = stack.graph_app.issue_token(email)
@@ -117,6 +126,28 @@ def serve(users: int, kind: str, description: Path) -> int:
     sys.stdin.read()  # until the driver closes the pipe
     stack.stop()
     return 0
+
+
+def profile_emulators(out: Path, only_while: Path) -> None:
+    """cProfile the emulators' handlers while `only_while` exists (the idle round)."""
+    import atexit
+    import cProfile
+    import threading
+
+    from sandbox.common.app import Emulator
+
+    profiler = cProfile.Profile()
+    lock = threading.Lock()
+    dispatch = Emulator._dispatch
+
+    def profiled(self: Emulator, *args: Any, **kwargs: Any) -> Any:
+        if not only_while.exists():
+            return dispatch(self, *args, **kwargs)
+        with lock:
+            return profiler.runcall(dispatch, self, *args, **kwargs)
+
+    Emulator._dispatch = profiled  # type: ignore[method-assign]
+    atexit.register(profiler.dump_stats, str(out))
 
 
 def work(description: Path, sample: int) -> dict[str, Any]:
@@ -161,6 +192,13 @@ def work(description: Path, sample: int) -> dict[str, Any]:
     before = {"salesforce": calls(stack["salesforce"]), "mailbox": calls(stack["control"])}
     cpu_ms: list[float] = []
     statuses: dict[str, int] = {}
+    profiler = None
+    if os.environ.get("BENCH_PROFILE"):  # wall-clock profile of the idle round, to stderr
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    (description.parent / "idle-round").touch()
     wall_started = time.perf_counter()
     for user in users:
         cpu = time.process_time()
@@ -169,6 +207,13 @@ def work(description: Path, sample: int) -> dict[str, Any]:
         status = session.status if session else "not claimed"
         statuses[status] = statuses.get(status, 0) + 1
     wall = time.perf_counter() - wall_started
+    (description.parent / "idle-round").unlink()
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        stats = pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative")
+        stats.print_stats(int(os.environ["BENCH_PROFILE"]))
     after = {"salesforce": calls(stack["salesforce"]), "mailbox": calls(stack["control"])}
     queries: list[int] = []
     for user in users[:sample]:

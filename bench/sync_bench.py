@@ -25,7 +25,13 @@ emulators, which run in the same process.
 
 Exchange (EWS): writes in CreateItem/UpdateItem calls of ≤100 items (the
 adapter's chunk) per type, and an idle session 4 SyncFolderItems calls (one per folder: EWS
-cannot batch them); Basic auth, so each call is one HTTP request.
+cannot batch them); Basic auth, so each call is one HTTP request. At the realistic model an
+EWS call costs a base plus a part per item it carries, and the bound allows 10 in flight
+(EWSMaxConcurrency, sandbox/FIDELITY.md).
+
+Events carry 0 to 5 attendees (EventRelation invitees: Contacts, Leads and colleagues), so
+the initial session also writes the meetings' people; the bounds do not grow with them
+(relations must ride the event writes, not add a call per event).
 """
 
 from __future__ import annotations
@@ -49,9 +55,15 @@ ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("office365", "gmail", "exchange")
 USER_EMAIL = "bench@relay.example"
 # (base s, s per inner request) per emulator; see sandbox/FIDELITY.md for the sources.
-REALISTIC = {"salesforce": (0.2, 0.002), "graph": (0.25, 0.01), "google": (0.25, 0.002)}
+REALISTIC = {
+    "salesforce": (0.2, 0.002),
+    "graph": (0.25, 0.01),
+    "google": (0.25, 0.002),
+    "ews": (0.25, 0.005),
+}
 # Requests one user may have in flight, as the bound assumes (see the docstring).
-ALLOWED_CONCURRENCY = {"salesforce": 1, "graph": 4, "google": 1}
+ALLOWED_CONCURRENCY = {"salesforce": 1, "graph": 4, "google": 1, "ews": 10}
+FLEET_KINDS = ("office365", "gmail")  # bench/fleet.py's kinds
 MODELS = ("zero", "realistic")
 
 
@@ -97,7 +109,7 @@ def main() -> int:
             out.stdout.strip().splitlines()[-1]
         )
     if args.fleet:
-        for kind in args.kinds.split(","):
+        for kind in [k for k in args.kinds.split(",") if k in FLEET_KINDS]:
             fleet = subprocess.run(
                 [sys.executable, str(ROOT / "bench" / "fleet.py"), "--users", str(args.fleet),
                  "--kind", kind],
@@ -160,8 +172,11 @@ def run_kind(
     sf_user = sf.add_user(USER_EMAIL, "Bench", "Ben", USER_EMAIL)
     seeded = seed_salesforce(sf, sf_user, now, contacts, tasks, events)
     if kind == "exchange":
+        if model == "realistic":
+            sf.set_latency(*REALISTIC["salesforce"])
+            stack.ews_app.set_latency(*REALISTIC["ews"])
         return run_exchange(
-            stack, sf, sf_user, seeded, now, phase_runner(stack, apps, set_clock, sf_user)
+            stack, sf, sf_user, seeded, now, phase_runner(stack, apps, set_clock, sf_user, model)
         )
     if kind == "office365":
         stack.graph_app.add_mailbox(USER_EMAIL, "Ben Bench")
@@ -264,7 +279,7 @@ def run_kind(
     return out
 
 
-def phase_runner(stack: Any, apps: Any, set_clock: Any, sf_user: str) -> Any:
+def phase_runner(stack: Any, apps: Any, set_clock: Any, sf_user: str, model: str) -> Any:
     """A `phase(name, when, bound, user)` for the Exchange run (the EWS emulator's calls)."""
     from syncengine.session import run_session
 
@@ -275,8 +290,15 @@ def phase_runner(stack: Any, apps: Any, set_clock: Any, sf_user: str) -> Any:
         started = time.perf_counter()
         session = run_session(user, "manual", now=when)
         wall = time.perf_counter() - started
+        sf, ews = stack.salesforce_app, stack.ews_app
+        with sf.lock, ews.lock:
+            logged = {
+                "salesforce": [c for c in sf.calls if c.principal == sf_user],
+                "ews": list(ews.calls),  # one mailbox; EWS logs on per call (no principal)
+            }
         return {
             "wall_s": round(wall, 3),
+            "wall_bound_s": wall_bound_s(logged) if model == "realistic" else 0.0,
             "peak_rss_mb": peak_rss_mb(),
             "status": session.status,
             **({"error": session.error} if session.error else {}),
@@ -387,20 +409,40 @@ def seed_salesforce(
                 owner,
             )
         )
+    # Events carry 0 to 5 attendees (i % 6): customers (Contacts, Leads) and colleagues.
+    people = [
+        *ids["Contact"][:40],
+        *(
+            sf.create("Lead", {"LastName": f"Lead{k}", "Company": "Prospect Inc",
+                               "Email": f"lead{k}@prospect.example"}, owner)
+            for k in range(20)
+        ),
+        *(
+            sf.add_user(f"colleague{k}@relay.example", f"Colleague{k}", "Col",
+                        f"colleague{k}@relay.example")
+            for k in range(5)
+        ),
+    ]  # fmt: skip
     for i in range(events):
         start = now + timedelta(days=i % 50 - 7, hours=i % 8)
-        ids["Event"].append(
+        event_id = sf.create(
+            "Event",
+            {
+                "Subject": f"Meeting {i}",
+                "StartDateTime": start.isoformat(),
+                "EndDateTime": (start + timedelta(minutes=30)).isoformat(),
+                "OwnerId": owner,
+            },
+            owner,
+        )
+        ids["Event"].append(event_id)
+        for k in range(i % 6):
+            relation = people[(i * 7 + k * 13) % len(people)]
             sf.create(
-                "Event",
-                {
-                    "Subject": f"Meeting {i}",
-                    "StartDateTime": start.isoformat(),
-                    "EndDateTime": (start + timedelta(minutes=30)).isoformat(),
-                    "OwnerId": owner,
-                },
+                "EventRelation",
+                {"EventId": event_id, "RelationId": relation, "IsInvitee": True},
                 owner,
             )
-        )
     return ids
 
 

@@ -125,6 +125,8 @@ class EmailStep:
         self.changed = False
         self.item_errors = 0
         self._rows: dict[str, dict[str, Any]] = {}  # message key -> LoggedEmail values
+        # Set by a caller that stores the changed cursors itself, in its own statement.
+        self.deferred_cursors: dict[str, str] | None = None
 
     def read_with_items(
         self, cursors: Mapping[str, str | None], containers: Mapping[str, ContainerRef]
@@ -372,6 +374,10 @@ class EmailStep:
             for name in ALL_FEEDS
             if name not in feed.cursors and mail_cursor(self.kind, name) in self.cursors
         ]
+        if self.deferred_cursors is not None:  # the caller stores them with its own
+            self.deferred_cursors.update(changed)
+            self.cursors.update(changed)
+            changed = {}
         # One statement needs no transaction of its own (an idle session: no savepoints).
         with transaction.atomic() if changed and dropped else contextlib.nullcontext():
             if changed:

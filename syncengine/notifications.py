@@ -15,6 +15,7 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists
 from django.urls import reverse
 from django.utils import timezone
 
@@ -59,6 +60,8 @@ def notify_after_session(user: User, session: SyncSession) -> str:
     """Send the episode's first or last email if this session starts or ends one.
 
     Returns what was sent ("reconnect", "failures", "recovered") or "" for nothing."""
+    if _nothing_to_send(user):  # nearly every session: one query, no lock
+        return ""
     with transaction.atomic():
         state, _ = UserSyncState.objects.select_for_update().get_or_create(user=user)
         problem = current_problem(user, state)
@@ -80,6 +83,21 @@ def notify_after_session(user: User, session: SyncSession) -> str:
     # send the email again.
     _send(user, sent, session)
     return sent
+
+
+def _nothing_to_send(user: User) -> bool:
+    """No episode open and none starting: no connection needs reconnecting and failures
+    are below the threshold (the locked path below decides everything else)."""
+    reconnect = Connection.objects.filter(user=user, status=Connection.Status.NEEDS_RECONNECT)
+    return (
+        UserSyncState.objects.filter(
+            user=user,
+            problem_notified_at__isnull=True,
+            consecutive_failures__lt=FAILED_SESSIONS_BEFORE_EMAIL,
+        )
+        .filter(~Exists(reconnect))
+        .exists()
+    )
 
 
 def _send(user: User, what: str, session: SyncSession) -> None:

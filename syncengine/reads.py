@@ -355,7 +355,14 @@ class Reader:
                 if row["Id"] not in data.links and row["Id"] not in data.sf_changes:
                     data.sf_current[row["Id"]] = self._sf(data, row)
 
-    def quiet(self, item_type: ItemType, batch: ChangeBatch, changes: MailboxChanges) -> bool:
+    def quiet(
+        self,
+        item_type: ItemType,
+        batch: ChangeBatch,
+        changes: MailboxChanges,
+        *,
+        unlinked: bool = False,
+    ) -> bool:
         """Nothing can happen to this type this session: no change on either side, no
         full read, no echo to confirm, no scope re-read due, no view problem to report.
         (The caller also checks that no link waits for a Salesforce change to go down.)
@@ -371,7 +378,9 @@ class Reader:
             return False
         # A full read of the main object is a reconciliation. EventRelation stays "full"
         # for a user never invited (no row ever sets its cursor); empty, it changes nothing.
-        if SF_OBJECTS_OF[item_type][0] in batch.full:
+        # So does Task / Event for a user who has none: no row sets the cursor, every read
+        # is full. `unlinked` (no link of the type) makes such an empty full read quiet.
+        if SF_OBJECTS_OF[item_type][0] in batch.full and not unlinked:
             return False
         if changes.items or changes.removed_ids or changes.full:
             return False

@@ -19,10 +19,12 @@ BEAT_EVERY = 30.0  # seconds between lease renewals; far below scheduling.LEASE
 
 def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
     """Run one session if no other worker runs one for this user; None when one does."""
-    scheduling.clear_queued(user_id)  # this task is off the queue, whatever happens next
     owner = scheduling.worker_name()
-    if not scheduling.claim(user_id, owner):
+    # This task is off the queue, whatever happens next (the claim says so when it wins).
+    if not scheduling.claim(user_id, owner, dequeue=True):
+        scheduling.clear_queued(user_id)
         return None
+    finished = False
     try:
         user = get_user_model().objects.get(pk=user_id)
         renewed = time.monotonic()  # the claim itself just took the lease
@@ -46,17 +48,34 @@ def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
         # A decision recorded while this session ran found no task queued: carry it out.
         engine.resolve_decided_held(user, heartbeat=beat)
         retry_after = session_retry_after(session)
-        scheduling.record_outcome(
+        scheduling.finish(  # the outcome and the release: one UPDATE
             user_id,
+            owner,
             found_changes=session.changed,
             failed=session.status in (SyncSession.Status.FAILED, SyncSession.Status.RETRY_LATER),
             retry_after=retry_after,
-            base=scheduling.base_interval(),
+            base=base_interval(),
         )
+        finished = True
         notify_after_session(user, session)
         return session
     finally:
-        scheduling.release(user_id, owner)
+        if not finished:
+            scheduling.release(user_id, owner)
+
+
+_base_interval: tuple[float, timedelta] | None = None
+BASE_INTERVAL_TTL = 60.0  # seconds a worker trusts the beat interval it last read
+
+
+def base_interval() -> timedelta:
+    """scheduling.base_interval, read at most once a minute per worker process: staff
+    change it rarely in admin, and two queries per idle session add up over a fleet."""
+    global _base_interval
+    now = time.monotonic()
+    if _base_interval is None or now - _base_interval[0] > BASE_INTERVAL_TTL:
+        _base_interval = (now, scheduling.base_interval())
+    return _base_interval[1]
 
 
 def session_retry_after(session: SyncSession) -> timedelta | None:

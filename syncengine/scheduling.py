@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models.functions import Least
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -39,18 +41,27 @@ def state_for(user_id: int) -> UserSyncState:
     return state
 
 
-def claim(user_id: int, owner: str, now: datetime | None = None) -> bool:
-    """Take the user's lease if nobody holds a live one. True when this worker has it."""
+def claim(user_id: int, owner: str, now: datetime | None = None, *, dequeue: bool = False) -> bool:
+    """Take the user's lease if nobody holds a live one. True when this worker has it.
+
+    With `dequeue`, the same UPDATE also notes the user's queued task as taken off the
+    queue (see clear_queued). The common case, a released lease, costs that one query:
+    only a lease that ran out (its worker died) can leave a session 'running', so only
+    taking over one of those closes abandoned sessions."""
     now = now or timezone.now()
-    state_for(user_id)
-    taken = (
-        UserSyncState.objects.filter(user_id=user_id)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_by=owner, claimed_until=now + LEASE)
-    )
-    if taken:
+    fields: dict[str, object] = {"claimed_by": owner, "claimed_until": now + LEASE}
+    if dequeue:
+        fields["queued_at"] = None
+    rows = UserSyncState.objects.filter(user_id=user_id)
+    if rows.filter(claimed_until__isnull=True).update(**fields):
+        return True
+    state_for(user_id)  # a first session: the row may not exist yet
+    if rows.filter(claimed_until__isnull=True).update(**fields):
+        return True
+    if rows.filter(claimed_until__lt=now).update(**fields):
         close_abandoned_sessions(user_id, now)
-    return bool(taken)
+        return True
+    return False
 
 
 def heartbeat(user_id: int, owner: str, session: SyncSession | None = None) -> bool:
@@ -145,6 +156,46 @@ def base_interval() -> timedelta:
 
 def next_interval(idle_streak: int, base: timedelta = BASE_INTERVAL) -> timedelta:
     return base * int(2 ** min(idle_streak, MAX_IDLE_DOUBLINGS))  # int: int ** int is Any to mypy
+
+
+def finish(
+    user_id: int,
+    owner: str,
+    *,
+    found_changes: bool,
+    failed: bool,
+    retry_after: timedelta | None = None,
+    now: datetime | None = None,
+    base: timedelta = BASE_INTERVAL,
+) -> None:
+    """record_outcome and release in one UPDATE (what a worker does after each session).
+
+    The new idle streak and due time are computed by the database from the row's own
+    values, so no read and no transaction are needed: one statement is atomic."""
+    now = now or timezone.now()
+    if found_changes or failed:
+        streak: Any = Value(0)
+        due: Any = Value(now + (retry_after if retry_after is not None else base))
+    else:
+        streak = Least(F("idle_streak") + 1, Value(MAX_IDLE_DOUBLINGS))
+        due = Case(  # next_interval of the streak just computed
+            *(
+                When(idle_streak__gte=n - 1, then=Value(now + next_interval(n, base)))
+                for n in range(MAX_IDLE_DOUBLINGS, 0, -1)
+            ),
+            default=Value(now + next_interval(0, base)),
+            output_field=DateTimeField(),
+        )
+        if retry_after is not None:
+            due = Value(now + retry_after)
+    mine = Q(claimed_by=owner)
+    UserSyncState.objects.filter(user_id=user_id).update(
+        consecutive_failures=F("consecutive_failures") + 1 if failed else Value(0),
+        idle_streak=streak,
+        next_due_at=due,
+        claimed_by=Case(When(mine, then=Value("")), default=F("claimed_by")),
+        claimed_until=Case(When(mine, then=Value(None)), default=F("claimed_until")),
+    )
 
 
 @transaction.atomic

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, F, Q
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from accounts.models import Connection, User
@@ -43,7 +45,6 @@ from .ledger import planned_writes, progress, record_org_usage, record_plan, rec
 from .link_store import (
     decode_facts,
     decode_fields,
-    has_pending_links,
     link_state,
     load_links,
 )
@@ -108,8 +109,9 @@ class Stack:
 
 
 def _connections(user: User) -> tuple[Connection, Connection]:
-    sf = Connection.objects.salesforce_for(user)
-    mailbox = Connection.objects.mailbox_for(user)
+    by_side = {c.side: c for c in Connection.objects.filter(user=user)}  # one per side
+    sf = by_side.get(Connection.Side.SALESFORCE)
+    mailbox = by_side.get(Connection.Side.MAILBOX)
     for label, conn in (("Salesforce", sf), ("mailbox", mailbox)):
         if conn is None:
             raise SessionStop(f"No {label} connection: connect one to sync.")
@@ -243,6 +245,7 @@ class _Run:
         self.stored_cursors: dict[str, str] = {}
         self.pending_cursors: dict[str, str] = {}
         self.unsettled_types: set[str] = set()
+        self._links_by_type: dict[str, tuple[bool, bool]] | None = None
 
     def run(self) -> None:
         stack = self.stack = build_stack(self.user, self.now if self.explicit_now else None)
@@ -275,11 +278,25 @@ class _Run:
             self.check_lease()
             self._run_type(stack, reader, item_type, batch, changes[codec_role(item_type)])
         self.check_lease()
+        emails.deferred_cursors = self.pending_cursors  # stored with the session's, below
         emails.run()  # mailbox → Salesforce email logging (syncengine.email_session)
         self.changed |= emails.changed
         self.item_errors += emails.item_errors
         self.pending_cursors.update(reader.new_cursors)
         _store_cursors(self.user, self.pending_cursors, self.stored_cursors)
+
+    def _link_summary(self) -> dict[str, tuple[bool, bool]]:
+        """By item type: (has links, some link has a Salesforce change not yet down, as
+        link_store.has_pending_links) — one query for every type of the session."""
+        if self._links_by_type is None:
+            rows = (
+                SyncLink.objects.filter(user=self.user)
+                .annotate(seen=KT("sf_facts__content_hash"))
+                .values("item_type")
+                .annotate(pending=Count("pk", filter=Q(seen__isnull=False) & ~Q(seen=F("sf_hash"))))
+            )
+            self._links_by_type = {r["item_type"]: (True, r["pending"] > 0) for r in rows}
+        return self._links_by_type
 
     def check_lease(self) -> None:
         if self.heartbeat is not None and not self.heartbeat():
@@ -294,10 +311,9 @@ class _Run:
         changes: MailboxChanges,
     ) -> None:
         unsettled = str(item_type) in self.unsettled_types
-        if (
-            reader.quiet(item_type, batch, changes)
-            and not has_pending_links(self.user, item_type)
-            and not unsettled
+        linked, pending = self._link_summary().get(str(item_type), (False, False))
+        if reader.quiet(item_type, batch, changes, unlinked=not linked) and not (
+            pending or unsettled
         ):
             cursor_values = sf_cursor_values(batch, item_type)
             cursor_values[mailbox_feed(stack.kind.name, item_type)] = changes.cursor

@@ -233,6 +233,11 @@ class EwsCore(Emulator):
                     "ErrorInvalidRequest", f"The operation {op} is not emulated.", fault=True
                 )
             ctx = self._context(account, header, op)
+            # The items one call carries: the latency model's inner requests (and the call
+            # log's units), as a Graph $batch reports its requests.
+            carried = _items_carried(operation)
+            if carried:
+                request.environ["sandbox.units"] = carried
             self.soap_calls.append((op, account.username, ctx.box.smtp.lower()))
             body = envelope(handler(ctx, operation))
             status = 200
@@ -339,3 +344,14 @@ class EwsCore(Emulator):
 
     def error_body(self, err: HttpError) -> Any:
         return {"error": err.message}
+
+
+ITEM_LISTS = ("Items", "ItemChanges", "ItemIds")  # CreateItem, UpdateItem, Get/DeleteItem
+
+
+def _items_carried(operation: ET.Element) -> int:
+    """Items of a batching operation (0 for any other: one request, one unit)."""
+    for child in operation:
+        if local(child.tag) in ITEM_LISTS:
+            return len(child)
+    return 0
