@@ -8,9 +8,11 @@ event pass, and read back by the kinds' codecs with the block stripped
 never changes the event's content hash and never causes an update loop.
 
 When: for linked copies Relay brought down (origin Salesforce) whose event or invitations
-changed in this session's Salesforce read, or whose block names a Contact that changed (a
-rename). An idle session read no change and costs nothing. A user's own meeting (origin
-mailbox) never gets a block: its body is shared with its attendees.
+changed in this session's Salesforce read, whose relations this session's relation step
+wrote (so the block settles in the same session, not one later), or whose block names a
+Contact that changed (a rename). An idle session read no change and costs nothing. A
+meeting with guests never gets a block written: its body is shared with them (and on Graph
+any write to it mails them) — a user's own meeting, or a copy the user invited people to.
 
 Calls, when something changed: 1 Event query + 1 EventRelation query + one name query per
 record type involved (≤ 5), then one batched mailbox update of the bodies that differ.
@@ -46,6 +48,11 @@ def _changed_events(batch: ChangeBatch) -> set[str]:
     return out
 
 
+def _has_guests(codec: Any, item: Mapping[str, Any]) -> bool:
+    people = codec.people(ItemType.EVENT, item)
+    return people is not None and bool(people.attendees)
+
+
 def refresh_blocks(
     user: Any,
     sf: Any,
@@ -53,10 +60,12 @@ def refresh_blocks(
     codec: Any,
     batch: ChangeBatch,
     raw_items: Mapping[str, Mapping[str, Any]] | None = None,
+    related_events: set[str] | frozenset[str] = frozenset(),
 ) -> BlocksOutcome:
-    """``raw_items``: the mailbox events this session read (mailbox JSON by id)."""
+    """``raw_items``: the mailbox events this session read (mailbox JSON by id);
+    ``related_events``: the Salesforce events whose relations this session wrote."""
     outcome = BlocksOutcome()
-    events = _changed_events(batch)
+    events = _changed_events(batch) | set(related_events)
     people_changed = set(batch.contacts.records)
     if not events and not people_changed:
         return outcome
@@ -97,13 +106,17 @@ def refresh_blocks(
         description = decode_fields(row.snapshot).get("description")
         wanted.append((row, block, ids, with_salesforce_block(description, shown)))
     held = dict(raw_items or {})
-    unread = [r.mailbox_id for r, *_ in wanted if r.sf_id in batch.events.records]
-    unread = [i for i in unread if i not in held]
+    # Every copy to be written is read first: its body, and whether it has guests.
+    unread = [r.mailbox_id for r, *_ in wanted if r.mailbox_id not in held]
     if unread:
         held.update((k, v) for k, v in mailbox.fetch(ROLE[ItemType.EVENT], unread).items() if v)
     changes: list[tuple[SyncLink, str, list[str], dict[str, Any]]] = []
     for row, block, ids, text in wanted:
         item = held.get(row.mailbox_id)
+        if item is not None and _has_guests(codec, item):
+            # The user made the copy a meeting: its body is shared with the guests (and on
+            # Graph any write to it mails them), so Relay's block is not written into it.
+            continue
         if item is not None and (codec.description_text(ItemType.EVENT, item) or None) == text:
             if (row.relations or {}).get("block") != block:
                 row.relations = {**(row.relations or {}), "block": block, "block_ids": ids}

@@ -370,7 +370,13 @@ class _Run:
             self.changed |= related.related > 0
             self.item_errors += related.errors
             blocks = refresh_blocks(
-                self.user, stack.sf, stack.mailbox, stack.codec, batch, inputs.raw_items
+                self.user,
+                stack.sf,
+                stack.mailbox,
+                stack.codec,
+                batch,
+                inputs.raw_items,
+                related_events=related.events,
             )
             self.changed |= blocks.written > 0
             self.item_errors += blocks.errors
