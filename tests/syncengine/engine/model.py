@@ -121,6 +121,7 @@ class Model:
         self.people = people.create_people(self.w)  # table key -> Salesforce id
         self.sf_related: set[str] = set()  # event labels the model related people to in SF
         self.armed: list[Callable[[], None]] = []  # faults set on the emulators at a session
+        self.sf_pending: set[str] = set()  # labels edited in Salesforce since a clean session
         self.scope = "mine"
         self.down = {"contact": True, "task": True, "event": True}
         self.fault = False
@@ -298,6 +299,7 @@ class Model:
                     "EndDateTime": _sf_stamp(start + dt.timedelta(hours=1)),
                 }
         sf.update(row["Id"], change, me)
+        self.sf_pending.add(item.label)
 
     def sf_delete(self, a: int, b: int) -> None:
         item = self.pick(a)
@@ -307,6 +309,7 @@ class Model:
         for row in rows:
             self.w.sfapp.delete(row["Id"], self.w.me)
         self.deleted.add(item.label)
+        self.sf_pending.add(item.label)
 
     # -- the mailbox, as the user ---------------------------------------------------------
 
@@ -579,6 +582,8 @@ class Model:
         found = self.mailbox_of(item) if item is not None and not item.series else []
         if not found:
             return
+        if item.label in self.sf_pending and self._mails_guests():
+            return  # the Salesforce edit would go down to a meeting with guests: the gap
         item_id, _, raw = found[(a >> 8) % len(found)]
         guests = people.attendees_of(self.kind, raw)
         choice = b % SPAN
@@ -608,6 +613,7 @@ class Model:
             me,
         )
         self.sf_related.add(item.label)
+        self.sf_pending.add(item.label)
         for row in existing:
             sf.delete(row["Id"], me)
         if existing:
@@ -622,9 +628,12 @@ class Model:
     def _mails_its_attendees(self, item: Item) -> bool:
         """A Salesforce edit of this event would reach a mailbox meeting with guests on a
         kind whose writes to it mail them (model_people, the known gap)."""
-        if self.kind not in people.KINDS_THAT_MAIL_ON_SALESFORCE_EDITS:
+        if not self._mails_guests():
             return False
         return any(people.attendees_of(self.kind, raw) for _, _, raw in self.mailbox_of(item))
+
+    def _mails_guests(self) -> bool:
+        return self.kind in people.KINDS_THAT_MAIL_ON_SALESFORCE_EDITS
 
     # -- settings, clock, faults ------------------------------------------------------------
 
@@ -710,7 +719,8 @@ class Model:
                 Status.PARTIAL,
             ), session.status
             return
-        assert session.status == Status.SUCCEEDED, (session.status, session.error)
+        assert session.status == Status.SUCCEEDED, (session.status, session.error, _log(session))
+        self.sf_pending.clear()  # every Salesforce edit so far went down (or lost a conflict)
         again = self.w.sync()
         assert again.status == Status.SUCCEEDED, (again.status, again.error)
         writes = {
@@ -723,7 +733,7 @@ class Model:
         assert not writes and not again.changed, (
             "the second session wrote",
             writes,
-            [str(e.__dict__) for e in again.log.all()][:5],
+            _log(again),
         )
         self.check()
 
@@ -836,6 +846,11 @@ class Model:
                 if item_type == "contact":
                     email = str(sf[sf_id].get("Email") or "").lower()
                     assert email == str(mailbox[link.mailbox_id].get("email") or "").lower()
+
+
+def _log(session: SyncSession) -> list[str]:
+    """What the session logged about its items (the first few), for a failure message."""
+    return [f"{e.item_type} {e.kind}: {e.message}"[:300] for e in session.log.all()[:5]]
 
 
 def _crash_hook(boundary: str, write: str, index: int) -> Callable[[str, str, str, int], None]:
