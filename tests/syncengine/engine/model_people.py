@@ -136,18 +136,19 @@ def related(w: Any, event_id: str) -> set[str]:
 def check_relations(
     w: Any, ids: dict[int, str], event_id: str, guests: list[str], touched: bool
 ) -> None:
-    """SPEC §2b for one linked meeting: every matched Contact attendee is related (or, with
-    no Contact, the Lead); nobody unrelatable ever is; a removed attendee's relation is
-    gone unless the model related people to this event in Salesforce itself (`touched`)."""
+    """SPEC §2b for one linked meeting: nobody unrelatable is ever related; and unless
+    someone in Salesforce related or unrelated people of this event (`touched`: a person's
+    choice there, which Relay keeps), every matched Contact attendee is related (or, with
+    no Contact, the Lead) and a removed attendee's relation is gone."""
     have = related(w, event_id)
+    never = {ids[k] for k, p in enumerate(PEOPLE) if not p.relatable}
+    assert not (never & have), ("unrelatable person related", event_id, never & have)
     keys = {k for k, p in enumerate(PEOPLE) if p.address in guests}
     contacts = {ids[k] for k in keys if PEOPLE[k].relatable and PEOPLE[k].record == "contact"}
     leads = {ids[k] for k in keys if PEOPLE[k].relatable and PEOPLE[k].record == "lead"}
-    assert contacts <= have, ("attendee Contact not related", event_id, contacts - have)
-    if not contacts and leads:
-        assert leads & have, ("attendee Lead not related", event_id)
-    never = {ids[k] for k, p in enumerate(PEOPLE) if not p.relatable}
-    assert not (never & have), ("unrelatable person related", event_id, never & have)
     if not touched:
+        assert contacts <= have, ("attendee Contact not related", event_id, contacts - have)
+        if not contacts and leads:
+            assert leads & have, ("attendee Lead not related", event_id)
         gone = {ids[k] for k, p in enumerate(PEOPLE) if p.record == "contact"} - contacts
         assert not (gone & have), ("removed attendee still related", event_id, gone & have)
