@@ -15,7 +15,7 @@ What is kept on the link (``SyncLink.relations``): ``uid`` (iCalendar UID), ``ha
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from accounts.models import Connection, User
@@ -33,6 +33,9 @@ from .salesforce.relations import Meeting, OrgSettingCache, SalesforceRelations
 class RelationsOutcome:
     related: int = 0  # meetings whose relations were planned and written
     errors: int = 0  # meetings with a refused relation write
+    # The Salesforce events whose relations were written: their "In Salesforce:" block is
+    # refreshed in this same session (people_blocks), not one session later.
+    events: set[str] = field(default_factory=set)
 
 
 def _remember_notified(row: SyncLink, codec: Any, item: Mapping[str, Any]) -> None:
@@ -104,6 +107,8 @@ def relate_meetings(
             continue
         failed = bool(result.errors.get(row.sf_id))
         outcome.related += 0 if plan.empty else 1
+        if not plan.empty:
+            outcome.events.add(row.sf_id)
         outcome.errors += int(failed)
         row.relations = {
             **(row.relations or {}),

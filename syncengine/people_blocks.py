@@ -8,11 +8,13 @@ event pass, and read back by the kinds' codecs with the block stripped
 never changes the event's content hash and never causes an update loop.
 
 When: for linked copies whose activity (or, for events, an invitation) changed in this
-session's Salesforce read, or whose block names a Contact that changed (a rename). An idle
-session read no change and costs nothing. Events: only copies Relay brought down (origin
-Salesforce); a user's own meeting never gets a block, its body is shared with its
-attendees. Tasks: every linked task (a task's notes are the user's alone), its Who and
-What and, with Shared Activities, its other TaskRelation people.
+session's Salesforce read, whose relations this session's relation step wrote (so the block
+settles in the same session, not one later), or whose block names a Contact that changed (a
+rename). An idle session read no change and costs nothing. Events: only copies Relay
+brought down (origin Salesforce), and a meeting with guests never gets a block written: its
+body is shared with them (and on Graph any write to it mails them) — a user's own meeting,
+or a copy the user invited people to. Tasks: every linked task (a task's notes are the
+user's alone), its Who and What and, with Shared Activities, its other TaskRelation people.
 
 Calls, when something changed: 1 activity query + 1 relation query (tasks: only with
 Shared Activities, known from the org's cached describe) + one name query per record type
@@ -61,6 +63,11 @@ def _changed_records(item_type: ItemType, batch: ChangeBatch) -> set[str]:
     return set(batch.tasks.records if item_type == ItemType.TASK else batch.events.records)
 
 
+def _has_guests(codec: Any, item_type: ItemType, item: Mapping[str, Any]) -> bool:
+    people = codec.people(item_type, item)
+    return people is not None and bool(people.attendees)
+
+
 def refresh_blocks(
     user: User,
     sf: Any,
@@ -72,11 +79,13 @@ def refresh_blocks(
     item_type: ItemType = ItemType.EVENT,
     org_cache: OrgSettingCache | None = None,
     written: Iterable[str] = (),
+    related_events: Iterable[str] = (),
 ) -> BlocksOutcome:
     """``raw_items``: the mailbox items of ``item_type`` this session read (JSON by id);
-    ``written``: those the session has changed since (read again before building on them)."""
+    ``written``: those the session has changed since (read again before building on them);
+    ``related_events``: the Salesforce events whose relations this session wrote."""
     outcome = BlocksOutcome()
-    changed = _changed(item_type, batch)
+    changed = _changed(item_type, batch) | set(related_events)
     people_changed = set(batch.contacts.records)
     if not changed and not people_changed:
         return outcome
@@ -141,10 +150,13 @@ def refresh_blocks(
     stale = set(written)
     held = {k: v for k, v in (raw_items or {}).items() if k not in stale}
     patchable = codec.description_payload(item_type, None) is not None
+    # Every event copy to be written is read first (its body, and whether it has guests);
+    # a task copy only when its row changed or the kind has no description patch.
     unread = [
         r.mailbox_id
         for r, *_ in wanted
-        if r.mailbox_id not in held and (r.sf_id in rewritten or not patchable)
+        if r.mailbox_id not in held
+        and (item_type == ItemType.EVENT or r.sf_id in rewritten or not patchable)
     ]
     if unread:
         role = ROLE[item_type]
@@ -152,6 +164,10 @@ def refresh_blocks(
     changes: list[tuple[SyncLink, str, list[str], dict[str, Any]]] = []
     for row, block, ids, text in wanted:
         item = held.get(row.mailbox_id)
+        if item is not None and _has_guests(codec, item_type, item):
+            # The user made the copy a meeting: its body is shared with the guests (and on
+            # Graph any write to it mails them), so Relay's block is not written into it.
+            continue
         if item is not None and (codec.description_text(item_type, item) or None) == text:
             if (row.relations or {}).get("block") != block:
                 row.relations = {**(row.relations or {}), "block": block, "block_ids": ids}

@@ -379,6 +379,7 @@ class _Run:
             now=self.now,
         )
         # ledger: end
+        related_events: set[str] = set()
         if item_type == ItemType.EVENT:  # issue 9: the meetings' people (meeting_relations)
             related = relate_meetings(
                 self.user,
@@ -390,9 +391,10 @@ class _Run:
             )
             self.changed |= related.related > 0
             self.item_errors += related.errors
+            related_events = related.events
         if item_type in BLOCK_TYPES:  # issue 9: the "In Salesforce:" block of the copies
             written = executor.updated_mailbox_ids
-            self._refresh_blocks(stack, item_type, batch, inputs.raw_items, written)
+            self._refresh_blocks(stack, item_type, batch, inputs.raw_items, written, related_events)
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
@@ -417,6 +419,7 @@ class _Run:
         batch: ChangeBatch,
         raw_items: Mapping[str, Mapping[str, Any]],
         written: Iterable[str] = (),
+        related_events: Iterable[str] = (),
     ) -> None:
         blocks = refresh_blocks(
             self.user,
@@ -428,6 +431,7 @@ class _Run:
             item_type=item_type,
             org_cache=OrgSettingCache(stack.sf_connection, self.now),
             written=written,
+            related_events=related_events,
         )
         self.changed |= blocks.written > 0
         self.item_errors += blocks.errors

@@ -13,7 +13,6 @@ import base64
 import binascii
 import copy
 import datetime as dt
-import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
@@ -189,7 +188,7 @@ class ItemsMixin(MailMixin):
             self._set_field(item, child)
         if kind == "CalendarItem":
             uid = item.fields.pop("UID", None)
-            item.uid = (uid.text if uid is not None else "") or str(uuid.uuid4()).upper()
+            item.uid = (uid.text if uid is not None else "") or self.ids.meeting_uid(item.id)
             if "Recurrence" in item.fields:
                 self.validate_series(box, item)
         if kind == "Message" and item.mime is not None:

@@ -132,18 +132,29 @@ class Mailbox:
 
 
 class Ids:
-    """Opaque, EWS-looking ids (base64 of a counter and a salt) and change keys."""
+    """Opaque, EWS-looking ids, change keys and meeting UIDs, all made from a counter and a
+    salt: the same writes after a reset give the same values, so a property test replays a
+    failing run exactly (as the Google emulator's `seed_ids`, the Graph one's counters)."""
 
     def __init__(self, salt: str = "relay-ews") -> None:
         self.salt = salt
         self._n = itertools.count(1)
+        self._versions = itertools.count(1)
 
     def __call__(self, kind: str) -> str:
         digest = hashlib.sha256(f"{self.salt}:{kind}:{next(self._n)}".encode()).digest()
         return "AAMkA" + base64.b64encode(digest[:42]).decode()
 
     def change_key(self) -> str:
-        return "CQAAABYAAAA" + base64.b64encode(secrets.token_bytes(12)).decode()
+        digest = hashlib.sha256(f"{self.salt}:ck:{next(self._versions)}".encode()).digest()
+        return "CQAAABYAAAA" + base64.b64encode(digest[:12]).decode()
+
+    @staticmethod
+    def meeting_uid(item_id: str) -> str:
+        """An Outlook-looking iCalendar UID (the GlobalObjectId prefix, then a hash of the
+        item's id), as the Graph emulator makes its iCalUId."""
+        digest = hashlib.sha1(item_id.encode(), usedforsecurity=False).hexdigest().upper()
+        return "040000008200E00074C5B7101A82E00800000000" + digest
 
 
 class SyncStates:

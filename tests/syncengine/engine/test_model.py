@@ -4,7 +4,8 @@ the model picks items by its own keys, so Hypothesis replays and shrinks a faili
 (no rule reads live state, no precondition, emulator ids deterministic per seed).
 
 CI runs a bounded, derandomized budget (RELAY_MODEL_EXAMPLES x RELAY_MODEL_STEPS per
-kind); a deeper local run, or `make soak` (tests/syncengine/engine/soak.py):
+kind, 6 x 30: about half a minute per kind on a busy two-core machine); a deeper local run,
+or `make soak` (tests/syncengine/engine/soak_model.py):
 
     RELAY_MODEL_EXAMPLES=100 RELAY_MODEL_STEPS=50 RELAY_MODEL_RANDOM=1 \\
         .venv/bin/pytest tests/syncengine/engine/test_model.py
@@ -23,8 +24,8 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 
 from .model import ARG, MODEL_KINDS, SPAN, Model
 
-EXAMPLES = int(os.environ.get("RELAY_MODEL_EXAMPLES", "4"))
-STEPS = int(os.environ.get("RELAY_MODEL_STEPS", "25"))
+EXAMPLES = int(os.environ.get("RELAY_MODEL_EXAMPLES", "6"))
+STEPS = int(os.environ.get("RELAY_MODEL_STEPS", "30"))
 RANDOM = bool(os.environ.get("RELAY_MODEL_RANDOM"))
 A = st.integers(0, ARG - 1)
 B = st.integers(0, SPAN - 1)
