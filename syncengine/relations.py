@@ -84,6 +84,9 @@ def wanted_relations(
     return Wanted(tuple(ids), responses)
 
 
+LEAD_PREFIX = "00Q"  # the key prefix of Lead ids
+
+
 @dataclass(frozen=True)
 class RelationRow:
     id: str
@@ -131,6 +134,15 @@ def plan_relations(
     if current.who_id:
         parents.add(current.who_id)
         related.add(current.who_id)
+    # Salesforce relates up to 50 Contacts or one Lead, never both (API-NOTES §I): someone
+    # of the other kind than the people related in Salesforce is left out, rather than
+    # sent and refused again in every session.
+    salesforce_made = {p for p in parents if p not in mine}
+    if shared_activities and salesforce_made:
+        if any(p.startswith(LEAD_PREFIX) for p in salesforce_made):
+            want = [p for p in want if p in parents]
+        else:
+            want = [p for p in want if not p.startswith(LEAD_PREFIX)]
     removed = [p for p in mine if p not in want]
 
     who = current.who_id

@@ -57,6 +57,28 @@ def test_a_salesforce_who_is_never_replaced_nor_removed():
     assert plan.empty
 
 
+def test_a_lead_guest_is_not_added_beside_contacts_related_in_salesforce():
+    # Salesforce refuses a Lead beside Contacts (50 Contacts or one Lead): sending it would
+    # be refused in every session, so the Lead is left out and nothing is written.
+    current = Current("003S", {"003S": RelationRow("0RE1", "003S", is_parent=True)})
+    plan = plan_relations("00UE", Wanted(("00QP",)), current, (), shared_activities=True)
+    assert plan.empty
+    assert plan.made == frozenset()
+
+
+def test_contact_guests_are_not_added_beside_a_lead_related_in_salesforce():
+    current = Current("00QS", {"00QS": RelationRow("0RE1", "00QS", is_parent=True)})
+    plan = plan_relations("00UE", Wanted(("003A", "003G")), current, (), shared_activities=True)
+    assert plan.empty
+
+
+def test_a_lead_replaces_contacts_relay_made_once_the_user_removed_them():
+    current = Current("003A", {"003A": RelationRow("0RE1", "003A", is_parent=True)})
+    plan = plan_relations("00UE", Wanted(("00QP",)), current, {"003A"}, shared_activities=True)
+    assert plan.event_update == {"Id": "00UE", "WhoId": "00QP"}
+    assert plan.made == {"00QP"}
+
+
 def test_removing_an_attendee_unrelates_only_what_relay_made():
     current = Current(
         "003A",
