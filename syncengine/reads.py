@@ -101,6 +101,10 @@ class Reader:
         self.new_cursors: dict[str, str] = {}
         self.reconcile_reason = ""  # why this session reconciles (syncengine.reconcile)
         self.gone: dict[ItemType, set[str]] = {}  # linked ids found gone for good
+        # Mailbox items a settled write intent just linked (syncengine.intents): the feed
+        # may never mention one the user deleted since (a Graph delta omits an item made
+        # and deleted after its token), so they are confirmed by id like expected echoes.
+        self.confirm: dict[ItemType, set[str]] = {}
 
     # -- the feeds --------------------------------------------------------------------------
 
@@ -313,6 +317,7 @@ class Reader:
         # but one created and deleted between two reads is never mentioned. Expected
         # echoes that did not come are confirmed by id.
         expected = json.loads(self.cursors.get(echo_feed(self.kind, item_type)) or "[]")
+        expected += sorted(self.confirm.get(item_type, ()))
         to_fetch |= {i for i in expected if i in by_mailbox and i not in raw and i not in removed}
         if codec.needs_fetch_for_marker(item_type):
             to_fetch |= {

@@ -332,6 +332,7 @@ class _Run:
         if unsettled:
             created = stack.sf.created_ids_since
             resolution = intents.resolve(self.user, item_type, batch, self.now, created)
+            reader.confirm[item_type] = {m for m, _, _ in resolution.markers}
         rows = load_links(self.user, item_type)
         links = {sf_id: link_state(row) for sf_id, row in rows.items()}
         inputs = reader.inputs(item_type, links, batch, changes)
