@@ -106,10 +106,12 @@ def refresh_blocks(
     by_id = {row.sf_id: row for row in rows}
     relations = SalesforceRelations(sf, cache=org_cache)
     # The feed's own rows carry WhoId / WhatId: only the others (a renamed person's
-    # activities) are queried.
+    # activities) are queried — and those whose relations this session wrote, whose feed
+    # row (read before the write) names the Who as it was, not as it is now.
     read = batch.tasks.records if item_type == ItemType.TASK else batch.events.records
+    fresh = set(related_events)
     current: dict[str, dict[str, Any]] = {
-        r.sf_id: dict(read[r.sf_id]) for r in rows if r.sf_id in read
+        r.sf_id: dict(read[r.sf_id]) for r in rows if r.sf_id in read and r.sf_id not in fresh
     }
     for chunk in chunks([row.sf_id for row in rows if row.sf_id not in current], IN_CHUNK):
         id_list = ", ".join(f"'{check_id(i)}'" for i in chunk)

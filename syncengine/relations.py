@@ -14,7 +14,9 @@ relation a salesperson added in Salesforce survives a mailbox that lacks it.
 - Shared Activities on: every wanted person is an EventRelation with IsParent; the WhoId
   (set through the Event, which makes its IsParent row itself) is the first wanted one when
   the event has none or Relay chose the current one. A person already in a row (invited)
-  has that row flagged (IsParent), never a second row (DUPLICATE_VALUE).
+  has that row flagged (IsParent), never a second row (DUPLICATE_VALUE). A person Relay
+  related who leaves the meeting loses their row, even as the WhoId with nobody wanted in
+  their place (Salesforce then promotes another Who, or clears the WhoId).
 - Shared Activities off: only the WhoId, on the same terms.
 - Responses: an invitee row's Status follows the attendee's reply (accepted → Accepted,
   declined → Declined); "tentative" has no Status in Salesforce and changes nothing.
@@ -167,9 +169,11 @@ def plan_relations(
                         "IsInvitee": False,
                     }
                 )
+        # A removed person still the WhoId (nobody wanted in their place) loses their row
+        # too: Salesforce then promotes another Who, or clears the WhoId when none is left.
         for person in removed:
             row = current.rows.get(person)
-            if row is None or person == who:
+            if row is None:
                 continue
             if row.is_invitee:
                 out.update.append({"Id": row.id, "IsParent": False})

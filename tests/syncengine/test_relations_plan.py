@@ -96,6 +96,18 @@ def test_removing_an_attendee_unrelates_only_what_relay_made():
     assert plan.made == {"003A"}
 
 
+def test_relays_who_removed_with_nobody_in_their_place_loses_the_row():
+    # Salesforce promotes another Who when the WhoId's row goes, or clears the WhoId.
+    current = Current("003A", {"003A": RelationRow("0RE1", "003A", is_parent=True)})
+    plan = plan_relations("00UE", Wanted(()), current, {"003A"}, shared_activities=True)
+    assert (plan.event_update, plan.delete, plan.made) == (None, ["0RE1"], frozenset())
+    invited = Current("003A", {"003A": RelationRow("0RE1", "003A", True, is_invitee=True)})
+    plan = plan_relations("00UE", Wanted(()), invited, {"003A"}, shared_activities=True)
+    assert plan.update == [{"Id": "0RE1", "IsParent": False}] and not plan.delete
+    plan = plan_relations("00UE", Wanted(()), Current("003A"), {"003A"}, shared_activities=False)
+    assert plan.event_update == {"Id": "00UE", "WhoId": None}
+
+
 def test_an_invited_person_is_flagged_not_duplicated_and_gets_the_reply():
     current = Current("003A", {"003G": RelationRow("0RE2", "003G", is_invitee=True)})
     plan = plan_relations(
