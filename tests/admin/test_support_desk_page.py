@@ -132,3 +132,13 @@ def test_support_can_change_the_beat_interval(support_client):
     assert support_client.get(url).status_code == 200
     interval_add = reverse("admin:django_celery_beat_intervalschedule_add")
     assert support_client.get(interval_add).status_code == 200
+
+
+def test_a_search_with_no_answer_offers_the_salesforce_lookup(support_client, customer):
+    # Nothing in the ledger matches: the desk goes on to the Salesforce lookup of the chosen
+    # type (here it says Salesforce must be connected first) instead of failing the page.
+    Connection.objects.filter(user=customer, provider="salesforce").update(status="disconnected")
+    url = reverse("admin:accounts_user_explain", args=[customer.pk])
+    response = support_client.get(url, {"q": "Nobody Known", "lookup": "contact"})
+    assert response.status_code == 200
+    assert "Connect Salesforce first" in response.content.decode()
