@@ -134,8 +134,21 @@ def resolve(
     if not pending:
         return out
     links = SyncLink.objects.filter(user=user, item_type=str(item_type))
-    linked_sf = set(links.values_list("sf_id", flat=True))
-    linked_mailbox = set(links.values_list("mailbox_id", flat=True))
+    linked_sf: set[str] = set()
+    # mailbox id -> the Salesforce ids linked to it. A restore's source item stays linked
+    # to the deleted record it replaces until the restore is settled, so "linked by other
+    # means" must not count that link (else the intent goes and the restore is redone).
+    linked_mailbox: dict[str, set[str]] = {}
+    for sf_id, mailbox_id in links.values_list("sf_id", "mailbox_id"):
+        linked_sf.add(sf_id)
+        linked_mailbox.setdefault(mailbox_id, set()).add(sf_id)
+
+    def linked_elsewhere(intent: WriteIntent) -> bool:
+        return bool(linked_mailbox.get(intent.source_id, set()) - {intent.replaces_sf_id})
+
+    def now_linked(intent: WriteIntent, sf_id: str) -> None:
+        linked_mailbox[intent.source_id] = {sf_id}  # the replaced link's row was moved
+
     rows = [r for r in type_rows(item_type, batch) if r["Id"] not in linked_sf]
     claimed: set[str] = set()
     unresolved: list[tuple[WriteIntent, dict[str, Any]]] = []
@@ -145,11 +158,11 @@ def resolve(
             out.intents.append(intent)  # the payload carried the marker: the planner pairs
             continue
         if intent.created_id:  # linked, the marker may be owed
-            if intent.created_id in linked_sf and intent.source_id in linked_mailbox:
+            if intent.created_id in linked_mailbox.get(intent.source_id, ()):
                 out.markers.append((intent.source_id, intent.created_id, fields))
             out.intents.append(intent)
             continue
-        if intent.source_id in linked_mailbox:
+        if linked_elsewhere(intent):
             out.intents.append(intent)  # linked by other means meanwhile
             continue
         found = _find_created(item_type, intent, fields, rows, claimed)
@@ -157,7 +170,7 @@ def resolve(
             unresolved.append((intent, fields))
             continue
         claimed.add(found.sf_id)
-        linked_mailbox.add(intent.source_id)
+        now_linked(intent, found.sf_id)
         _link(user, item_type, intent, found, now)
         out.markers.append((intent.source_id, found.sf_id, fields))
         out.linked += 1
@@ -168,8 +181,8 @@ def resolve(
         recent = [r for r in rows if r["Id"] in ours]
         for intent, fields in unresolved:
             found = _most_alike(item_type, fields, recent, claimed)
-            if found is not None and intent.source_id not in linked_mailbox:
-                linked_mailbox.add(intent.source_id)
+            if found is not None and not linked_elsewhere(intent):
+                now_linked(intent, found.sf_id)
                 claimed.add(found.sf_id)
                 _link(user, item_type, intent, found, now)
                 out.markers.append((intent.source_id, found.sf_id, fields))
