@@ -31,6 +31,7 @@ from .faults import AFTER_LINK, AFTER_MARKER, AFTER_WRITE, BEFORE_WRITE, fault_p
 from .intents import Sent
 from .link_store import encode_facts, encode_fields, write_link
 from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxCodec, WriteResult
+from .meeting_relations import mark_recreated
 from .models import SyncLink, SyncLogEntry, SyncSession, WriteIntent
 from .planner import (
     Conflict,
@@ -521,6 +522,8 @@ class Executor:
                 values["origin"] = Origin.SALESFORCE
             with transaction.atomic():
                 self.save(a.sf_id, **values)
+                if restore and self.item_type == ItemType.EVENT:  # with the link: crash-safe
+                    mark_recreated(self.user, [a.sf_id])
                 intents.drop([intent])
             self._fault(AFTER_LINK, "create_mailbox", i)
         self._fault(AFTER_MARKER, "create_mailbox")  # the marker rode the create

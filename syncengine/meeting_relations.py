@@ -53,6 +53,24 @@ def _remember_notified(row: SyncLink, codec: Any, item: Mapping[str, Any]) -> No
         row.save(update_fields=["relations"])
 
 
+# The people hash of a link whose mailbox copy Relay itself recreated (a restore, "an edit
+# beats a deletion"): down-sync never invites, so the new copy has none of the meeting's
+# guests, and reading that as "the user removed every guest" would unrelate the people
+# Relay related — one session after the restore (found by the soak, office365 seed 89).
+RECREATED = "recreated"
+
+
+def mark_recreated(user: User, sf_ids: list[str]) -> None:
+    """The mailbox copies of these linked events were recreated by Relay: the copy's first
+    read takes its people as the base, and keeps the relations made."""
+    rows = SyncLink.objects.filter(user=user, item_type=str(ItemType.EVENT), sf_id__in=sf_ids)
+    for row in rows:
+        kept = dict(row.relations or {})
+        if kept.get("made"):
+            row.relations = {**kept, "hash": RECREATED}
+            row.save(update_fields=["relations"])
+
+
 def _linkable(people: MailboxPeople, own: set[str], blocklist: Any) -> bool:
     return any(a not in own and not blocklist.is_blocked(a) for a in people.addresses())
 
@@ -89,6 +107,10 @@ def relate_meetings(
         digest = people_hash(people)
         kept = dict(row.relations or {})
         if kept.get("hash") == digest:
+            continue
+        if kept.get("hash") == RECREATED:  # Relay's own copy: no guest was removed
+            row.relations = {**kept, "uid": people.ical_uid, "hash": digest}
+            row.save(update_fields=["relations"])
             continue
         made = frozenset(kept.get("made") or ())
         if not made and not _linkable(people, own, blocklist):
