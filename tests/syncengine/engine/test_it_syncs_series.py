@@ -7,62 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sandbox.ews import builders as ews_builders
 from syncengine.models import SyncLink, SyncSession
 
 from .conftest import EMAIL
+from .test_it_skips_cancelled_occurrences import series as weekly_series
 
 Status = SyncSession.Status
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def _series(world, subject: str, first: dt.date, count: int) -> str:
-    if world.kind == "exchange":
-        start = dt.datetime(first.year, first.month, first.day, 9, tzinfo=BERLIN)
-        element = ews_builders.event(
-            subject,
-            start,
-            start + dt.timedelta(minutes=30),
-            time_zone="W. Europe Standard Time",
-            categories=["Salesforce"],
-            weekly_on=[first.strftime("%A")],
-            occurrences=count,
-        )
-        return world.mbapp.create_item(EMAIL, element).id
-    if world.kind == "office365":
-        item = world.mbapp.create_event(
-            EMAIL,
-            {
-                "subject": subject,
-                "start": {"dateTime": f"{first}T09:00:00", "timeZone": "W. Europe Standard Time"},
-                "end": {"dateTime": f"{first}T09:30:00", "timeZone": "W. Europe Standard Time"},
-                "categories": ["Salesforce"],
-                "recurrence": {
-                    "pattern": {
-                        "type": "weekly",
-                        "interval": 1,
-                        "daysOfWeek": [first.strftime("%A").lower()],
-                    },
-                    "range": {
-                        "type": "numbered",
-                        "startDate": first.isoformat(),
-                        "numberOfOccurrences": count,
-                    },
-                },
-            },
-        )
-        return item["id"]
-    item = world.mbapp.create_event(
-        EMAIL,
-        {
-            "summary": subject,
-            "start": {"dateTime": f"{first}T09:00:00", "timeZone": "Europe/Berlin"},
-            "end": {"dateTime": f"{first}T09:30:00", "timeZone": "Europe/Berlin"},
-            "recurrence": [f"RRULE:FREQ=WEEKLY;COUNT={count}"],
-            "extendedProperties": {"private": {"relaySalesforce": "1"}},
-        },
-    )
-    return item["id"]
 
 
 def _sf_events(world):
@@ -78,7 +29,7 @@ def test_it_sends_a_series_up_occurrence_by_occurrence_across_a_dst_change(world
     world.settings(time_zone="Europe/Berlin")
     world.clock.now = dt.datetime(2024, 10, 14, 12, 0, tzinfo=dt.UTC)  # DST ends Oct 27
     first = dt.date(2024, 10, 1)  # 8 Tuesdays, all in the window, the last four after DST
-    _series(world, "Standup", first, 8)
+    weekly_series(world, "Standup", first, 8)
 
     session = world.sync()
     assert session.status == Status.SUCCEEDED, (session.status, session.error)
@@ -98,7 +49,7 @@ def test_it_sends_a_series_up_occurrence_by_occurrence_across_a_dst_change(world
 def test_it_updates_only_the_edited_occurrence(world):
     world.settings(time_zone="Europe/Berlin")
     first = (world.clock.now + dt.timedelta(days=1)).date()
-    series = _series(world, "Standup", first, 4)
+    series = weekly_series(world, "Standup", first, 4)
     world.sync()
     before = {r["Id"]: r["Subject"] for r in _sf_events(world)}
     assert len(before) == 4
