@@ -56,6 +56,19 @@ class _BatchedItems:
 
     def __init__(self, adapter: GoogleTransport) -> None:
         self.adapter = adapter
+        self._built: tuple[Any, Any] | None = None  # (services, collection built from them)
+
+    def _build(self, services: Any) -> Any:
+        raise NotImplementedError
+
+    def collection(self) -> Any:
+        """The API's collection (`events()`, `tasks()`), built once per services object:
+        googleapiclient builds every method of a collection from the discovery document on
+        each such call (≈ 7 ms, 27 s for the 3,700 parts of a first sync before this)."""
+        services = self.adapter.services
+        if self._built is None or self._built[0] is not services:
+            self._built = (services, self._build(services))
+        return self._built[1]
 
     def get(self, item_id: str) -> Factory:
         raise NotImplementedError
@@ -115,31 +128,32 @@ class CalendarEvents(_BatchedItems):
     api = "calendar"
     gone_statuses = ("cancelled",)
 
+    def _build(self, services: Any) -> Any:
+        return services.calendar.events()
+
     def get(self, item_id: str) -> Factory:
-        return bind(
-            self.adapter.services.calendar.events().get, calendarId="primary", eventId=item_id
-        )
+        return bind(self.collection().get, calendarId="primary", eventId=item_id)
 
     # Every write says sendUpdates="none": Relay never emails an attendee (SPEC §2b). The
     # API's default is not a promise ("some emails might still be sent"), only "none" is.
     def insert(self, body: dict[str, Any], containers: Mapping[str, ContainerRef]) -> Factory:
-        events = self.adapter.services.calendar.events()
+        events = self.collection()
         return bind(events.insert, calendarId="primary", body=body, sendUpdates=NO_EMAILS)
 
     def patch(self, item_id: str, body: dict[str, Any]) -> Factory:
-        events = self.adapter.services.calendar.events()
+        events = self.collection()
         return bind(
             events.patch, calendarId="primary", eventId=item_id, body=body, sendUpdates=NO_EMAILS
         )
 
     def remove(self, item_id: str) -> Factory:
-        events = self.adapter.services.calendar.events()
+        events = self.collection()
         return bind(events.delete, calendarId="primary", eventId=item_id, sendUpdates=NO_EMAILS)
 
     def read(
         self, cursor: str | None, containers: Mapping[str, ContainerRef] | None
     ) -> MailboxChanges:
-        events = self.adapter.services.calendar.events()
+        events = self.collection()
         params: dict[str, Any] = {
             "calendarId": "primary",
             "singleEvents": True,
@@ -178,27 +192,27 @@ class GoogleTasks(_BatchedItems):
     def _list(self, containers: Mapping[str, ContainerRef] | None = None) -> str:
         return self.adapter.container_id(TASKS, containers)
 
+    def _build(self, services: Any) -> Any:
+        return services.tasks.tasks()
+
     def get(self, item_id: str) -> Factory:
-        return bind(self.adapter.services.tasks.tasks().get, tasklist=self._list(), task=item_id)
+        return bind(self.collection().get, tasklist=self._list(), task=item_id)
 
     def insert(self, body: dict[str, Any], containers: Mapping[str, ContainerRef]) -> Factory:
-        tasks = self.adapter.services.tasks.tasks()
-        return bind(tasks.insert, tasklist=self._list(containers), body=body)
+        return bind(self.collection().insert, tasklist=self._list(containers), body=body)
 
     def patch(self, item_id: str, body: dict[str, Any]) -> Factory:
-        tasks = self.adapter.services.tasks.tasks()
-        return bind(tasks.patch, tasklist=self._list(), task=item_id, body=body)
+        return bind(self.collection().patch, tasklist=self._list(), task=item_id, body=body)
 
     def remove(self, item_id: str) -> Factory:
-        tasks = self.adapter.services.tasks.tasks()
-        return bind(tasks.delete, tasklist=self._list(), task=item_id)
+        return bind(self.collection().delete, tasklist=self._list(), task=item_id)
 
     def read(
         self, cursor: str | None, containers: Mapping[str, ContainerRef] | None
     ) -> MailboxChanges:
         tasklist = self._list(containers)
         started = self.adapter.clock()
-        tasks = self.adapter.services.tasks.tasks()
+        tasks = self.collection()
         params: dict[str, Any] = {
             "tasklist": tasklist,
             "showHidden": True,  # completed in the Tasks UI = hidden
