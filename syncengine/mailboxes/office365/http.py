@@ -17,6 +17,7 @@ per-item 429 is retried after its Retry-After, a bounded number of times.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -45,6 +46,7 @@ MAX_RETRY_WAIT = 30.0  # a longer Retry-After is left to the next session
 # Graph serves 4 concurrent requests per app and mailbox (more answer 429 MailboxConcurrency):
 # https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits
 MAILBOX_CONCURRENCY = 4
+TOKEN_MARGIN = dt.timedelta(seconds=60)  # a token this close to expiry is refreshed first
 
 
 @dataclass
@@ -141,6 +143,9 @@ class GraphHttp:
         self.concurrency = max(1, concurrency)
         self.calls = 0
         self._count_lock = threading.Lock()
+        # Whether a call has gone through with the current token: until then a batch of
+        # concurrent sends starts with one alone (an expired token is refreshed once).
+        self.proven = False
 
     # -- URLs ------------------------------------------------------------------------------
 
@@ -196,6 +201,7 @@ class GraphHttp:
             raise TemporaryProviderError(
                 f"Microsoft Graph request failed: {exc}", side=MAILBOX
             ) from exc
+        self.proven = True
         return GraphResponse(response.status_code, _json(response), dict(response.headers))
 
     def _answer_of(self, exc: requests.HTTPError) -> GraphResponse:
@@ -280,17 +286,30 @@ class GraphHttp:
     def _send_all(
         self, reqs: Sequence[GraphRequest], sends: Sequence[tuple[Sequence[int], bool]]
     ) -> list[tuple[Sequence[int], bool, dict[int, GraphResponse]]]:
-        """Send the batches, chained ones up to `concurrency` at a time (the first one alone,
-        so an expired token is refreshed once, before the others start)."""
+        """Send the batches, chained ones up to `concurrency` at a time (the first one alone
+        while no call has gone through yet, so an expired token is refreshed once, before
+        the others start)."""
         if self.concurrency <= 1 or sum(1 for _, c in sends if c) <= 1:
             return [(c, ch, self._send_batch(reqs, c, chained=ch)) for c, ch in sends]
-        out = [(sends[0][0], sends[0][1], self._send_batch(reqs, sends[0][0], chained=sends[0][1]))]
-        parallel = [s for s in sends[1:] if s[1]]
+        out = []
+        rest = list(sends)
+        if not self._token_fresh():
+            first = rest.pop(0)
+            out.append((first[0], first[1], self._send_batch(reqs, first[0], chained=first[1])))
+        parallel = [s for s in rest if s[1]]
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             answers = list(pool.map(lambda s: self._send_batch(reqs, s[0], chained=True), parallel))
         out += [(c, ch, a) for (c, ch), a in zip(parallel, answers, strict=True)]
-        out += [(c, ch, self._send_batch(reqs, c, chained=ch)) for c, ch in sends[1:] if not ch]
+        out += [(c, ch, self._send_batch(reqs, c, chained=ch)) for c, ch in rest if not ch]
         return out
+
+    def _token_fresh(self) -> bool:
+        """Whether a call went through with the access token and it has a minute left."""
+        if not self.proven:
+            return False
+        backend = self.con.token_backend
+        expires = backend.token_expiration_datetime(username=self.con.username)
+        return expires is not None and dt.datetime.now() + TOKEN_MARGIN < expires
 
     def _send_batch(
         self, reqs: Sequence[GraphRequest], chunk: Sequence[int], chained: bool = False
