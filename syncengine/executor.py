@@ -33,6 +33,7 @@ from .link_store import encode_facts, encode_fields, write_link
 from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxCodec, WriteResult
 from .meeting_relations import mark_recreated
 from .models import SyncLink, SyncLogEntry, SyncSession, WriteIntent
+from .pipeline import pipelined, windows
 from .planner import (
     Conflict,
     CreateMailbox,
@@ -485,19 +486,49 @@ class Executor:
             )
 
     def _create_mailbox(self, actions: list[CreateMailbox | RestoreMailbox]) -> None:
-        payloads = [
-            self.codec.payload(self.item_type, a.fields, a.sf_id, None, create=True)
-            for a in actions
-        ]
-        # The payload carries the marker, so an item created by a call whose outcome is
-        # unknown is paired by it next session; the intent says such a call happened.
-        sent = [Sent(a.sf_id, a.fields, "", a.sf_hash, Origin.SALESFORCE) for a in actions]
-        pending = intents.record(
-            self.user, self.item_type, WriteIntent.Target.MAILBOX, sent, self.now
-        )
-        self._fault(BEFORE_WRITE, "create_mailbox")
-        results = self.mailbox.create(self.role, payloads, self.containers)
-        self._fault(AFTER_WRITE, "create_mailbox")
+        """In windows (the adapter's `write_window`): window k+1 is sent while the links of
+        window k are written (syncengine.pipeline)."""
+        size = self.mailbox.write_window(self.role)
+        offsets = {id(a): i for i, a in enumerate(actions)}
+
+        Prepared = tuple[list[dict[str, Any]], list[WriteIntent]]
+
+        def prepare(chunk: Sequence[CreateMailbox | RestoreMailbox]) -> Prepared:
+            payloads = [
+                self.codec.payload(self.item_type, a.fields, a.sf_id, None, create=True)
+                for a in chunk
+            ]
+            # The payload carries the marker, so an item created by a call whose outcome is
+            # unknown is paired by it next session; the intent says such a call happened.
+            sent = [Sent(a.sf_id, a.fields, "", a.sf_hash, Origin.SALESFORCE) for a in chunk]
+            pending = intents.record(
+                self.user, self.item_type, WriteIntent.Target.MAILBOX, sent, self.now
+            )
+            self._fault(BEFORE_WRITE, "create_mailbox", offsets[id(chunk[0])])
+            return payloads, pending
+
+        def send(_: Sequence[CreateMailbox | RestoreMailbox], prepared: Prepared) -> list[Any]:
+            return self.mailbox.create(self.role, prepared[0], self.containers)
+
+        def apply(
+            chunk: Sequence[CreateMailbox | RestoreMailbox],
+            prepared: Prepared,
+            results: list[WriteResult],
+        ) -> None:
+            self._fault(AFTER_WRITE, "create_mailbox", offsets[id(chunk[0])])
+            self._linked_creates(chunk, prepared[1], results, offsets[id(chunk[0])])
+
+        pipelined(windows(actions, size), prepare, send, apply)
+        self._fault(AFTER_MARKER, "create_mailbox")  # the marker rode the create
+
+    def _linked_creates(
+        self,
+        actions: Sequence[CreateMailbox | RestoreMailbox],
+        pending: list[WriteIntent],
+        results: list[WriteResult],
+        offset: int,
+    ) -> None:
+        """The links of one window of mailbox creates, each right after its write."""
         for i, a, result in self._written(
             DOWN,
             actions,
@@ -525,8 +556,7 @@ class Executor:
                 if restore and self.item_type == ItemType.EVENT:  # with the link: crash-safe
                     mark_recreated(self.user, [a.sf_id])
                 intents.drop([intent])
-            self._fault(AFTER_LINK, "create_mailbox", i)
-        self._fault(AFTER_MARKER, "create_mailbox")  # the marker rode the create
+            self._fault(AFTER_LINK, "create_mailbox", offset + i)
 
     def _delete_mailbox(self, actions: list[DeleteMailbox]) -> None:
         notified = self.notified_by([a.mailbox_id for a in actions])

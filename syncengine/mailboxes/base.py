@@ -111,6 +111,11 @@ class MailboxAdapter(Protocol):
 
     def delete(self, item_type: str, ids: Sequence[str]) -> list[WriteResult]: ...
 
+    def write_window(self, item_type: str) -> int:
+        """Items per `create` call that keep the service as busy as it allows one user: the
+        executor writes one window's links while the next window is in flight (0: all)."""
+        ...
+
     def read_all_with_emails(
         self,
         cursors: Mapping[str, str | None],

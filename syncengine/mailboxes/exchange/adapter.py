@@ -298,6 +298,9 @@ class ExchangeAdapter:
         self.change_keys.update((r.id, r.version) for r in results if r.ok and r.version)
         return results
 
+    def write_window(self, item_type: str) -> int:
+        return WRITE_CHUNK  # one CreateItem call
+
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:

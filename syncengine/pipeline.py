@@ -1,0 +1,67 @@
+"""Send the next window of a write while the results of the last one are applied.
+
+A first sync writes thousands of items; each window's links (one small transaction per
+item, SQL and hashing: milliseconds each) used to wait for the whole type's calls, and
+the calls for them. `pipelined` overlaps the two: window k+1 is prepared (its write
+intents made durable) and sent from a worker thread, then window k's results are applied
+on the caller's thread — the links are still written right after their own write, and
+only the caller's thread touches the database. At most one window is in flight (the
+adapter decides how many calls one window is; Graph sends several at once within it).
+
+If applying raises (a crash, a lost lease), the window in flight is waited for before the
+error goes on: what it wrote has its intents, so the next session links it (no duplicate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from django.db import connections
+
+Chunk = TypeVar("Chunk")
+Prepared = TypeVar("Prepared")
+Results = TypeVar("Results")
+
+
+def windows(items: Sequence[Chunk], size: int) -> list[Sequence[Chunk]]:
+    """`items` in windows of `size` (all in one when `size` is 0 or more than there are)."""
+    if size <= 0 or size >= len(items):
+        return [items] if items else []
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _in_worker(
+    send: Callable[[Chunk, Prepared], Results], chunk: Chunk, prepared: Prepared
+) -> Results:
+    try:
+        return send(chunk, prepared)
+    finally:
+        # A token refresh during the send may have opened this thread's own connection.
+        connections.close_all()
+
+
+def pipelined(
+    chunks: Sequence[Chunk],
+    prepare: Callable[[Chunk], Prepared],
+    send: Callable[[Chunk, Prepared], Results],
+    apply: Callable[[Chunk, Prepared, Results], None],
+) -> None:
+    """For each chunk in order: `prepare` (caller's thread), `send` (a worker thread once
+    there is more than one chunk), `apply` (caller's thread) — chunk k+1 prepared and sent
+    before chunk k is applied. `send` must not touch the database."""
+    if len(chunks) <= 1:
+        for chunk in chunks:
+            prepared = prepare(chunk)
+            apply(chunk, prepared, send(chunk, prepared))
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-write") as pool:
+        prepared = prepare(chunks[0])
+        future = pool.submit(_in_worker, send, chunks[0], prepared)
+        for k, chunk in enumerate(chunks):
+            results, current = future.result(), prepared
+            if k + 1 < len(chunks):
+                prepared = prepare(chunks[k + 1])
+                future = pool.submit(_in_worker, send, chunks[k + 1], prepared)
+            apply(chunk, current, results)
