@@ -65,6 +65,12 @@ REALISTIC = {
 ALLOWED_CONCURRENCY = {"salesforce": 1, "graph": 4, "google": 1, "ews": 10}
 FLEET_KINDS = ("office365", "gmail")  # bench/fleet.py's kinds
 MODELS = ("zero", "realistic")
+PHASES = ("initial", "after_initial", "idle", "changes")
+LAST_PHASE = len(PHASES) - 1  # --phases: the worker stops after this one
+
+
+def stop_after(name: str) -> bool:
+    return PHASES.index(name) >= LAST_PHASE
 
 
 def main() -> int:
@@ -75,10 +81,15 @@ def main() -> int:
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--latency", default=",".join(MODELS), help="zero,realistic")
     parser.add_argument("--fleet", type=int, default=0, help="also run the fleet phase (users)")
+    parser.add_argument(
+        "--phases", default=",".join(PHASES), help="phases to run (the later need the earlier)"
+    )
     parser.add_argument("--worker", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--model", choices=MODELS, default="zero", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        global LAST_PHASE
+        LAST_PHASE = max(PHASES.index(p) for p in args.phases.split(","))
         out = run_kind(args.worker, args.contacts, args.tasks, args.events, args.model)
         print(json.dumps(out))
         return 0
@@ -97,6 +108,8 @@ def main() -> int:
                 str(args.tasks),
                 "--events",
                 str(args.events),
+                "--phases",
+                args.phases,
                 "--model",
                 model,
             ],
@@ -124,16 +137,88 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def call_seconds(name: str, record: Any) -> float:
+    """A logged call's modelled latency (a plain call's record says units=1; only a batch's
+    inner requests add time)."""
+    base, per_sub = REALISTIC[name]
+    return base + per_sub * (record.units if record.units > 1 else 0)
+
+
+def service_bound_s(name: str, records: list[Any]) -> float:
+    """Σ modelled latency of one emulator's logged calls ÷ the concurrency allowed (but never
+    less than its slowest single call, which cannot be split)."""
+    each = [call_seconds(name, r) for r in records]
+    return max(sum(each) / ALLOWED_CONCURRENCY[name], max(each, default=0.0))
+
+
 def wall_bound_s(calls: dict[str, list[Any]]) -> float:
     """Per emulator, Σ modelled latency of the logged calls ÷ the concurrency allowed (but
     never less than its slowest single call, which cannot be split), summed."""
-    total = 0.0
-    for name, records in calls.items():
-        base, per_sub = REALISTIC[name]
-        # A plain call's record says units=1; only a batch's inner requests add time.
-        each = [base + per_sub * (r.units if r.units > 1 else 0) for r in records]
-        total += max(sum(each) / ALLOWED_CONCURRENCY[name], max(each, default=0.0))
-    return round(total, 2)
+    return round(sum(service_bound_s(name, records) for name, records in calls.items()), 2)
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process (the engine and the in-process emulators, all threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_session(name: str, run: Any) -> tuple[Any, dict[str, Any]]:
+    """Run one phase's session (profiled when BENCH_PROFILE names the phase): the session
+    and its wall / CPU seconds and the load average around it."""
+    profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") == name else None
+    load_before = os.getloadavg()[0]
+    cpu_before, started, epoch = cpu_s(), time.perf_counter(), time.time()
+    if profiler:
+        profiler.enable()
+    session = run()
+    wall = time.perf_counter() - started
+    cpu = cpu_s() - cpu_before
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumtime").print_stats(60)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+    figures = {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "_epoch": epoch,
+    }
+    return session, figures
+
+
+def phase_report(
+    figures: dict[str, Any],
+    logged: dict[str, list[Any]],
+    peaks: dict[str, int],
+    model: str,
+) -> dict[str, Any]:
+    """The figures every phase reports: the bound (realistic model only), the ratio
+    wall / bound, and per service its calls, bound and peak requests in flight."""
+    realistic = model == "realistic"
+    epoch = figures.pop("_epoch")
+    if os.environ.get("BENCH_TIMELINE"):  # each call: end time in the phase, service, path
+        for name, records in logged.items():
+            for r in records:
+                print(f"{r.at - epoch:8.2f} {name:10} {r.units:5} {r.status} {r.path[:90]}",
+                      file=sys.stderr)  # fmt: skip
+    bound = wall_bound_s(logged) if realistic else 0.0
+    services = {
+        name: {
+            "calls": len(records),
+            "inner_requests": sum(max(1, r.units) for r in records),
+            **({"bound_s": round(service_bound_s(name, records), 2)} if realistic else {}),
+            "allowed_in_flight": ALLOWED_CONCURRENCY[name],
+            "peak_in_flight": peaks.get(name, 0),
+        }
+        for name, records in logged.items()
+    }
+    return {
+        **figures,
+        "wall_bound_s": bound,
+        **({"ratio": round(figures["wall_s"] / bound, 2)} if bound else {}),
+        "services": services,
+    }
 
 
 def run_kind(
@@ -215,23 +300,15 @@ def run_kind(
         for app in apps:
             app.clear_calls()
             app.reset_peak_in_flight()
-        profiler = cProfile.Profile() if os.environ.get("BENCH_PROFILE") == name else None
-        started = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        session = run_session(user, "manual", now=when)
-        wall = time.perf_counter() - started
-        if profiler:
-            profiler.disable()
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumtime").print_stats(40)
+        session, figures = timed_session(name, lambda: run_session(user, "manual", now=when))
         with sf.lock, mailbox_app.lock:
             logged = {
                 "salesforce": [c for c in sf.calls if c.principal == sf_user],
                 mailbox_name: [c for c in mailbox_app.calls if c.principal == USER_EMAIL],
             }
+        peaks = {"salesforce": sf.peak_in_flight(sf_user), mailbox_name: peak()}
         return {
-            "wall_s": round(wall, 3),
-            "wall_bound_s": wall_bound_s(logged) if model == "realistic" else 0.0,
+            **phase_report(figures, logged, peaks, model),
             "peak_in_flight": peak(),
             "peak_rss_mb": peak_rss_mb(),
             "status": session.status,
@@ -256,6 +333,9 @@ def run_kind(
             "mailbox": initial_mailbox,
         },
     )
+    if stop_after("initial"):
+        stack.stop()
+        return out
     # The first session after a bulk load reads back the echoes of its own writes (Graph
     # delta and Google sync tokens replay them; Salesforce's cursor overlap re-reads rows
     # stamped in its last 2 minutes once), so it is reported apart from a truly idle one.
@@ -264,7 +344,11 @@ def run_kind(
         "after_initial", settle_at, {"salesforce": 1, "mailbox": idle_mailbox}
     )
     later = settle_at + timedelta(minutes=30)
-    out["idle"] = phase("idle", later, {"salesforce": 1, "mailbox": idle_mailbox})
+    if not stop_after("after_initial"):
+        out["idle"] = phase("idle", later, {"salesforce": 1, "mailbox": idle_mailbox})
+    if stop_after("idle"):
+        stack.stop()
+        return out
     changed = change_one_percent(stack, kind, sf, seeded, later + timedelta(minutes=5))
     sf_writes = sum(math.ceil(n / 200) for n in changed["mailbox"].values() if n)
     out["changes"] = phase(
@@ -287,18 +371,17 @@ def phase_runner(stack: Any, apps: Any, set_clock: Any, sf_user: str, model: str
         set_clock(when)
         for app in apps:
             app.clear_calls()
-        started = time.perf_counter()
-        session = run_session(user, "manual", now=when)
-        wall = time.perf_counter() - started
+            app.reset_peak_in_flight()
+        session, figures = timed_session(name, lambda: run_session(user, "manual", now=when))
         sf, ews = stack.salesforce_app, stack.ews_app
         with sf.lock, ews.lock:
             logged = {
                 "salesforce": [c for c in sf.calls if c.principal == sf_user],
                 "ews": list(ews.calls),  # one mailbox; EWS logs on per call (no principal)
             }
+        peaks = {"salesforce": sf.peak_in_flight(sf_user), "ews": ews.peak_in_flight(USER_EMAIL)}
         return {
-            "wall_s": round(wall, 3),
-            "wall_bound_s": wall_bound_s(logged) if model == "realistic" else 0.0,
+            **phase_report(figures, logged, peaks, model),
             "peak_rss_mb": peak_rss_mb(),
             "status": session.status,
             **({"error": session.error} if session.error else {}),
@@ -343,9 +426,15 @@ def run_exchange(
         user,
     )
     settle_at = now + timedelta(minutes=30)
-    out["after_initial"] = phase("after_initial", settle_at, {"salesforce": 1, "mailbox": 4}, user)
     later = settle_at + timedelta(minutes=30)
-    out["idle"] = phase("idle", later, {"salesforce": 1, "mailbox": 4}, user)
+    for name, when in (("after_initial", settle_at), ("idle", later)):
+        if stop_after(PHASES[PHASES.index(name) - 1]):
+            stack.stop()
+            return out
+        out[name] = phase(name, when, {"salesforce": 1, "mailbox": 4}, user)
+    if stop_after("idle"):
+        stack.stop()
+        return out
     changed = change_one_percent(stack, "exchange", sf, seeded, later + timedelta(minutes=5))
     sf_writes = sum(math.ceil(n / 200) for n in changed["mailbox"].values() if n)
     out["changes"] = phase(
