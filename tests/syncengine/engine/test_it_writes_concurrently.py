@@ -1,11 +1,13 @@
-"""Initial writes with several batches in flight, never more than the mailbox allows, and
-a throttle storm at that limit waited out without losing or duplicating an item."""
+"""Initial writes with several batches in flight, never more than the mailbox allows, a
+throttle storm at that limit waited out, and a worker killed while a window of writes is
+in flight (syncengine.pipeline) — without losing or duplicating an item."""
 
 from __future__ import annotations
 
 import pytest
 
-from syncengine.models import SyncLink, SyncSession
+from syncengine.faults import AFTER_LINK, crash_at, injected
+from syncengine.models import SyncLink, SyncSession, WriteIntent
 
 from .conftest import EMAIL, make_world
 
@@ -82,3 +84,30 @@ def test_a_429_storm_at_the_mailbox_limit_completes_with_every_item_applied(grap
     assert len(contacts) == 170 and len({c["email"] for c in contacts}) == 170
     links = SyncLink.objects.filter(user=world.user, item_type="contact")
     assert links.count() == 170 and links.exclude(mailbox_id="").count() == 170
+
+
+# Three windows of creates for every kind (Graph 160 a window, People 200, EWS 100).
+WINDOWED = {"office365": 330, "gmail": 410, "exchange": 210}
+
+
+def test_a_crash_while_the_next_window_is_in_flight_heals_with_no_duplicate(world):
+    n = WINDOWED[world.kind]
+    world.sync()  # the containers
+    _seed_book(world, n)
+    # Killed while writing the links of the first window, the second one sent meanwhile.
+    with injected(crash_at(AFTER_LINK, "contact", "create_mailbox", 3)):
+        crashed = world.sync()
+    assert crashed.status == Status.FAILED
+    links = SyncLink.objects.filter(user=world.user, item_type="contact")
+    # The window in flight was waited for: it is in the mailbox, unlinked, its intents kept.
+    in_mailbox = len(world.contacts())
+    assert 4 == links.count() < in_mailbox < n
+    assert WriteIntent.objects.filter(user=world.user).count() == in_mailbox - 4
+    healed = world.sync()
+    assert healed.status == Status.SUCCEEDED, (healed.status, healed.error)
+    contacts = world.contacts()
+    assert len(contacts) == n and len({c["email"] for c in contacts}) == n
+    assert links.count() == n and links.exclude(mailbox_id="").count() == n
+    assert len(set(links.values_list("mailbox_id", flat=True))) == n
+    assert not WriteIntent.objects.filter(user=world.user).exists()
+    assert not world.sync().changed
