@@ -6,9 +6,10 @@ as the API returned it (mapper applied); the written Salesforce side's is that o
 payload mapped back (what Salesforce holds: a contact's company, which Salesforce links by
 Account, is absent there as in the echo). The other side keeps the hash the action carries.
 
-Each link write is its own small transaction (`write_link`): a crash after a side write
-and before its link leaves an item carrying our marker (or matching by key), which the
-next session links instead of duplicating.
+Each link write is its own small transaction (`write_link`), and the links of one window
+of mailbox creates one transaction with the drop of their write intents: a crash after a
+side write and before its link leaves an item carrying our marker (or matching by key),
+which the next session links instead of duplicating.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from .salesforce.adapter import SalesforceAdapter
 from .salesforce.types import WriteResult as SfWriteResult
 
 DOWN, UP = "down", "up"
+IN_QUERY = 500  # ids per `IN (…)` lookup
 COUNTER_KEYS = ("created", "updated", "deleted", "restored", "skipped", "conflicts", "errors")
 
 
@@ -528,7 +530,11 @@ class Executor:
         results: list[WriteResult],
         offset: int,
     ) -> None:
-        """The links of one window of mailbox creates, each right after its write."""
+        """The links of one window of mailbox creates, right after its write: written with
+        the drop of their intents in one transaction (a crash before it commits leaves the
+        intents, and the next session links the items by their marker)."""
+        linked: list[tuple[int, str, dict[str, Any]]] = []
+        recreated: list[str] = []
         for i, a, result in self._written(
             DOWN,
             actions,
@@ -537,7 +543,6 @@ class Executor:
             lambda a: "restored" if isinstance(a, RestoreMailbox) else "created",
             on_refused=lambda i: intents.drop([pending[i]]),  # refused: nothing was created
         ):
-            intent = pending[i]
             self.created_mailbox_ids.append(result.id)
             restore = isinstance(a, RestoreMailbox)
             values: dict[str, Any] = {
@@ -551,12 +556,38 @@ class Executor:
             }
             if not restore or a.sf_id not in self.links:
                 values["origin"] = Origin.SALESFORCE
-            with transaction.atomic():
-                self.save(a.sf_id, **values)
-                if restore and self.item_type == ItemType.EVENT:  # with the link: crash-safe
-                    mark_recreated(self.user, [a.sf_id])
-                intents.drop([intent])
+            if restore and self.item_type == ItemType.EVENT:
+                recreated.append(a.sf_id)
+            linked.append((i, a.sf_id, values))
+        if not linked:
+            return
+        with transaction.atomic():
+            self._save_many([(sf_id, values) for _, sf_id, values in linked])
+            if recreated:  # with the links: crash-safe
+                mark_recreated(self.user, recreated)
+            intents.drop([pending[i] for i, _, _ in linked])
+        for i, _, _ in linked:
             self._fault(AFTER_LINK, "create_mailbox", offset + i)
+
+    def _save_many(self, rows: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """`save` for many links at once: new ones in one bulk insert (a first sync writes
+        thousands; one query each was most of its CPU), existing ones one by one."""
+        ids = [sf_id for sf_id, _ in rows]
+        mine = SyncLink.objects.filter(user=self.user, item_type=self.item_type)
+        existing: set[str] = set()
+        for start in range(0, len(ids), IN_QUERY):
+            chunk = ids[start : start + IN_QUERY]
+            existing.update(mine.filter(sf_id__in=chunk).values_list("sf_id", flat=True))
+        fresh = []
+        for sf_id, values in rows:
+            if sf_id in existing:
+                self.save(sf_id, **values)
+                continue
+            values = self._link_values(**values)
+            values.setdefault("error_count", 0)
+            values.setdefault("last_error", "")
+            fresh.append(SyncLink(user=self.user, item_type=self.item_type, sf_id=sf_id, **values))
+        SyncLink.objects.bulk_create(fresh)
 
     def _delete_mailbox(self, actions: list[DeleteMailbox]) -> None:
         notified = self.notified_by([a.mailbox_id for a in actions])
