@@ -1,9 +1,9 @@
 """Send the next window of a write while the results of the last one are applied.
 
-A first sync writes thousands of items; each window's links (one small transaction per
-item, SQL and hashing: milliseconds each) used to wait for the whole type's calls, and
-the calls for them. `pipelined` overlaps the two: window k+1 is prepared (its write
-intents made durable) and sent from a worker thread, then window k's results are applied
+A first sync writes thousands of items; each window's links (SQL and hashing) used to wait
+for the whole type's calls, and the calls for them. `pipelined` overlaps the two: window
+k+1 is prepared (its write intents made durable) while window k is in flight, and sent
+from a worker thread as soon as window k is answered; then window k's results are applied
 on the caller's thread — the links are still written right after their own write, and
 only the caller's thread touches the database. At most one window is in flight (the
 adapter decides how many calls one window is; Graph sends several at once within it).
@@ -49,8 +49,9 @@ def pipelined(
     apply: Callable[[Chunk, Prepared, Results], None],
 ) -> None:
     """For each chunk in order: `prepare` (caller's thread), `send` (a worker thread once
-    there is more than one chunk), `apply` (caller's thread) — chunk k+1 prepared and sent
-    before chunk k is applied. `send` must not touch the database."""
+    there is more than one chunk), `apply` (caller's thread) — chunk k+1 prepared while
+    chunk k is in flight, and sent before chunk k is applied. `send` must not touch the
+    database."""
     if len(chunks) <= 1:
         for chunk in chunks:
             prepared = prepare(chunk)
@@ -60,8 +61,12 @@ def pipelined(
         prepared = prepare(chunks[0])
         future = pool.submit(_in_worker, send, chunks[0], prepared)
         for k, chunk in enumerate(chunks):
-            results, current = future.result(), prepared
+            current = prepared
+            # The next window is prepared while this one is in flight, and sent as soon
+            # as this one is answered: the service waits for neither.
             if k + 1 < len(chunks):
                 prepared = prepare(chunks[k + 1])
+            results = future.result()
+            if k + 1 < len(chunks):
                 future = pool.submit(_in_worker, send, chunks[k + 1], prepared)
             apply(chunk, current, results)
