@@ -496,6 +496,8 @@ class Executor:
         Prepared = tuple[list[dict[str, Any]], list[WriteIntent]]
 
         def prepare(chunk: Sequence[CreateMailbox | RestoreMailbox]) -> Prepared:
+            if offsets[id(chunk[0])] and self.check_lease is not None:
+                self.check_lease()  # a first sync's creates take minutes: renew between windows
             payloads = [
                 self.codec.payload(self.item_type, a.fields, a.sf_id, None, create=True)
                 for a in chunk

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-import syncengine.executor as executor
 from accounts.models import Connection
+from syncengine.faults import AFTER_WRITE, crash_at, injected
 from syncengine.models import SyncLink, SyncLogEntry, SyncSession
 from syncengine.session import confirm_held_deletions, discard_held_deletions
 
@@ -137,23 +137,16 @@ def test_it_carries_out_a_decision_recorded_on_the_dashboard_in_the_queued_sessi
     assert not world.sync().changed
 
 
-def test_it_heals_a_crash_between_a_write_and_its_link_by_the_marker(world, monkeypatch):
+def test_it_heals_a_crash_between_a_write_and_its_link_by_the_marker(world):
     world.sf_contact("Lovelace", "ada@example.com")
     world.sf_contact("Hopper", "grace@example.com")
     world.sf_task("Call Ada", (NOW + 2 * DAY).date())
-    real = executor.write_link
-    calls = {"n": 0}
-
-    def crash_once(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("worker killed")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(executor, "write_link", crash_once)
-    crashed = world.sync()
+    # The worker dies once the contacts are written, before their links.
+    with injected(crash_at(AFTER_WRITE, "contact", "create_mailbox")):
+        crashed = world.sync()
     assert crashed.status == Status.FAILED
-    assert len(world.contacts()) == 2  # written, one of them not linked
+    assert len(world.contacts()) == 2  # written, not linked
+    assert not SyncLink.objects.filter(user=world.user, item_type="contact").exists()
     healed = world.sync()
     assert healed.status == Status.SUCCEEDED, healed.error
     assert emails(world) == ["ada@example.com", "grace@example.com"]
