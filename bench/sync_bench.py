@@ -23,6 +23,15 @@ user's mutations to be sequential; Salesforce 1, Relay's reads and writes being 
 there) — the wall time no client could beat with these calls. Peak RSS includes the
 emulators, which run in the same process.
 
+Per phase the JSON also says `cpu_s` (CPU seconds of the process, engine and emulators and
+all their threads: load does not distort it), `load_1min` (the load average before and
+after: a wall time taken on a loaded machine is CPU starvation), `ratio` (wall / bound, the
+issue's target is ≤ 1.3 for the initial session) and per service its calls, inner
+requests, bound and peak requests in flight against what the bound allows. `--phases
+initial` stops after that phase; BENCH_PROFILE=<phase> prints a cProfile of the session's
+own thread to stderr, BENCH_TIMELINE=1 each logged call (end time in the phase, service,
+inner requests, status, path), to find where the calls wait for the engine.
+
 Exchange (EWS): writes in CreateItem/UpdateItem calls of ≤100 items (the
 adapter's chunk) per type, and an idle session 4 SyncFolderItems calls (one per folder: EWS
 cannot batch them); Basic auth, so each call is one HTTP request. At the realistic model an
