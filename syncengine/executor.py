@@ -140,6 +140,9 @@ class Executor:
     held: bool = False
     created_mailbox_ids: list[str] = field(default_factory=list)
     updated_mailbox_ids: set[str] = field(default_factory=set)  # read again to build on them
+    # Records created in Salesforce in place of deleted ones (an edit beat the deletion):
+    # they relate nobody yet, so the copy's "In Salesforce:" block settles this session.
+    restored_sf_ids: set[str] = field(default_factory=set)
     item_errors: int = 0
     # Renews the user's lease between batches; raises LeaseLost when another worker has it.
     check_lease: Callable[[], None] | None = None
@@ -608,6 +611,8 @@ class Executor:
                 )
                 intents.mark_created(intent, result.id)  # only the marker is owed now
             self._fault(AFTER_LINK, "create_salesforce", i)
+            if a.replaces_sf_id:
+                self.restored_sf_ids.add(result.id)
             markers.append((a.mailbox_id, result.id, a.fields))
             linked.append(intent)
         self.write_markers(markers)

@@ -395,7 +395,8 @@ class _Run:
             related_events = related.events
         if item_type in BLOCK_TYPES:  # issue 9: the "In Salesforce:" block of the copies
             written = executor.updated_mailbox_ids
-            self._refresh_blocks(stack, item_type, batch, inputs.raw_items, written, related_events)
+            fresh = related_events | executor.restored_sf_ids  # read again: no feed row yet
+            self._refresh_blocks(stack, item_type, batch, inputs.raw_items, written, fresh)
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
