@@ -567,7 +567,11 @@ class Executor:
         sent = []
         for a in actions:
             old = self.links.get(a.replaces_sf_id or "")
-            origin = old.origin if old else Origin.MAILBOX
+            # A contact recreated from the mailbox copy (an edit beat its deletion) counts
+            # from then on as one the user created there: it stays linked whatever the
+            # scope (SPEC §3, docs/decisions.md). Events keep theirs (blocks read it).
+            kept = old is not None and self.item_type != ItemType.CONTACT
+            origin = old.origin if old and kept else Origin.MAILBOX
             sent_hash, _ = self._facts_after_sf_write("", a.fields, None)
             sent.append(
                 Sent(
