@@ -140,9 +140,9 @@ class Executor:
     held: bool = False
     created_mailbox_ids: list[str] = field(default_factory=list)
     updated_mailbox_ids: set[str] = field(default_factory=set)  # read again to build on them
-    # Records created in Salesforce in place of deleted ones (an edit beat the deletion):
-    # they relate nobody yet, so the copy's "In Salesforce:" block settles this session.
-    restored_sf_ids: set[str] = field(default_factory=set)
+    # Salesforce ids whose record or mailbox copy this session recreated (an edit beat a
+    # deletion, or a restore): their "In Salesforce:" block settles in this session.
+    recreated_sf_ids: set[str] = field(default_factory=set)
     item_errors: int = 0
     # Renews the user's lease between batches; raises LeaseLost when another worker has it.
     check_lease: Callable[[], None] | None = None
@@ -523,6 +523,8 @@ class Executor:
             }
             if not restore or a.sf_id not in self.links:
                 values["origin"] = Origin.SALESFORCE
+            if restore:
+                self.recreated_sf_ids.add(a.sf_id)
             with transaction.atomic():
                 self.save(a.sf_id, **values)
                 if restore and self.item_type == ItemType.EVENT:  # with the link: crash-safe
@@ -616,7 +618,7 @@ class Executor:
                 intents.mark_created(intent, result.id)  # only the marker is owed now
             self._fault(AFTER_LINK, "create_salesforce", i)
             if a.replaces_sf_id:
-                self.restored_sf_ids.add(result.id)
+                self.recreated_sf_ids.add(result.id)
             markers.append((a.mailbox_id, result.id, a.fields))
             linked.append(intent)
         self.write_markers(markers)
