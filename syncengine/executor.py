@@ -143,6 +143,9 @@ class Executor:
     held: bool = False
     created_mailbox_ids: list[str] = field(default_factory=list)
     updated_mailbox_ids: set[str] = field(default_factory=set)  # read again to build on them
+    # Salesforce ids whose record or mailbox copy this session recreated (an edit beat a
+    # deletion, or a restore): their "In Salesforce:" block settles in this session.
+    recreated_sf_ids: set[str] = field(default_factory=set)
     item_errors: int = 0
     # Renews the user's lease between batches; raises LeaseLost when another worker has it.
     check_lease: Callable[[], None] | None = None
@@ -558,6 +561,8 @@ class Executor:
             }
             if not restore or a.sf_id not in self.links:
                 values["origin"] = Origin.SALESFORCE
+            if restore:
+                self.recreated_sf_ids.add(a.sf_id)
             if restore and self.item_type == ItemType.EVENT:
                 recreated.append(a.sf_id)
             linked.append((i, a.sf_id, values))
@@ -627,7 +632,11 @@ class Executor:
         sent = []
         for a in actions:
             old = self.links.get(a.replaces_sf_id or "")
-            origin = old.origin if old else Origin.MAILBOX
+            # A contact recreated from the mailbox copy (an edit beat its deletion) counts
+            # from then on as one the user created there: it stays linked whatever the
+            # scope (SPEC §3, docs/decisions.md). Events keep theirs (blocks read it).
+            kept = old is not None and self.item_type != ItemType.CONTACT
+            origin = old.origin if old and kept else Origin.MAILBOX
             sent_hash, _ = self._facts_after_sf_write("", a.fields, None)
             sent.append(
                 Sent(
@@ -671,6 +680,8 @@ class Executor:
                 )
                 intents.mark_created(intent, result.id)  # only the marker is owed now
             self._fault(AFTER_LINK, "create_salesforce", i)
+            if a.replaces_sf_id:
+                self.recreated_sf_ids.add(result.id)
             markers.append((a.mailbox_id, result.id, a.fields))
             linked.append(intent)
         self.write_markers(markers)

@@ -80,12 +80,16 @@ def refresh_blocks(
     org_cache: OrgSettingCache | None = None,
     written: Iterable[str] = (),
     related_events: Iterable[str] = (),
+    recreated: Iterable[str] = (),
 ) -> BlocksOutcome:
     """``raw_items``: the mailbox items of ``item_type`` this session read (JSON by id);
     ``written``: those the session has changed since (read again before building on them);
-    ``related_events``: the Salesforce events whose relations this session wrote."""
+    ``related_events``: the Salesforce events whose relations this session wrote;
+    ``recreated``: the Salesforce ids whose record or copy this session recreated (both
+    read anew: a new record relates nobody, a new copy holds no block)."""
     outcome = BlocksOutcome()
-    changed = _changed(item_type, batch) | set(related_events)
+    recreated = set(recreated)
+    changed = _changed(item_type, batch) | set(related_events) | recreated
     people_changed = set(batch.contacts.records)
     if not changed and not people_changed:
         return outcome
@@ -109,7 +113,7 @@ def refresh_blocks(
     # activities) are queried — and those whose relations this session wrote, whose feed
     # row (read before the write) names the Who as it was, not as it is now.
     read = batch.tasks.records if item_type == ItemType.TASK else batch.events.records
-    fresh = set(related_events)
+    fresh = set(related_events) | recreated
     current: dict[str, dict[str, Any]] = {
         r.sf_id: dict(read[r.sf_id]) for r in rows if r.sf_id in read and r.sf_id not in fresh
     }
@@ -129,7 +133,7 @@ def refresh_blocks(
         people = relations.task_people_of(list(current.values()))
     else:
         people = relations.people_of(list(current.values()))
-    rewritten = _changed_records(item_type, batch)
+    rewritten = _changed_records(item_type, batch) | recreated
     wanted: list[tuple[SyncLink, str, list[str], str | None]] = []
     for row in rows:
         if row.sf_id not in people:

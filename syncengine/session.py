@@ -395,7 +395,15 @@ class _Run:
             related_events = related.events
         if item_type in BLOCK_TYPES:  # issue 9: the "In Salesforce:" block of the copies
             written = executor.updated_mailbox_ids
-            self._refresh_blocks(stack, item_type, batch, inputs.raw_items, written, related_events)
+            self._refresh_blocks(
+                stack,
+                item_type,
+                batch,
+                inputs.raw_items,
+                written,
+                related_events,
+                recreated=executor.recreated_sf_ids,
+            )
         cursor_values = sf_cursor_values(batch, item_type)
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
@@ -421,6 +429,7 @@ class _Run:
         raw_items: Mapping[str, Mapping[str, Any]],
         written: Iterable[str] = (),
         related_events: Iterable[str] = (),
+        recreated: Iterable[str] = (),
     ) -> None:
         blocks = refresh_blocks(
             self.user,
@@ -433,6 +442,7 @@ class _Run:
             org_cache=OrgSettingCache(stack.sf_connection, self.now),
             written=written,
             related_events=related_events,
+            recreated=recreated,
         )
         self.changed |= blocks.written > 0
         self.item_errors += blocks.errors

@@ -42,6 +42,7 @@ from ..base import (
     TASKS,
     ContainerRef,
     CursorExpired,
+    EmailsAfterItems,
     MailboxChanges,
     WriteResult,
 )
@@ -76,7 +77,7 @@ def wrap(item: Any, series: str | None = None) -> dict[str, Any]:
     return {"id": str(item.id), "changeKey": str(item.changekey or ""), "ews": item}
 
 
-class ExchangeAdapter:
+class ExchangeAdapter(EmailsAfterItems):
     """MailboxAdapter over EWS (see the module docstring)."""
 
     def __init__(
@@ -232,21 +233,6 @@ class ExchangeAdapter:
         return {i: (wrap(item) if item is not None else None) for i, item in items.items()}
 
     # -- email feed ------------------------------------------------------------------------
-
-    def read_all_with_emails(
-        self,
-        cursors: Mapping[str, str | None],
-        email_cursors: Mapping[str, str | None],
-        containers: Mapping[str, ContainerRef],
-        *,
-        auto_save: bool,
-        owner: str | None = None,
-    ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
-        before = self.api_calls
-        changes = self.read_all_changes(cursors, containers)
-        feed = self.read_email_changes(email_cursors, containers, auto_save=auto_save, owner=owner)
-        feed.api_calls = self.api_calls - before
-        return changes, feed
 
     def read_email_changes(
         self,

@@ -76,6 +76,7 @@ from ..base import (
     TASKS,
     ContainerRef,
     CursorExpired,
+    EmailsAfterItems,
     MailboxChanges,
     WriteResult,
 )
@@ -101,7 +102,7 @@ GMAIL_BATCH_CHUNK = 50
 FEEDS = (CONTACTS, EVENTS, TASKS)
 
 
-class GmailAdapter:
+class GmailAdapter(EmailsAfterItems):
     def __init__(
         self,
         services: GoogleServices,
@@ -316,19 +317,6 @@ class GmailAdapter:
     ) -> EmailFeed:
         """The "Salesforce Emails" label (and INBOX + SENT with auto-save): see gmail_mail."""
         return GmailMail(self, containers).read(cursors, auto_save)
-
-    def read_all_with_emails(
-        self,
-        cursors: Mapping[str, str | None],
-        email_cursors: Mapping[str, str | None],
-        containers: Mapping[str, ContainerRef],
-        *,
-        auto_save: bool,
-        owner: str | None = None,
-    ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
-        """As on Office 365; Gmail cannot batch across APIs, so this is one call more."""
-        changes = self.read_all_changes(cursors, containers)
-        return changes, self.read_email_changes(email_cursors, containers, auto_save=auto_save)
 
     def fetch_emails(
         self, ids: Sequence[str], containers: Mapping[str, ContainerRef], *, owner: str = ""

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from syncengine.emails.feed import INBOX_FEED, SALESFORCE_FEED, SENT_FEED
 from syncengine.emails.from_gmail import attachments_to_fetch, email_from_gmail
 from syncengine.emails.records import Address
-from syncengine.mailboxes.base import EMAILS
+from syncengine.mailboxes.base import CONTACTS, EMAILS, EVENTS, TASKS
 from tests.syncengine.adapters.gmail_fixtures import (  # noqa: F401  (fixtures)
     ALICE,
     NOW,
@@ -214,6 +214,21 @@ def _gmail_json(headers, parts=None, body=None, labels=("INBOX",)):
         "internalDate": "1715799600000",
         "payload": payload,
     }
+
+
+def test_items_and_emails_read_together_count_every_call_in_the_feed(mailbox):
+    """Gmail cannot batch its Tasks and Gmail reads together (base.EmailsAfterItems): the
+    items, then the mail, and the feed counts the calls of both, as on Office 365."""
+    containers, label = _setup(mailbox)
+    adapter = mailbox.adapter
+    mailbox.emu.create_task(ALICE, containers[TASKS].external_id, {"title": "Call Bob"})
+    filed = _deliver(mailbox, "Filed", label_ids=["INBOX", label])
+    before = adapter.api_calls
+    cursors = dict.fromkeys([CONTACTS, TASKS, EVENTS])
+    changes, feed = adapter.read_all_with_emails(cursors, {}, containers, auto_save=False)
+    assert [i["title"] for i in changes[TASKS].items] == ["Call Bob"]
+    assert [r.mailbox_id for r in feed.records] == [filed]
+    assert feed.api_calls == adapter.api_calls - before > len(mailbox.calls("/gmail/v1"))
 
 
 def test_parser_decodes_rfc2047_names_subjects_and_charsets():
