@@ -8,8 +8,9 @@ names nobody Relay could relate (only the user, colleagues, blocked or free-mail
 addresses) and for which Relay related nobody before costs no call: its hash is stored.
 
 What is kept on the link (``SyncLink.relations``): ``uid`` (iCalendar UID), ``hash``
-(people last related; cleared when a write failed, so the next session retries) and
-``made`` (the people Relay related: the only ones Relay ever unrelates).
+(people last related; cleared when a write failed, so the next session retries),
+``made`` (the people Relay related: the only ones Relay ever unrelates) and ``event`` (the
+Salesforce event those two are about: a link whose event was recreated starts afresh).
 """
 
 from __future__ import annotations
@@ -71,6 +72,21 @@ def mark_recreated(user: User, sf_ids: list[str]) -> None:
             row.save(update_fields=["relations"])
 
 
+# The Salesforce event the kept ``hash`` and ``made`` were related on. A link whose event
+# Relay recreated (an edit beats a deletion in Salesforce) or re-pointed holds a new event
+# with nobody related: what was kept for the old one says nothing about it (soak gmail 89,
+# 161), so its people are related afresh.
+EVENT = "event"
+
+
+def _of_this_event(row: SyncLink) -> dict[str, Any]:
+    kept = dict(row.relations or {})
+    if kept.get(EVENT, row.sf_id) != row.sf_id:
+        for key in (EVENT, "hash", "made"):
+            kept.pop(key, None)
+    return kept
+
+
 def _linkable(people: MailboxPeople, own: set[str], blocklist: Any) -> bool:
     return any(a not in own and not blocklist.is_blocked(a) for a in people.addresses())
 
@@ -105,16 +121,16 @@ def relate_meetings(
         if people is None:
             continue
         digest = people_hash(people)
-        kept = dict(row.relations or {})
+        kept = _of_this_event(row)
         if kept.get("hash") == digest:
             continue
         if kept.get("hash") == RECREATED:  # Relay's own copy: no guest was removed
-            row.relations = {**kept, "uid": people.ical_uid, "hash": digest}
+            row.relations = {**kept, "uid": people.ical_uid, "hash": digest, EVENT: row.sf_id}
             row.save(update_fields=["relations"])
             continue
         made = frozenset(kept.get("made") or ())
         if not made and not _linkable(people, own, blocklist):
-            row.relations = {**kept, "uid": people.ical_uid, "hash": digest}
+            row.relations = {**kept, "uid": people.ical_uid, "hash": digest, EVENT: row.sf_id}
             row.save(update_fields=["relations"])
             continue
         batch.append((row, Meeting(row.sf_id, people, made), digest))
@@ -133,7 +149,8 @@ def relate_meetings(
             outcome.events.add(row.sf_id)
         outcome.errors += int(failed)
         row.relations = {
-            **(row.relations or {}),
+            **_of_this_event(row),
+            EVENT: row.sf_id,
             "uid": meeting.people.ical_uid,
             "hash": "" if failed else digest,
             "made": sorted(plan.made | (meeting.made if failed else frozenset())),
