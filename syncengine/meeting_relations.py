@@ -8,8 +8,9 @@ names nobody Relay could relate (only the user, colleagues, blocked or free-mail
 addresses) and for which Relay related nobody before costs no call: its hash is stored.
 
 What is kept on the link (``SyncLink.relations``): ``uid`` (iCalendar UID), ``hash``
-(people last related; cleared when a write failed, so the next session retries) and
-``made`` (the people Relay related: the only ones Relay ever unrelates).
+(people last related; cleared when a write failed, so the next session retries),
+``made`` (the people Relay related: the only ones Relay ever unrelates) and ``event`` (the
+Salesforce event those two are about: a link whose event was recreated starts afresh).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from accounts.models import Connection, User
 from syncsettings.services import blocklist_for, own_addresses
 
-from .link_store import encode_fields, write_link
+from .link_store import decode_fields, encode_fields, write_link
 from .mailboxes.base import MailboxCodec
 from .mappers.people import MailboxPeople, people_hash
 from .models import SyncLink
@@ -71,6 +72,21 @@ def mark_recreated(user: User, sf_ids: list[str]) -> None:
             row.save(update_fields=["relations"])
 
 
+# The Salesforce event the kept ``hash`` and ``made`` were related on. A link whose event
+# Relay recreated (an edit beats a deletion in Salesforce) or re-pointed holds a new event
+# with nobody related: what was kept for the old one says nothing about it (soak gmail 89,
+# 161), so its people are related afresh.
+EVENT = "event"
+
+
+def _of_this_event(row: SyncLink) -> dict[str, Any]:
+    kept = dict(row.relations or {})
+    if kept.get(EVENT, row.sf_id) != row.sf_id:
+        for key in (EVENT, "hash", "made"):
+            kept.pop(key, None)
+    return kept
+
+
 def _linkable(people: MailboxPeople, own: set[str], blocklist: Any) -> bool:
     return any(a not in own and not blocklist.is_blocked(a) for a in people.addresses())
 
@@ -105,16 +121,16 @@ def relate_meetings(
         if people is None:
             continue
         digest = people_hash(people)
-        kept = dict(row.relations or {})
+        kept = _of_this_event(row)
         if kept.get("hash") == digest:
             continue
         if kept.get("hash") == RECREATED:  # Relay's own copy: no guest was removed
-            row.relations = {**kept, "uid": people.ical_uid, "hash": digest}
+            row.relations = {**kept, "uid": people.ical_uid, "hash": digest, EVENT: row.sf_id}
             row.save(update_fields=["relations"])
             continue
         made = frozenset(kept.get("made") or ())
         if not made and not _linkable(people, own, blocklist):
-            row.relations = {**kept, "uid": people.ical_uid, "hash": digest}
+            row.relations = {**kept, "uid": people.ical_uid, "hash": digest, EVENT: row.sf_id}
             row.save(update_fields=["relations"])
             continue
         batch.append((row, Meeting(row.sf_id, people, made), digest))
@@ -133,7 +149,8 @@ def relate_meetings(
             outcome.events.add(row.sf_id)
         outcome.errors += int(failed)
         row.relations = {
-            **(row.relations or {}),
+            **_of_this_event(row),
+            EVENT: row.sf_id,
             "uid": meeting.people.ical_uid,
             "hash": "" if failed else digest,
             "made": sorted(plan.made | (meeting.made if failed else frozenset())),
@@ -145,14 +162,23 @@ def relate_meetings(
 # --- one meeting, one Salesforce event ---------------------------------------------------
 
 
+def _when(fields: Mapping[str, Any]) -> Any:
+    """Which occurrence of a meeting this is: its start (its date when all day)."""
+    return fields.get("start_date") if fields.get("all_day") else fields.get("start")
+
+
 def adopt_shared_meetings(
     user: User, org_id: str, codec: MailboxCodec, items: list[dict[str, Any]]
 ) -> int:
     """Link this user's unlinked mailbox events to the Salesforce event another Relay user
     of the same org already linked for the same meeting (iCalendar UID), before planning,
     so the planner neither creates a second Salesforce event nor a second mailbox copy.
-    The new link starts "in step" (both hashes of the mailbox's content): what differs
-    later syncs as an ordinary edit. DB only: no API call. Returns how many were linked."""
+    Every occurrence of a series carries the series' UID (Google gives each instance the
+    same ``iCalUID``), so occurrences pair by UID and start, as the colleague's link last
+    saw it; a meeting of one occurrence on each side pairs by UID alone (moved in one
+    mailbox, it syncs as an ordinary edit). The new link starts "in step" (both hashes of
+    the mailbox's content): what differs later syncs as an ordinary edit. DB only: no API
+    call. Returns how many were linked."""
     if not org_id or not items:
         return 0
     linked = set(
@@ -160,49 +186,58 @@ def adopt_shared_meetings(
             "mailbox_id", flat=True
         )
     )
-    by_uid: dict[str, dict[str, Any]] = {}
+    by_uid: dict[str, list[Any]] = {}  # uid -> this user's unlinked records, in feed order
     for item in items:
         people = codec.people(ItemType.EVENT, item)
         mailbox_id = codec.item_id(item)
         if people is not None and people.ical_uid and mailbox_id not in linked:
-            by_uid.setdefault(people.ical_uid, item)
+            by_uid.setdefault(people.ical_uid, []).append(codec.record(ItemType.EVENT, item))
     if not by_uid:
         return 0
     colleagues = Connection.objects.filter(
         side=Connection.Side.SALESFORCE, extra__org_id=org_id
     ).exclude(user=user)
-    theirs = (
+    theirs: dict[str, dict[str, Any]] = {}  # uid -> {sf_id: occurrence}, oldest link first
+    for uid, sf_id, snapshot in (
         SyncLink.objects.filter(
             item_type=str(ItemType.EVENT),
             user__in=colleagues.values("user"),
             relations__uid__in=list(by_uid),
         )
         .order_by("created_at")
-        .values_list("relations__uid", "sf_id")
-    )
+        .values_list("relations__uid", "sf_id", "snapshot")
+    ):
+        theirs.setdefault(uid, {}).setdefault(sf_id, _when(decode_fields(snapshot)))
     mine = set(
         SyncLink.objects.filter(user=user, item_type=str(ItemType.EVENT)).values_list(
             "sf_id", flat=True
         )
     )
     adopted = 0
-    for uid, sf_id in theirs:
-        unlinked = by_uid.pop(uid, None)
-        if unlinked is None or sf_id in mine:
-            continue
-        record = codec.record(ItemType.EVENT, unlinked)
-        write_link(
-            user,
-            ItemType.EVENT,
-            sf_id,
-            mailbox_id=record.mailbox_id,
-            sf_hash=record.content_hash,
-            mailbox_hash=record.content_hash,
-            snapshot=encode_fields(record.fields),
-            origin=SyncLink.Origin.MAILBOX,
-            state=SyncLink.State.LINKED,
-            relations={"uid": uid},
-        )
-        mine.add(sf_id)
-        adopted += 1
+    for uid, records in by_uid.items():
+        events = {sf_id: when for sf_id, when in theirs.get(uid, {}).items() if sf_id not in mine}
+        single = len(records) == 1 and len(theirs.get(uid, {})) == 1
+        for record in records:
+            when = _when(record.fields)
+            found = next((i for i, w in events.items() if w == when), None)
+            if found is None and single:
+                found = next(iter(events), None)
+            if found is None:
+                continue
+            sf_id = found
+            write_link(
+                user,
+                ItemType.EVENT,
+                sf_id,
+                mailbox_id=record.mailbox_id,
+                sf_hash=record.content_hash,
+                mailbox_hash=record.content_hash,
+                snapshot=encode_fields(record.fields),
+                origin=SyncLink.Origin.MAILBOX,
+                state=SyncLink.State.LINKED,
+                relations={"uid": uid},
+            )
+            mine.add(sf_id)
+            events.pop(sf_id)
+            adopted += 1
     return adopted

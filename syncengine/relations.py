@@ -114,6 +114,11 @@ class RelationPlan:
     update: list[dict[str, Any]] = field(default_factory=list)  # EventRelation {"Id", ...}
     delete: list[str] = field(default_factory=list)  # EventRelation row ids
     made: frozenset[str] = frozenset()  # the people Relay related, to keep on the link
+    # The new WhoId is a Lead where a Contact is the Who, or the other way round: Salesforce
+    # refuses it while the people Relay removes are still related (50 Contacts or one Lead,
+    # never both), so the removals are written first. Otherwise the WhoId goes first: set
+    # after a removal, it would replace the Who Salesforce promoted in its place.
+    unrelate_first: bool = False
 
     @property
     def empty(self) -> bool:
@@ -152,6 +157,9 @@ def plan_relations(
         new_who = want[0] if want else None
         if new_who != who and (new_who or not shared_activities):
             out.event_update = {"Id": event_id, "WhoId": new_who}
+            out.unrelate_first = bool(
+                new_who and who and new_who.startswith(LEAD_PREFIX) != who.startswith(LEAD_PREFIX)
+            )
             who = new_who
     if shared_activities:
         for person in want:

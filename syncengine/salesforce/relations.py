@@ -8,7 +8,9 @@ Calls for one session's batch of n events, whatever n (never a call per event):
   kept on the org's Salesforce connections, an org cannot turn the feature off);
 - ``relate``: 1 composite people lookup (email logging's ``find_people``, ⌈addresses/100⌉)
   + ⌈n/200⌉ Event query + ⌈n/200⌉ EventRelation query + at most one sObject Collections
-  call each for Event WhoId updates, relation creates, updates and deletes (⌈k/200⌉);
+  call each for Event WhoId updates, relation creates, updates and deletes (⌈k/200⌉) —
+  and one delete and one update more when a meeting swaps its Contacts for a Lead (or
+  back), whose removals go before the WhoId;
 - ``people_of``: ⌈n/200⌉ EventRelation query + one name query per record type involved;
   ``task_people_of`` the same over TaskRelation, which it reads only with Shared
   Activities.
@@ -274,27 +276,55 @@ class SalesforceRelations:
         return result
 
     def _write(self, plans: list[RelationPlan], result: RelateResult) -> None:
-        # WhoId first: it makes its own IsParent row, which the creates must not repeat.
+        # The WhoId first: it makes its own IsParent row, which the creates must not repeat,
+        # and replaces the old Who (a removal first would let Salesforce promote someone the
+        # WhoId then replaces). But a new Who of the other kind (a Lead for Contacts, or the
+        # other way round) is refused while those Relay removes are still related, so such
+        # plans remove first (soak office365 172).
+        first = [p for p in plans if p.unrelate_first]
+        later = [p for p in plans if not p.unrelate_first]
+        self._unrelate(first, result)
         steps = [
             ("Event", "update", [(p, p.event_update) for p in plans if p.event_update]),
             ("EventRelation", "create", [(p, r) for p in plans for r in p.create]),
-            ("EventRelation", "update", [(p, r) for p in plans for r in p.update]),
+            (
+                "EventRelation",
+                "update",
+                [(p, r) for p in plans for r in p.update if p in later or not _unparents(r)],
+            ),
         ]
         for sobject, verb, items in steps:
-            if not items:
-                continue
-            records = [r for _, r in items]
-            write = self.sf.create if verb == "create" else self.sf.update
-            for (p, _), res in zip(items, write(sobject, records), strict=True):
-                if not res.ok:
-                    result.errors.setdefault(p.event_id, []).append(
-                        f"{res.error_code}: {res.message}"
-                    )
-        deletes = [(p, row_id) for p in plans for row_id in p.delete]
-        if deletes:
-            results = self.sf.delete([row_id for _, row_id in deletes])
-            for (p, _), res in zip(deletes, results, strict=True):
-                if not res.ok and not res.gone:
-                    result.errors.setdefault(p.event_id, []).append(
-                        f"{res.error_code}: {res.message}"
-                    )
+            self._records(sobject, verb, items, result)
+        self._delete([(p, row_id) for p in later for row_id in p.delete], result)
+
+    def _unrelate(self, plans: list[RelationPlan], result: RelateResult) -> None:
+        self._delete([(p, row_id) for p in plans for row_id in p.delete], result)
+        unparent = [(p, r) for p in plans for r in p.update if _unparents(r)]
+        self._records("EventRelation", "update", unparent, result)
+
+    def _records(
+        self,
+        sobject: str,
+        verb: str,
+        items: list[tuple[RelationPlan, dict[str, Any]]],
+        result: RelateResult,
+    ) -> None:
+        if not items:
+            return
+        records = [r for _, r in items]
+        write = self.sf.create if verb == "create" else self.sf.update
+        for (p, _), res in zip(items, write(sobject, records), strict=True):
+            if not res.ok:
+                result.errors.setdefault(p.event_id, []).append(f"{res.error_code}: {res.message}")
+
+    def _delete(self, deletes: list[tuple[RelationPlan, str]], result: RelateResult) -> None:
+        if not deletes:
+            return
+        results = self.sf.delete([row_id for _, row_id in deletes])
+        for (p, _), res in zip(deletes, results, strict=True):
+            if not res.ok and not res.gone:
+                result.errors.setdefault(p.event_id, []).append(f"{res.error_code}: {res.message}")
+
+
+def _unparents(record: Mapping[str, Any]) -> bool:
+    return record.get("IsParent") is False

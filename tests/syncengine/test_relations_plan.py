@@ -77,6 +77,25 @@ def test_a_lead_replaces_contacts_relay_made_once_the_user_removed_them():
     plan = plan_relations("00UE", Wanted(("00QP",)), current, {"003A"}, shared_activities=True)
     assert plan.event_update == {"Id": "00UE", "WhoId": "00QP"}
     assert plan.made == {"00QP"}
+    # Salesforce refuses a Lead Who beside a Contact: the Contact's row goes first.
+    assert plan.delete == ["0RE1"] and plan.unrelate_first
+
+
+def test_a_who_of_the_same_kind_is_set_before_the_removals():
+    # Set after the old Who's row went, the WhoId would replace whom Salesforce promoted.
+    current = Current(
+        "003A",
+        {
+            "003A": RelationRow("0RE1", "003A", is_parent=True),
+            "003S": RelationRow("0RE2", "003S", is_parent=True),
+        },
+    )
+    plan = plan_relations("00UE", Wanted(("003G",)), current, {"003A"}, shared_activities=True)
+    assert plan.event_update == {"Id": "00UE", "WhoId": "003G"}
+    assert plan.delete == ["0RE1"] and not plan.unrelate_first
+    back = Current("00QP", {"00QP": RelationRow("0RE3", "00QP", is_parent=True)})
+    plan = plan_relations("00UE", Wanted(("003A",)), back, {"00QP"}, shared_activities=True)
+    assert plan.event_update == {"Id": "00UE", "WhoId": "003A"} and plan.unrelate_first
 
 
 def test_removing_an_attendee_unrelates_only_what_relay_made():
