@@ -129,7 +129,9 @@ def serve(contacts: int, kind: str, description: Path) -> int:
         payload["mb_tokens"] = list(stack.google_app.issue_token(EMAIL))
         payload["control"] = stack.google.base_url
     else:
-        stack.ews_app.add_service_account("svc-bigbook", "bench-only-password", can_impersonate=True)
+        stack.ews_app.add_service_account(
+            "svc-bigbook", "bench-only-password", can_impersonate=True
+        )
         stack.ews_app.add_mailbox(EMAIL, "Big Book")
         payload["ews_url"] = f"{stack.ews.base_url}/EWS/Exchange.asmx"
         payload["control"] = stack.ews.base_url
@@ -212,11 +214,17 @@ def work(description: Path, kind: str, contacts: int, trace: bool) -> dict[str, 
     out: dict[str, Any] = {}
     now = datetime.now(UTC)
     for n, name in enumerate(("initial", "next")):
-        before = {"salesforce": calls(stack["urls"]["salesforce"]), "mailbox": calls(stack["control"])}
+        before = {
+            "salesforce": calls(stack["urls"]["salesforce"]),
+            "mailbox": calls(stack["control"]),
+        }
         cpu, started = time.process_time(), time.perf_counter()
         session = run_session(user, "manual", now=now + timedelta(minutes=30 * n))
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-        after = {"salesforce": calls(stack["urls"]["salesforce"]), "mailbox": calls(stack["control"])}
+        after = {
+            "salesforce": calls(stack["urls"]["salesforce"]),
+            "mailbox": calls(stack["control"]),
+        }
         made = {side: after[side] - before[side] for side in before}
         phase: dict[str, Any] = {
             "wall_s": round(wall, 1),
@@ -235,7 +243,7 @@ def work(description: Path, kind: str, contacts: int, trace: bool) -> dict[str, 
         if trace:
             import tracemalloc
 
-            current, peak = tracemalloc.get_traced_memory()
+            _, peak = tracemalloc.get_traced_memory()
             phase["tracemalloc_peak_mb"] = round(peak / 2**20, 1)
             snapshot = tracemalloc.take_snapshot()
             phase["top"] = [

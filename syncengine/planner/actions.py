@@ -242,6 +242,9 @@ class Plan:
     item_type: ItemType
     actions: tuple[Action, ...] = ()
     problems: tuple[str, ...] = field(default=())
+    # Mailbox creates not planned because the mailbox would exceed the number of items of
+    # the type it can hold (``mailbox_capacity``); each is a Skip with LEFT_OUT_FULL.
+    left_out: int = 0
 
     def of(self, kind: type) -> list[Any]:
         return [action for action in self.actions if isinstance(action, kind)]

@@ -3,12 +3,19 @@
 Reads are a connections list with a sync token; writes are the batch{Create,Update,Delete}
 Contacts calls, all-or-nothing per call, so a refused chunk is halved until the refused
 people stand alone.
+
+A Google account holds at most 25,000 contacts (https://support.google.com/contacts/answer/7208207)
+and the API's answer past it is not documented, so Relay stops before it by counting: the
+codec's `max_items` (`max_contacts()`) is what the planner may fill, 1 % below the limit so
+the user can still add a few contacts of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from django.conf import settings
 
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
 from syncengine.mappers.google import PERSON_FIELDS, UPDATE_PERSON_FIELDS
@@ -25,6 +32,15 @@ from .common import (
     chunks,
     in_salesforce_group,
 )
+
+ACCOUNT_CONTACT_LIMIT = 25_000
+
+
+def max_contacts() -> int:
+    """How many contacts Relay lets the account hold (`GOOGLE_CONTACT_LIMIT` overrides
+    Google's limit, for the sandbox's knob `max_contacts_per_account`)."""
+    limit = int(getattr(settings, "GOOGLE_CONTACT_LIMIT", ACCOUNT_CONTACT_LIMIT))
+    return limit - limit // 100
 
 
 class People:
