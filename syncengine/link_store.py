@@ -87,10 +87,12 @@ def link_state(row: SyncLink) -> LinkState:
     )
 
 
-def load_links(user: User, item_type: ItemType) -> dict[str, SyncLink]:
-    """Every link row of the type, by Salesforce id."""
+def load_links(user: User, item_type: ItemType) -> dict[str, LinkState]:
+    """Every link of the type as the planner's LinkState, by Salesforce id. The rows are
+    streamed, not cached: a big book's model instances are not all held next to their
+    states."""
     rows = SyncLink.objects.filter(user=user, item_type=str(item_type))
-    return {row.sf_id: row for row in rows}
+    return {row.sf_id: link_state(row) for row in rows.iterator(chunk_size=2000)}
 
 
 def has_pending_links(user: User, item_type: ItemType) -> bool:

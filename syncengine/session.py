@@ -375,8 +375,7 @@ class _Run:
             created = stack.sf.created_ids_since
             resolution = intents.resolve(self.user, item_type, batch, self.now, created)
             reader.confirm[item_type] = {m for m, _, _ in resolution.markers}
-        rows = load_links(self.user, item_type)
-        links = {sf_id: link_state(row) for sf_id, row in rows.items()}
+        links = load_links(self.user, item_type)
         scope_read = reader._scope_read_due(item_type)
         inputs = reader.inputs(item_type, links, batch, changes)
         capacity = stack.codec.max_items(item_type)

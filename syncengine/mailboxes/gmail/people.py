@@ -92,7 +92,7 @@ class People:
                     if cursor:
                         changes.removed_ids.append(name)
                 elif in_salesforce_group(person, group) or carries_marker(person):
-                    changes.items.append(person)
+                    changes.items.append(_lean(person))
                 elif cursor:
                     changes.removed_ids.append(name)
             token = page.get("nextPageToken")
@@ -123,24 +123,9 @@ class People:
         """Chunks of `size`; a refused chunk is halved until the refused items stand
         alone (People batch calls are all-or-nothing)."""
         results: list[WriteResult] = []
-
-        def run(chunk: list[Any]) -> None:
-            try:
-                results.extend(send(chunk))
-            except ProviderError as err:
-                refused = not isinstance(err, (TemporaryProviderError, ReconnectRequired))
-                if not refused or err.status is None:
-                    raise
-                if len(chunk) == 1:
-                    results.append(WriteResult(ok=False, status=(err.status or 0), error=str(err)))
-                    return
-                half = len(chunk) // 2
-                run(chunk[:half])
-                run(chunk[half:])
-
         for n, chunk in enumerate(chunks(items, size)):
             try:
-                run(list(chunk))
+                _halving(list(chunk), send, results)
             except ProviderError as err:
                 if n == 0 and not results:
                     raise
@@ -214,6 +199,41 @@ class People:
                 return [WriteResult(ok=True, id=names[0], status=404)]  # already gone
             raise
         return [WriteResult(ok=True, id=n, status=200) for n in names]
+
+
+def _lean(person: dict[str, Any]) -> dict[str, Any]:
+    """The person of a feed page without its fields' own `metadata` (primary, source):
+    nothing reads it (an update fetches the current person first), and it is most of a
+    person's memory, which a big book's feed holds for a whole session."""
+    return {
+        key: [
+            {k: v for k, v in item.items() if k != "metadata"} if isinstance(item, dict) else item
+            for item in value
+        ]
+        if isinstance(value, list)
+        else value
+        for key, value in person.items()
+    }
+
+
+def _halving(
+    chunk: list[Any], send: Callable[[list[Any]], list[WriteResult]], results: list[WriteResult]
+) -> None:
+    """Send `chunk`; refused, halve it until the refused items stand alone. (A function of
+    its own, not a recursive closure: that would be a reference cycle holding every
+    answer, the created people included, until the garbage collector's next full pass.)"""
+    try:
+        results.extend(send(chunk))
+    except ProviderError as err:
+        refused = not isinstance(err, (TemporaryProviderError, ReconnectRequired))
+        if not refused or err.status is None:
+            raise
+        if len(chunk) == 1:
+            results.append(WriteResult(ok=False, status=(err.status or 0), error=str(err)))
+            return
+        half = len(chunk) // 2
+        _halving(chunk[:half], send, results)
+        _halving(chunk[half:], send, results)
 
 
 def _people_token_refused(exc: Any) -> bool:
