@@ -94,9 +94,13 @@ def serve(contacts: int, kind: str, description: Path) -> int:
     sf = stack.salesforce_app
     sf_user = sf.add_user(EMAIL, "Big", "Book", EMAIL)
     colleague = sf.add_user("colleague@relay.example", "Col", "League", "colleague@relay.example")
-    sf.set_clock(datetime.now(UTC) - timedelta(hours=2))
+    # Backdated and a second apart, as a real book is edited over time (one shared stamp
+    # would put every row inside the feed cursor's overlap window, re-read once).
+    seeded_at = datetime.now(UTC) - timedelta(hours=2, seconds=contacts)
+    sf.set_clock(seeded_at)
     account = sf.create("Account", {"Name": "Big Book Corp"}, sf_user)
     for i in range(contacts):
+        sf.set_clock(seeded_at + timedelta(seconds=i))
         fields = {
             "FirstName": f"First{i}",
             "LastName": f"Last{i}",
@@ -201,6 +205,11 @@ def work(description: Path, kind: str, contacts: int, trace: bool) -> dict[str, 
         answer = http.get(f"{base_url}/_sandbox/calls", timeout=60)
         return len(answer.json().get("calls", []))
 
+    def paths(base_url: str, since: int) -> list[str]:
+        """The calls after the first `since`, as "METHOD path" (a session's few reads)."""
+        logged = http.get(f"{base_url}/_sandbox/calls", timeout=60).json().get("calls", [])
+        return [f"{c['method']} {c['path'][:80]}" for c in logged[since:]]
+
     if trace:
         import tracemalloc
 
@@ -240,6 +249,11 @@ def work(description: Path, kind: str, contacts: int, trace: bool) -> dict[str, 
             },
             "links": SyncLink.objects.filter(user=user, item_type="contact").count(),
         }
+        if name == "next":  # what the session after the bulk load read, call by call
+            phase["paths"] = {
+                "salesforce": paths(stack["urls"]["salesforce"], before["salesforce"]),
+                "mailbox": paths(stack["control"], before["mailbox"])[:12],
+            }
         if trace:
             import tracemalloc
 
