@@ -376,7 +376,7 @@ class _Run:
             resolution = intents.resolve(self.user, item_type, batch, self.now, created)
             reader.confirm[item_type] = {m for m, _, _ in resolution.markers}
         links = load_links(self.user, item_type)
-        scope_read = reader._scope_read_due(item_type)
+        scope_read = reader.scope_read_due(item_type)
         inputs = reader.inputs(item_type, links, batch, changes)
         capacity = stack.codec.max_items(item_type)
         result = plan(
