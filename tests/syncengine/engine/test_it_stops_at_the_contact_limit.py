@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from syncengine.issues import issues_for
 from syncengine.models import SyncLink, SyncSession
@@ -45,6 +47,10 @@ def test_it_stops_creating_google_contacts_before_the_limit(world, monkeypatch, 
         " about 5 contacts. Choose a narrower contact scope (My contacts or a list view) to"
         " sync the rest; everything else keeps syncing."
     ]
+    client = Client()
+    client.force_login(world.user)
+    page = client.get(reverse("syncengine:issues")).content.decode()
+    assert 'id="sync-problems"' in page and "3 Salesforce contacts in your sync scope" in page
 
     # The contacts already synced keep syncing, and the entry stays while it is true.
     linked = SyncLink.objects.filter(user=world.user, item_type="contact").order_by("sf_id")
