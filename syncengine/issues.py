@@ -171,6 +171,18 @@ def _unlinked_issues(user: User, entries: list[SyncLogEntry]) -> list[ItemIssue]
     return out
 
 
+def left_out_problem(item_type: str, left_out: int, capacity: int) -> str:
+    """The Issues entry for records a mailbox's limit keeps out (syncengine.session)."""
+    label = ITEM_TYPE_LABELS.get(str(item_type), str(item_type)).lower()
+    one = left_out == 1
+    return (
+        f"{left_out:,} Salesforce {label}{'' if one else 's'} in your sync scope"
+        f" {'was' if one else 'were'} not added to your mailbox:"
+        f" it can hold about {capacity:,} {label}s. Choose a narrower contact scope"
+        " (My contacts or a list view) to sync the rest; everything else keeps syncing."
+    )
+
+
 def connection_issues(user: User) -> list[Connection]:
     return list(
         Connection.objects.filter(user=user)

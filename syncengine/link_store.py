@@ -8,6 +8,7 @@ which it is (`due_date`, `start_date`, `end_date` are dates; `completed_at`, `st
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,7 +46,8 @@ def encode_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def decode_fields(data: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: decode_value(k, v) for k, v in (data or {}).items()}
+    # Interned names: a big book's links share one copy of each field name, not one each.
+    return {sys.intern(k): decode_value(k, v) for k, v in (data or {}).items()}
 
 
 def encode_facts(facts: SalesforceFacts | None) -> dict[str, Any] | None:
@@ -67,7 +69,9 @@ def decode_facts(data: Mapping[str, Any] | None) -> SalesforceFacts | None:
         owner_id=data["owner_id"],
         modified_at=dt.datetime.fromisoformat(data["modified_at"]),
         invitee_ids=frozenset(data.get("invitee_ids") or ()),
-        scope_fields=tuple((k, decode_value(k, v)) for k, v in data.get("scope_fields") or ()),
+        scope_fields=tuple(
+            (sys.intern(k), decode_value(k, v)) for k, v in data.get("scope_fields") or ()
+        ),
         content_hash=data.get("content_hash"),
     )
 
@@ -87,10 +91,12 @@ def link_state(row: SyncLink) -> LinkState:
     )
 
 
-def load_links(user: User, item_type: ItemType) -> dict[str, SyncLink]:
-    """Every link row of the type, by Salesforce id."""
+def load_links(user: User, item_type: ItemType) -> dict[str, LinkState]:
+    """Every link of the type as the planner's LinkState, by Salesforce id. The rows are
+    streamed, not cached: a big book's model instances are not all held next to their
+    states."""
     rows = SyncLink.objects.filter(user=user, item_type=str(item_type))
-    return {row.sf_id: row for row in rows}
+    return {row.sf_id: link_state(row) for row in rows.iterator(chunk_size=2000)}
 
 
 def has_pending_links(user: User, item_type: ItemType) -> bool:

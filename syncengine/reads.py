@@ -395,6 +395,10 @@ class Reader:
             return False  # the planner reports the missing view every session
         return not self._scope_read_due(item_type)
 
+    def scope_read_due(self, item_type: ItemType) -> bool:
+        """Whether this session reads the type's scope (as `inputs` will)."""
+        return self._scope_read_due(item_type)
+
     def _scope_read_due(self, item_type: ItemType) -> bool:
         if not self.rules.down_allowed(item_type):
             stored: dict[str, str] = json.loads(self.cursors.get(f"scope:{item_type}") or "{}")

@@ -41,6 +41,7 @@ from syncsettings.models import SyncSettings
 from . import intents, mailboxes
 from .email_session import EmailStep
 from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
+from .issues import left_out_problem
 from .ledger import planned_writes, progress, record_org_usage, record_plan, record_resolution
 from .link_store import (
     decode_facts,
@@ -56,7 +57,14 @@ from .mailboxes.base import (
     MailboxKind,
 )
 from .meeting_relations import adopt_shared_meetings, relate_meetings
-from .models import HeldDecision, MailboxContainer, SyncCursor, SyncLink, SyncSession
+from .models import (
+    HeldDecision,
+    MailboxContainer,
+    SyncCursor,
+    SyncLink,
+    SyncLogEntry,
+    SyncSession,
+)
 from .people_blocks import refresh_blocks
 from .planner import (
     ContactScope,
@@ -71,6 +79,7 @@ from .planner import (
     SyncRules,
     plan,
 )
+from .planner.rules import local_date
 from .reads import Reader, echo_feed, mailbox_feed, sf_cursor_values
 from .records_io import ROLE
 from .salesforce.adapter import SalesforceAdapter
@@ -260,7 +269,7 @@ class _Run:
             stack.mailbox,
             stack.codec,
             stack.containers,
-            cursors,
+            self._with_left_out_rereads(stack, cursors),
             rules_for(stack, None),
             self.now,
             _fingerprints(s),
@@ -284,6 +293,37 @@ class _Run:
         self.item_errors += emails.item_errors
         self.pending_cursors.update(reader.new_cursors)
         _store_cursors(self.user, self.pending_cursors, self.stored_cursors)
+
+    # -- a mailbox that holds a limited number of items (MailboxCodec.max_items) ----------
+
+    def _left_out(self, item_type: ItemType) -> dict[str, Any]:
+        """What the last scope read left out for the mailbox's limit (its scope cursor)."""
+        stored = json.loads(self.stored_cursors.get(f"scope:{item_type}") or "{}")
+        return stored if stored.get("left_out") else {}
+
+    def _with_left_out_rereads(self, stack: Stack, cursors: Mapping[str, str]) -> dict[str, str]:
+        """The cursors the reader sees: a type whose last scope read left records out for
+        the mailbox's limit reads its scope again once a day (room the user made since is
+        filled) and at once when the limit changed; other sessions only repeat the issue."""
+        out = dict(cursors)
+        today = local_date(self.now, rules_for(stack, None).zone).isoformat()
+        for item_type in ITEM_TYPES:
+            left = self._left_out(item_type)
+            capacity = stack.codec.max_items(item_type)
+            if left and (left.get("day") != today or left.get("capacity") != capacity):
+                out.pop(f"scope:{item_type}", None)
+        return out
+
+    def _report_left_out(self, item_type: ItemType, left_out: int, capacity: int) -> None:
+        """The Issues entry (SPEC §9): a problem of every session while records are left out."""
+        SyncLogEntry.objects.create(
+            session=self.session,
+            user=self.user,
+            item_type=str(item_type),
+            kind=SyncLogEntry.Kind.PROBLEM,
+            message=left_out_problem(item_type, left_out, capacity),
+            payload={"code": "mailbox_full", "left_out": left_out, "capacity": capacity},
+        )
 
     def _link_summary(self) -> dict[str, tuple[bool, bool]]:
         """By item type: (has links, some link has a Salesforce change not yet down, as
@@ -322,6 +362,8 @@ class _Run:
             self.pending_cursors.update(cursor_values)
             if item_type in BLOCK_TYPES and batch.contacts.records:
                 self._refresh_blocks(stack, item_type, batch, {})  # a renamed person
+            if left := self._left_out(item_type):
+                self._report_left_out(item_type, int(left["left_out"]), int(left["capacity"]))
             return
         if item_type == ItemType.EVENT:  # issue 9: one meeting, one Salesforce event
             org_id = str((stack.sf_connection.extra or {}).get("org_id") or "")
@@ -333,9 +375,10 @@ class _Run:
             created = stack.sf.created_ids_since
             resolution = intents.resolve(self.user, item_type, batch, self.now, created)
             reader.confirm[item_type] = {m for m, _, _ in resolution.markers}
-        rows = load_links(self.user, item_type)
-        links = {sf_id: link_state(row) for sf_id, row in rows.items()}
+        links = load_links(self.user, item_type)
+        scope_read = reader.scope_read_due(item_type)
         inputs = reader.inputs(item_type, links, batch, changes)
+        capacity = stack.codec.max_items(item_type)
         result = plan(
             item_type,
             links=links.values(),
@@ -345,7 +388,12 @@ class _Run:
             now=self.now,
             full_pass=inputs.full_pass,
             sf_current=inputs.sf_current,
+            mailbox_capacity=capacity,
         )
+        # Left out for the mailbox's limit: what this plan skipped, plus, when the scope was
+        # not read again, what the last scope read left out (those records were not seen).
+        earlier = 0 if scope_read else int(self._left_out(item_type).get("left_out") or 0)
+        left_out = result.left_out + earlier
         executor = self.executor_for(stack, item_type, links, inputs.raw_items)
         if resolution is not None:
             # The marker goes on the item as it is now (the user may have edited it since
@@ -408,7 +456,12 @@ class _Run:
         cursor_values[mailbox_feed(stack.kind.name, item_type)] = inputs.mailbox_cursor
         cursor_values[echo_feed(stack.kind.name, item_type)] = _json(executor.created_mailbox_ids)
         if inputs.scope_cursor is not None:
-            cursor_values[f"scope:{item_type}"] = _json(inputs.scope_cursor)
+            scope = dict(inputs.scope_cursor)
+            if left_out and capacity is not None:
+                scope.update(left_out=left_out, capacity=capacity)
+            cursor_values[f"scope:{item_type}"] = _json(scope)
+        if left_out and capacity is not None:
+            self._report_left_out(item_type, left_out, capacity)
         self.pending_cursors.update(cursor_values)
         if executor.changed:  # a type's cursors advance only after what it wrote
             _store_cursors(self.user, self.pending_cursors, self.stored_cursors)

@@ -252,6 +252,12 @@ class MailboxCodec:
     def marked(self, item_type: ItemType, item: Mapping[str, Any]) -> bool:
         return self.items[item_type].marked(item)
 
+    def max_items(self, item_type: ItemType) -> int | None:
+        """How many items of the type the mailbox may hold in all, Relay's or not (an
+        optional codec attribute, ``max_items``); None: no limit Relay must respect."""
+        limit = getattr(self.items[item_type], "max_items", None)
+        return int(limit) if limit is not None else None
+
     def may_notify(self, item_type: ItemType) -> bool:
         """Whether a write to an existing item of this type can make the API message
         people (an optional codec method, ``notified_by_write``; SPEC §2b)."""

@@ -23,7 +23,7 @@ from .records import ItemType, SalesforceFacts, Side
 Fields = Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreateMailbox:
     """Down-sync a new record: create the item (with the Salesforce id as its marker)."""
 
@@ -33,7 +33,7 @@ class CreateMailbox:
     sf_facts: SalesforceFacts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateMailbox:
     mailbox_id: str
     sf_id: str  # also rewrite the marker: after a merge relink it names the master
@@ -42,7 +42,7 @@ class UpdateMailbox:
     sf_facts: SalesforceFacts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RestoreMailbox:
     """Recreate a mailbox copy the user deleted and move the link to the new item."""
 
@@ -53,14 +53,14 @@ class RestoreMailbox:
     sf_facts: SalesforceFacts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeleteMailbox:
     mailbox_id: str
     sf_id: str | None
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreateSalesforce:
     """Up-sync a new mailbox item (owner: the user), then store the new id on the item.
 
@@ -74,7 +74,7 @@ class CreateSalesforce:
     replaces_sf_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UpdateSalesforce:
     sf_id: str
     mailbox_id: str
@@ -82,14 +82,14 @@ class UpdateSalesforce:
     mailbox_hash: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeleteSalesforce:
     sf_id: str
     mailbox_id: str
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkPair:
     """Link an unlinked pair found by matching or by the marker on the mailbox item.
 
@@ -109,7 +109,7 @@ class LinkPair:
     matched_by: str  # "marker" or "key"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relink:
     """A merged-away Salesforce contact: the link now points at the master record."""
 
@@ -118,7 +118,7 @@ class Relink:
     mailbox_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Forget:
     """Drop a link, touching neither side."""
 
@@ -127,7 +127,7 @@ class Forget:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Freeze:
     """A task or event left its window: keep the link and the item, stop down-sync."""
 
@@ -135,13 +135,13 @@ class Freeze:
     mailbox_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unfreeze:
     sf_id: str
     mailbox_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RefreshLink:
     """Re-stamp a link without writing a side: new scope facts (owner, invitees, dates
     moved without a content change) or a new hash for a side whose content did not change.
@@ -154,7 +154,7 @@ class RefreshLink:
     sf_facts: SalesforceFacts | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Conflict:
     """A log entry: both sides changed; ``winner`` was applied, the loser is recorded."""
 
@@ -164,7 +164,7 @@ class Conflict:
     loser_fields: Fields
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skip:
     """Nothing done, counted in the session record (``reason`` says why)."""
 
@@ -176,7 +176,7 @@ class Skip:
 Deletion = DeleteMailbox | DeleteSalesforce
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HoldDeletions:
     """The mass-deletion brake: these deletions wait for Confirm / Discard; the executor
     marks their links ``held_deletion`` and the session ends as "needs confirmation"."""
@@ -237,11 +237,14 @@ def stage_of(action: Action) -> int:
     return STAGE_OF[type(action)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     item_type: ItemType
     actions: tuple[Action, ...] = ()
     problems: tuple[str, ...] = field(default=())
+    # Mailbox creates not planned because the mailbox would exceed the number of items of
+    # the type it can hold (``mailbox_capacity``); each is a Skip with LEFT_OUT_FULL.
+    left_out: int = 0
 
     def of(self, kind: type) -> list[Any]:
         return [action for action in self.actions if isinstance(action, kind)]

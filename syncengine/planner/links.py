@@ -22,7 +22,7 @@ class LinkStatus(StrEnum):
     HELD_DELETION = "held_deletion"  # a deletion the brake held for confirmation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkState:
     """What each side looked like when the pair was last synced.
 

@@ -39,6 +39,7 @@ def plan(
     full_pass: bool = False,
     sf_current: Mapping[str, SalesforceRecord] | None = None,
     mailbox_current: Mapping[str, MailboxRecord] | None = None,
+    mailbox_capacity: int | None = None,
 ) -> Plan:
     """Plan one item type's session.
 
@@ -51,6 +52,8 @@ def plan(
     Only explicit tombstones delete: a record absent from every input is left alone.
     ``full_pass``: the inputs are a reconciling full read; linked records it did not
     return are reported as skipped (kept), never deleted.
+    ``mailbox_capacity``: how many items of the type the mailbox may hold in all (None:
+    no limit). Creates that would pass it are skipped (``Plan.left_out``), never sent.
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -96,8 +99,32 @@ def plan(
 
     taken_sf = set(ctx.linked_sf_ids) - set(released)
     actions += _unlinked(item_type, rules, now, sf_seen, unlinked_items, released, taken_sf)
+    left_out = 0
+    if mailbox_capacity is not None:
+        # Every link has a copy in the mailbox, and so has every unlinked live item.
+        occupied = len(links) + len(unlinked_items)
+        actions, left_out = _within_capacity(actions, mailbox_capacity - occupied)
     actions = _brake(actions, len(links))
-    return Plan(item_type, tuple(sorted(actions, key=stage_of)), tuple(problems))
+    return Plan(item_type, tuple(sorted(actions, key=stage_of)), tuple(problems), left_out)
+
+
+LEFT_OUT_FULL = "the mailbox holds as many items of the type as it can"
+
+
+def _within_capacity(actions: list[Action], room: int) -> tuple[list[Action], int]:
+    """Keep the first `room` mailbox creates (by Salesforce id, so the same records stay
+    in from session to session); the others become skips."""
+    creates = sorted((a for a in actions if isinstance(a, CreateMailbox)), key=lambda a: a.sf_id)
+    over = {a.sf_id for a in creates[max(room, 0) :]}
+    if not over:
+        return actions, 0
+    kept: list[Action] = [
+        Skip(LEFT_OUT_FULL, action.sf_id)
+        if isinstance(action, CreateMailbox) and action.sf_id in over
+        else action
+        for action in actions
+    ]
+    return kept, len(over)
 
 
 def _unlinked(

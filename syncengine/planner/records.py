@@ -101,7 +101,7 @@ SCOPE_FIELDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SalesforceFacts:
     """What scope decisions need, as last seen in Salesforce; the link keeps a copy so
     windows and scopes can be re-evaluated without re-reading unchanged records."""
@@ -116,7 +116,7 @@ class SalesforceFacts:
     content_hash: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SalesforceRecord:
     sf_id: str
     item_type: ItemType
@@ -139,7 +139,7 @@ class SalesforceRecord:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailboxRecord:
     mailbox_id: str
     item_type: ItemType

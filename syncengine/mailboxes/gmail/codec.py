@@ -18,6 +18,7 @@ from syncengine.planner import ItemType
 from ..base import CONTACTS, ContainerRef, ItemCodec, MailboxCodec
 from ..when import EPOCH, parse_when
 from .adapter import in_salesforce_group
+from .people import max_contacts
 
 
 class _GoogleItem:
@@ -42,6 +43,10 @@ class GooglePerson(_GoogleItem):
     def __init__(self, time_zone: str, group: str) -> None:
         super().__init__(time_zone)
         self.group = group  # the "Salesforce Contacts" contact group's resource name
+
+    @property
+    def max_items(self) -> int:
+        return max_contacts()  # Google's per-account contact limit (gmail.people)
 
     def fields(self, item: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
         return dict(gmap.contact_from_google(item))

@@ -3,12 +3,19 @@
 Reads are a connections list with a sync token; writes are the batch{Create,Update,Delete}
 Contacts calls, all-or-nothing per call, so a refused chunk is halved until the refused
 people stand alone.
+
+A Google account holds at most 25,000 contacts (https://support.google.com/contacts/answer/7208207)
+and the API's answer past it is not documented, so Relay stops before it by counting: the
+codec's `max_items` (`max_contacts()`) is what the planner may fill, 1 % below the limit so
+the user can still add a few contacts of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from django.conf import settings
 
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
 from syncengine.mappers.google import PERSON_FIELDS, UPDATE_PERSON_FIELDS
@@ -25,6 +32,15 @@ from .common import (
     chunks,
     in_salesforce_group,
 )
+
+ACCOUNT_CONTACT_LIMIT = 25_000
+
+
+def max_contacts() -> int:
+    """How many contacts Relay lets the account hold (`GOOGLE_CONTACT_LIMIT` overrides
+    Google's limit, for the sandbox's knob `max_contacts_per_account`)."""
+    limit = int(getattr(settings, "GOOGLE_CONTACT_LIMIT", ACCOUNT_CONTACT_LIMIT))
+    return limit - limit // 100
 
 
 class People:
@@ -76,7 +92,7 @@ class People:
                     if cursor:
                         changes.removed_ids.append(name)
                 elif in_salesforce_group(person, group) or carries_marker(person):
-                    changes.items.append(person)
+                    changes.items.append(_lean(person))
                 elif cursor:
                     changes.removed_ids.append(name)
             token = page.get("nextPageToken")
@@ -107,24 +123,9 @@ class People:
         """Chunks of `size`; a refused chunk is halved until the refused items stand
         alone (People batch calls are all-or-nothing)."""
         results: list[WriteResult] = []
-
-        def run(chunk: list[Any]) -> None:
-            try:
-                results.extend(send(chunk))
-            except ProviderError as err:
-                refused = not isinstance(err, (TemporaryProviderError, ReconnectRequired))
-                if not refused or err.status is None:
-                    raise
-                if len(chunk) == 1:
-                    results.append(WriteResult(ok=False, status=(err.status or 0), error=str(err)))
-                    return
-                half = len(chunk) // 2
-                run(chunk[:half])
-                run(chunk[half:])
-
         for n, chunk in enumerate(chunks(items, size)):
             try:
-                run(list(chunk))
+                _halving(list(chunk), send, results)
             except ProviderError as err:
                 if n == 0 and not results:
                     raise
@@ -198,6 +199,41 @@ class People:
                 return [WriteResult(ok=True, id=names[0], status=404)]  # already gone
             raise
         return [WriteResult(ok=True, id=n, status=200) for n in names]
+
+
+def _lean(person: dict[str, Any]) -> dict[str, Any]:
+    """The person of a feed page without its fields' own `metadata` (primary, source):
+    nothing reads it (an update fetches the current person first), and it is most of a
+    person's memory, which a big book's feed holds for a whole session."""
+    return {
+        key: [
+            {k: v for k, v in item.items() if k != "metadata"} if isinstance(item, dict) else item
+            for item in value
+        ]
+        if isinstance(value, list)
+        else value
+        for key, value in person.items()
+    }
+
+
+def _halving(
+    chunk: list[Any], send: Callable[[list[Any]], list[WriteResult]], results: list[WriteResult]
+) -> None:
+    """Send `chunk`; refused, halve it until the refused items stand alone. (A function of
+    its own, not a recursive closure: that would be a reference cycle holding every
+    answer, the created people included, until the garbage collector's next full pass.)"""
+    try:
+        results.extend(send(chunk))
+    except ProviderError as err:
+        refused = not isinstance(err, (TemporaryProviderError, ReconnectRequired))
+        if not refused or err.status is None:
+            raise
+        if len(chunk) == 1:
+            results.append(WriteResult(ok=False, status=(err.status or 0), error=str(err)))
+            return
+        half = len(chunk) // 2
+        _halving(chunk[:half], send, results)
+        _halving(chunk[half:], send, results)
 
 
 def _people_token_refused(exc: Any) -> bool:
