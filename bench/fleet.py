@@ -49,11 +49,18 @@ def main() -> int:
     parser.add_argument("--work", help=argparse.SUPPRESS)  # worker process: read this
     parser.add_argument("--sample", type=int, default=20)
     parser.add_argument(
+        "--keep-alive",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="emulators keep connections alive, as the real APIs do (Werkzeug's server, "
+        "--no-keep-alive, closes each one: a TLS handshake per call)",
+    )
+    parser.add_argument(
         "--threads", type=int, default=0, help="sessions at once (default: the worker's)"
     )
     args = parser.parse_args()
     if args.serve:
-        return serve(args.users, args.kind, Path(args.serve))
+        return serve(args.users, args.kind, Path(args.serve), args.keep_alive)
     if args.work:
         print(json.dumps(work(Path(args.work), args.sample, args.threads)))
         return 0
@@ -61,7 +68,7 @@ def main() -> int:
     description = workdir / "stack.json"
     emulators = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(description), "--users", str(args.users),
-         "--kind", args.kind],
+         "--kind", args.kind, *(["--keep-alive"] if args.keep_alive else [])],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -90,11 +97,12 @@ def main() -> int:
             emulators.stdin.close()  # the emulator process stops when its stdin closes
         emulators.wait(timeout=60)
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    print(json.dumps({"users": args.users, "kind": args.kind, **result}, indent=2))
+    described = {"users": args.users, "kind": args.kind, "keep_alive": args.keep_alive}
+    print(json.dumps({**described, **result}, indent=2))
     return 0
 
 
-def serve(users: int, kind: str, description: Path) -> int:
+def serve(users: int, kind: str, description: Path, keep_alive: bool) -> int:
     """The emulator process: seed `users` people on both sides, describe, wait for EOF."""
     sys.path.insert(0, str(ROOT))
     import logging
@@ -102,7 +110,8 @@ def serve(users: int, kind: str, description: Path) -> int:
     logging.disable(logging.WARNING)
     from sandbox.stack import build_stack
 
-    stack = build_stack(ca_dir=description.parent / "ca").start()
+    stack = (keep_alive_stack if keep_alive else build_stack)(ca_dir=description.parent / "ca")
+    stack.start()
     profile_to = os.environ.get("BENCH_PROFILE_SERVE")
     if profile_to:  # profile the emulators' request handling (all threads, one at a time)
         profile_emulators(Path(profile_to), description.parent / "idle-round")
@@ -154,6 +163,28 @@ def serve(users: int, kind: str, description: Path) -> int:
     sys.stdin.read()  # until the driver closes the pipe
     stack.stop()
     return 0
+
+
+def keep_alive_stack(ca_dir: Path) -> Any:
+    """sandbox.stack.build_stack with every emulator on the keep-alive server the EWS
+    emulator uses (sandbox/ews/server.py), so connections outlive one call as with the real
+    providers, and a worker that keeps them across sessions is measured as such."""
+    from sandbox.common import SandboxCA
+    from sandbox.ews.app import EwsEmulator
+    from sandbox.ews.server import KeepAliveServer
+    from sandbox.google.app import GoogleEmulator
+    from sandbox.graph.app import GraphEmulator
+    from sandbox.salesforce.app import SalesforceEmulator
+    from sandbox.stack import SandboxStack
+
+    ca = SandboxCA(ca_dir)
+    return SandboxStack(
+        ca=ca,
+        salesforce=KeepAliveServer(SalesforceEmulator(), ca),
+        graph=KeepAliveServer(GraphEmulator(), ca),
+        google=KeepAliveServer(GoogleEmulator(), ca),
+        ews=KeepAliveServer(EwsEmulator(), ca),
+    )
 
 
 def profile_emulators(out: Path, only_while: Path) -> None:
@@ -262,6 +293,7 @@ def work(description: Path, sample: int, threads: int) -> dict[str, Any]:
 
 
 EXPLAIN = {
+    "keep_alive": "the emulators kept connections open between calls (as the real APIs do)",
     "threads": "sessions the worker process ran at once (CELERY_WORKER_CONCURRENCY)",
     "load_average_*": "os.getloadavg() around the idle round: wall figures need a quiet machine",
     "setup_s": "wall time of the two rounds that bring every user to idle",
