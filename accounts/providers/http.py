@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from .errors import OAuthFlowError, ReconnectRequired, TemporaryProviderError
 
