@@ -18,7 +18,8 @@ the CPU figures) and the API calls per idle session the emulators logged. Each u
 one Salesforce contact and one mailbox contact, so "synced" is real but cheap to reach.
 
 Profiling: BENCH_PROFILE=N prints the N top functions of the idle round (all threads
-merged) by cumulative time to stderr: wall time, or CPU time with BENCH_PROFILE_CPU=1;
+merged) by cumulative time (BENCH_PROFILE_SORT=tottime: own time) to stderr: wall time,
+or CPU time with BENCH_PROFILE_CPU=1;
 BENCH_PROFILE_SERVE=path dumps a cProfile of the emulators' handlers during the idle round;
 BENCH_DUMP_QUERIES=1 prints the SQL of one idle session to stderr.
 """
@@ -254,7 +255,8 @@ def work(description: Path, sample: int, threads: int) -> dict[str, Any]:
     process_cpu = time.process_time() - cpu_started
     (description.parent / "idle-round").unlink()
     if profile is not None:
-        profile.sort_stats("cumulative").print_stats(int(os.environ["BENCH_PROFILE"]))
+        profile.sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative"))
+        profile.print_stats(int(os.environ["BENCH_PROFILE"]))
     after = {"salesforce": calls(stack["salesforce"]), "mailbox": calls(stack["control"])}
     queries: list[int] = []
     for user in users[:sample]:

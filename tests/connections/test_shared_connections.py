@@ -7,7 +7,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+import requests
 
+from accounts.providers.exchange import CaBundleAdapter
 from accounts.providers.http import session_for
 from sandbox.common import SandboxCA
 from sandbox.ews.server import KeepAliveServer
@@ -46,3 +48,15 @@ def test_sessions_on_any_thread_share_the_processs_kept_alive_connections(server
     assert pool.num_connections == opened  # no new connection, no new handshake
     assert "Authorization" not in first.get_adapter(url).poolmanager.connection_pool_kw
     assert first.headers["Authorization"] == "Bearer first-user"  # tokens stay per session
+
+
+def test_exchange_answers_are_handed_to_the_xml_parser_in_one_piece(server):
+    """exchangelib parses from `iter_content()`, one byte a step by default; Relay's adapter
+    hands over the already-read body whole (an explicit chunk size is still honoured)."""
+    session = requests.Session()
+    session.mount("https://", CaBundleAdapter())
+    CaBundleAdapter.register(server.base_url, server.ca_bundle)
+    response = session.get(f"{server.base_url}/_sandbox/calls", timeout=10)
+    assert len(response.content) > 10
+    assert list(response.iter_content()) == [response.content]
+    assert len(list(response.iter_content(4))) == -(-len(response.content) // 4)
