@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
+from django.conf import settings
 from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, Account, Configuration, Credentials
 from exchangelib import errors as ews_errors
 from exchangelib.protocol import BaseProtocol, FailFast, Protocol
@@ -174,6 +175,8 @@ def configuration(server: ExchangeServer) -> Configuration:
         auth_type=_AUTH_TYPES[server.auth_type],
         # Fail fast: a busy server is retried by the next session, not by a sleeping worker.
         retry_policy=FailFast(),
+        # The worker's threads share one session pool per server (config/settings/providers.py).
+        max_connections=settings.EXCHANGE_MAX_CONNECTIONS,
     )
 
 
