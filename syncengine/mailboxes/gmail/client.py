@@ -122,8 +122,8 @@ def build_google_services(
 # its request). So each resource is generated once per process (a template, on a
 # transport that refuses to be used) and a session gets a copy bound to its own http:
 # the same method functions re-bound to the copy, and its sub-resources bound on first
-# use, once per session. Relies on Resource's `_dynamic_attrs` (the attributes the
-# library generates, the list its own pickling support rebuilds from).
+# use, once per session. The generated attributes are the instance's bound methods (the
+# library keeps their names in `_dynamic_attrs`, which its pickling support rebuilds).
 
 
 class _Unbound:
@@ -160,19 +160,19 @@ def _bind(template: _Template, http: Any) -> Resource:
     """A copy of the template's resource making its requests through `http`."""
     source = template.resource
     bound = Resource.__new__(Resource)
-    state = dict(source.__dict__)
+    state = dict(vars(source))
     state["_http"] = http
     state["_credentials_validated"] = False
-    state["_dynamic_attrs"] = list(source._dynamic_attrs)
-    for attr in source._dynamic_attrs:
-        function = getattr(state[attr], "__func__", None)
-        if function is None:
-            continue  # new_batch_http_request: a plain function, the same for every copy
-        if getattr(function, "__is_resource__", False):
+    for attr, value in vars(source).items():
+        # The generated methods and sub-resources are the methods bound to the template
+        # (new_batch_http_request is a plain function, the same for every copy).
+        if not isinstance(value, types.MethodType) or value.__self__ is not source:
+            continue
+        if getattr(value.__func__, "__is_resource__", False):
             state[attr] = _sub_resource(template, attr, http)
         else:
-            state[attr] = types.MethodType(function, bound)
-    bound.__dict__.update(state)
+            state[attr] = types.MethodType(value.__func__, bound)
+    vars(bound).update(state)
     return bound
 
 
