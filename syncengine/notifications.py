@@ -15,7 +15,7 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists
+from django.db.models import Exists, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -88,15 +88,18 @@ def notify_after_session(user: User, session: SyncSession) -> str:
 def _nothing_to_send(user: User) -> bool:
     """No episode open and none starting: no connection needs reconnecting and failures
     are below the threshold (the locked path below decides everything else)."""
-    reconnect = Connection.objects.filter(user=user, status=Connection.Status.NEEDS_RECONNECT)
-    return (
-        UserSyncState.objects.filter(
-            user=user,
-            problem_notified_at__isnull=True,
-            consecutive_failures__lt=FAILED_SESSIONS_BEFORE_EMAIL,
-        )
-        .filter(~Exists(reconnect))
-        .exists()
+    return UserSyncState.objects.filter(user=user).filter(quiet(user.pk)).exists()
+
+
+def quiet(user_id: int, *, failures_to_come: int = 0) -> Q:
+    """The UserSyncState condition under which notify_after_session sends nothing, on the
+    row as it is now; `failures_to_come` = 1 for the row as a failed session is about to
+    leave it (runs.py folds this check into the session's outcome UPDATE)."""
+    reconnect = Connection.objects.filter(user_id=user_id, status=Connection.Status.NEEDS_RECONNECT)
+    return Q(
+        ~Exists(reconnect),
+        problem_notified_at__isnull=True,
+        consecutive_failures__lt=FAILED_SESSIONS_BEFORE_EMAIL - failures_to_come,
     )
 
 

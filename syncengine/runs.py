@@ -8,8 +8,9 @@ import time
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, Q
 
-from . import scheduling
+from . import notifications, scheduling
 from . import session as engine
 from .models import SyncSession
 from .notifications import notify_after_session
@@ -20,8 +21,15 @@ BEAT_EVERY = 30.0  # seconds between lease renewals; far below scheduling.LEASE
 def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
     """Run one session if no other worker runs one for this user; None when one does."""
     owner = scheduling.worker_name()
+    nothing_decided = Q(~Exists(engine.decided_held(user_id)))
     # This task is off the queue, whatever happens next (the claim says so when it wins).
-    if not scheduling.claim(user_id, owner, dequeue=True):
+    # Nearly every claim finds no Confirm / Discard decision waiting: that check rides the
+    # claim's UPDATE (one query for both); a claim that does not is made again without it.
+    if scheduling.claim(user_id, owner, dequeue=True, only_if=nothing_decided):
+        decided = False
+    elif scheduling.claim(user_id, owner, dequeue=True):
+        decided = True
+    else:
         scheduling.clear_queued(user_id)
         return None
     finished = False
@@ -41,21 +49,35 @@ def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
             renewed = time.monotonic()
             return True
 
-        engine.resolve_decided_held(user, heartbeat=beat)
+        if decided:
+            engine.resolve_decided_held(user, heartbeat=beat)
         session = engine.run_session(user, trigger, heartbeat=beat)
         if session.status == SyncSession.Status.ABANDONED:
             return session  # another worker holds the user now: its session decides
+        failed = session.status in (SyncSession.Status.FAILED, SyncSession.Status.RETRY_LATER)
+
+        def finish(only_if: Q | None = None) -> bool:
+            return scheduling.finish(
+                user_id,
+                owner,
+                found_changes=session.changed,
+                failed=failed,
+                retry_after=session_retry_after(session),
+                base=base_interval(),
+                only_if=only_if,
+            )
+
+        # The outcome and the release: one UPDATE, which in nearly every session also
+        # checks that no decision was recorded meanwhile and that no email is due
+        # (notifications.quiet); when either is not so, nothing is written by it and the
+        # long way below does the same with those steps in between.
+        quiet = nothing_decided & notifications.quiet(user_id, failures_to_come=int(failed))
+        if finish(only_if=quiet):
+            finished = True
+            return session
         # A decision recorded while this session ran found no task queued: carry it out.
         engine.resolve_decided_held(user, heartbeat=beat)
-        retry_after = session_retry_after(session)
-        scheduling.finish(  # the outcome and the release: one UPDATE
-            user_id,
-            owner,
-            found_changes=session.changed,
-            failed=session.status in (SyncSession.Status.FAILED, SyncSession.Status.RETRY_LATER),
-            retry_after=retry_after,
-            base=base_interval(),
-        )
+        finish()
         finished = True
         notify_after_session(user, session)
         return session

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +34,11 @@ MAX_IDLE_DOUBLINGS = 2
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Who holds a lease: this machine, process and thread. A worker process runs several
+    sessions at once (a thread each, CELERY_WORKER_POOL=threads), so the thread is part of
+    the name: a thread whose lease ran out during a stall must see its heartbeat refused
+    when another thread of the same process took the user over."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{threading.get_native_id()}"
 
 
 def state_for(user_id: int) -> UserSyncState:
@@ -41,18 +46,32 @@ def state_for(user_id: int) -> UserSyncState:
     return state
 
 
-def claim(user_id: int, owner: str, now: datetime | None = None, *, dequeue: bool = False) -> bool:
+def claim(
+    user_id: int,
+    owner: str,
+    now: datetime | None = None,
+    *,
+    dequeue: bool = False,
+    only_if: Q | None = None,
+) -> bool:
     """Take the user's lease if nobody holds a live one. True when this worker has it.
 
     With `dequeue`, the same UPDATE also notes the user's queued task as taken off the
     queue (see clear_queued). The common case, a released lease, costs that one query:
     only a lease that ran out (its worker died) can leave a session 'running', so only
-    taking over one of those closes abandoned sessions."""
+    taking over one of those closes abandoned sessions.
+
+    With `only_if` (a condition on the UserSyncState row, e.g. an `~Exists(...)`), only a
+    released lease is taken, and only when the condition holds, in that one UPDATE: False
+    then says "not like this" and the caller claims again without it (runs.py folds its
+    "anything to do first?" check into the claim this way)."""
     now = now or timezone.now()
     fields: dict[str, object] = {"claimed_by": owner, "claimed_until": now + LEASE}
     if dequeue:
         fields["queued_at"] = None
     rows = UserSyncState.objects.filter(user_id=user_id)
+    if only_if is not None:
+        return bool(rows.filter(only_if, claimed_until__isnull=True).update(**fields))
     if rows.filter(claimed_until__isnull=True).update(**fields):
         return True
     state_for(user_id)  # a first session: the row may not exist yet
@@ -167,11 +186,15 @@ def finish(
     retry_after: timedelta | None = None,
     now: datetime | None = None,
     base: timedelta = BASE_INTERVAL,
-) -> None:
+    only_if: Q | None = None,
+) -> bool:
     """record_outcome and release in one UPDATE (what a worker does after each session).
 
     The new idle streak and due time are computed by the database from the row's own
-    values, so no read and no transaction are needed: one statement is atomic."""
+    values, so no read and no transaction are needed: one statement is atomic.
+
+    With `only_if` (a condition on the row before this UPDATE), nothing is written unless
+    it holds; the answer says whether the row was written."""
     now = now or timezone.now()
     if found_changes or failed:
         streak: Any = Value(0)
@@ -189,12 +212,17 @@ def finish(
         if retry_after is not None:
             due = Value(now + retry_after)
     mine = Q(claimed_by=owner)
-    UserSyncState.objects.filter(user_id=user_id).update(
-        consecutive_failures=F("consecutive_failures") + 1 if failed else Value(0),
-        idle_streak=streak,
-        next_due_at=due,
-        claimed_by=Case(When(mine, then=Value("")), default=F("claimed_by")),
-        claimed_until=Case(When(mine, then=Value(None)), default=F("claimed_until")),
+    rows = UserSyncState.objects.filter(user_id=user_id)
+    if only_if is not None:
+        rows = rows.filter(only_if)
+    return bool(
+        rows.update(
+            consecutive_failures=F("consecutive_failures") + 1 if failed else Value(0),
+            idle_streak=streak,
+            next_due_at=due,
+            claimed_by=Case(When(mine, then=Value("")), default=F("claimed_by")),
+            claimed_until=Case(When(mine, then=Value(None)), default=F("claimed_until")),
+        )
     )
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -38,7 +38,7 @@ from accounts.providers.errors import ProviderError, ReconnectRequired, Temporar
 from accounts.providers.salesforce import SalesforceClient
 from syncsettings.models import SyncSettings
 
-from . import intents, mailboxes
+from . import cursor_store, intents, mailboxes
 from .email_session import EmailStep
 from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
 from .issues import left_out_problem
@@ -218,12 +218,7 @@ def _store_cursors(user: User, values: dict[str, str], stored: dict[str, str]) -
     ]
     if not rows:
         return
-    SyncCursor.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["user", "feed"],
-        update_fields=["value", "updated_at"],
-    )
+    cursor_store.upsert(rows)  # one statement, no transaction around it
     stored.update((row.feed, row.value) for row in rows)
 
 
@@ -676,6 +671,15 @@ def _run_held(
     return _outcome(run, action)
 
 
+def decided_held(user_id: int) -> QuerySet[SyncLink]:
+    """Held deletions with a recorded Confirm / Discard (what resolve_decided_held does)."""
+    return SyncLink.objects.filter(
+        user_id=user_id,
+        state=SyncLink.State.HELD_DELETION,
+        held_decision__in=(HeldDecision.CONFIRM, HeldDecision.DISCARD),
+    )
+
+
 def resolve_decided_held(
     user: User, *, heartbeat: Callable[[], bool] | None = None
 ) -> list[SyncSession]:
@@ -683,12 +687,7 @@ def resolve_decided_held(
     dashboard or support, syncengine.services.decide_held_deletions): one session each.
     The caller holds the user's lease."""
     done: list[SyncSession] = []
-    decided = SyncLink.objects.filter(
-        user=user,
-        state=SyncLink.State.HELD_DELETION,
-        held_decision__in=(HeldDecision.CONFIRM, HeldDecision.DISCARD),
-    )
-    if not decided.exists():  # what nearly every session finds: one query, not two
+    if not decided_held(user.pk).exists():  # what nearly every session finds: one query
         return done
     for decision in (HeldDecision.CONFIRM, HeldDecision.DISCARD):
         pending = SyncLink.objects.filter(

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
+from django.conf import settings
 from exchangelib import BASIC, DELEGATE, IMPERSONATION, NTLM, Account, Configuration, Credentials
 from exchangelib import errors as ews_errors
 from exchangelib.protocol import BaseProtocol, FailFast, Protocol
@@ -109,11 +110,27 @@ class CaBundleAdapter(requests.adapters.HTTPAdapter):
         counter = _REQUESTS.get()
         if counter is not None:
             counter.append(1)
-        return super().send(request, *args, **kwargs)
+        response = super().send(request, *args, **kwargs)
+        if not kwargs.get("stream", args[0] if args else False):
+            # exchangelib parses every answer from `response.iter_content()`, whose default
+            # chunk is one byte: a generator step per byte of XML (a third of an idle
+            # Exchange session's CPU, issue 15). The body is already read in full here, so
+            # it is handed over in one piece.
+            setattr(response, "iter_content", _whole_by_default(response.iter_content))  # noqa: B010  (mypy: a method)
+        return response
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         bundle = self._bundles.get(_netloc(url))
         super().cert_verify(conn, url, bundle if bundle and verify else verify, cert)
+
+
+def _whole_by_default(iter_content: Any) -> Any:
+    """`iter_content` with the whole body as the default chunk (an explicit size holds)."""
+
+    def whole(chunk_size: int | None = None, decode_unicode: bool = False) -> Any:
+        return iter_content(chunk_size, decode_unicode)
+
+    return whole
 
 
 # The HTTP requests made in the current context (see `counting`): exchangelib pools one
@@ -158,6 +175,8 @@ def configuration(server: ExchangeServer) -> Configuration:
         auth_type=_AUTH_TYPES[server.auth_type],
         # Fail fast: a busy server is retried by the next session, not by a sleeping worker.
         retry_policy=FailFast(),
+        # The worker's threads share one session pool per server (config/settings/providers.py).
+        max_connections=settings.EXCHANGE_MAX_CONNECTIONS,
     )
 
 

@@ -7,6 +7,8 @@ Connection and a refused refresh marks it needs_reconnect (ReconnectRequired).
 
 from __future__ import annotations
 
+import functools
+import threading
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +45,45 @@ class ConnectionCredentials(Credentials):
 
 
 def authorized_http(connection: Connection) -> google_auth_httplib2.AuthorizedHttp:
-    """httplib2 with the configured CA bundle (httplib2 ignores REQUESTS_CA_BUNDLE)."""
-    http = httplib2.Http(
-        ca_certs=settings.GOOGLE_CA_BUNDLE or None, timeout=settings.PROVIDER_HTTP_TIMEOUT
-    )
+    """httplib2 with the configured CA bundle (httplib2 ignores REQUESTS_CA_BUNDLE), on the
+    process's shared transport: the connection's own credentials, kept-alive connections."""
+    http = shared_transport(settings.GOOGLE_CA_BUNDLE or None, settings.PROVIDER_HTTP_TIMEOUT)
     return google_auth_httplib2.AuthorizedHttp(ConnectionCredentials(connection), http=http)
+
+
+class PerThreadHttp(httplib2.Http):
+    """An httplib2.Http whose open connections are kept per thread.
+
+    httplib2.Http is not thread-safe: it keeps its open connections in `self.connections`,
+    and two threads must never use one connection at once (google-api-python-client's
+    thread-safety notes: one Http per thread). Here that dict is the calling thread's, so
+    one object serves every thread of a worker process, and a thread's next session
+    reuses the connections (TLS handshake, CA file load) its last one left open. Nothing
+    else of httplib2's state changes per request here: credentials travel in each
+    request's Authorization header (google_auth_httplib2.AuthorizedHttp), never on the
+    transport."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._local = threading.local()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def connections(self) -> dict[str, Any]:
+        mine: dict[str, Any] | None = getattr(self._local, "connections", None)
+        if mine is None:
+            mine = self._local.connections = {}
+        return mine
+
+    @connections.setter
+    def connections(self, value: dict[str, Any]) -> None:
+        self._local.connections = value
+
+
+@functools.lru_cache(maxsize=16)
+def shared_transport(
+    ca_certs: str | None, timeout: float, *, without_proxy: bool = False
+) -> PerThreadHttp:
+    """The process's transport for one CA bundle and timeout (`without_proxy`: a loopback
+    host, reached directly whatever the proxy variables say)."""
+    extra: dict[str, Any] = {"proxy_info": None} if without_proxy else {}
+    return PerThreadHttp(ca_certs=ca_certs, timeout=timeout, **extra)

@@ -20,6 +20,7 @@ from O365.connection import MSGraphProtocol
 from O365.utils.token import BaseTokenBackend
 
 from . import microsoft
+from .http import share_connections
 
 if TYPE_CHECKING:
     from accounts.models import Connection
@@ -112,6 +113,8 @@ def build_o365_account(connection: Connection, time_zone: str = "UTC") -> Accoun
         verify_ssl=ca_bundle or True,
     )
     account.con.session = account.con.get_session(load_token=True)
+    # The process's connections to Graph, with O365's retry policy (accounts.providers.http).
+    share_connections(account.con.session, "o365")
     if ca_bundle:
         # Else REQUESTS_CA_BUNDLE in the environment overrides session.verify.
         account.con.session.trust_env = False

@@ -224,6 +224,18 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=100)
+# A sync session spends nearly all its time waiting on provider APIs, so one worker process
+# runs several at once, a thread each (issue 15: an idle session is ~20-50 ms of CPU and
+# hundreds of ms of network). Each thread has its own database connection (so up to
+# CONCURRENCY connections per worker process) and its own lease name (scheduling.worker_name).
+# The threads pool does not enforce the task time limits above nor recycle processes
+# (max-tasks-per-child): those apply with CELERY_WORKER_POOL=prefork (then CONCURRENCY is
+# processes). Under threads a stuck session is bounded by PROVIDER_HTTP_TIMEOUT per call
+# and its lease (RELAY_SYNC_LEASE_MINUTES): once the lease runs out another worker takes
+# the user and the stuck session stops at its next heartbeat. Use more worker processes
+# (relay-worker@1..N), not more threads, to use more cores.
+CELERY_WORKER_POOL = env("CELERY_WORKER_POOL", default="threads")
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_CONCURRENCY", default=8)
 # Late acknowledgement: a task whose worker died is delivered again (sessions are leased
 # per user, so a repeat is harmless).
 CELERY_TASK_ACKS_LATE = True

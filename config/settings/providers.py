@@ -63,3 +63,9 @@ GOOGLE_SCOPES = env.list(
 
 # Network timeouts for every provider call, in seconds (connect, read).
 PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=30.0)
+# Requests one worker process has in flight to one Exchange server at most (exchangelib's
+# session pool, one connection each; exchangelib's own default is 1, which makes a worker's
+# threads take turns). With impersonation Exchange charges its EWS concurrency budget
+# (EwsMaxConcurrency, 27 by default) to each impersonated mailbox, not to the service
+# account, and each thread works on its own mailbox: as many as the worker's threads.
+EXCHANGE_MAX_CONNECTIONS = env.int("EXCHANGE_MAX_CONNECTIONS", default=8)

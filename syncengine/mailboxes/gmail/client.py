@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import json
 import ssl
+import threading
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +39,7 @@ from accounts.providers.errors import (
     ReconnectRequired,
     TemporaryProviderError,
 )
+from accounts.providers.google_client import shared_transport
 
 REAL_BATCH_URIS: dict[str, str] = {
     "people": "https://people.googleapis.com/batch",
@@ -86,19 +89,14 @@ def build_google_services(
     """
     if isinstance(credentials_or_http, google.auth.credentials.Credentials):
         loopback = bool(api_base_url) and urlparse(api_base_url).hostname in _LOOPBACK
-        transport = httplib2.Http(
-            ca_certs=ca_bundle or None,
-            timeout=timeout,
-            **({"proxy_info": None} if loopback else {}),
-        )
+        transport = shared_transport(ca_bundle or None, timeout, without_proxy=loopback)
         http: Any = google_auth_httplib2.AuthorizedHttp(credentials_or_http, http=transport)
     else:
         http = credentials_or_http
     base = api_base_url.rstrip("/") if api_base_url else None
 
     def service(name: str) -> Resource:
-        options = {"api_endpoint": base + _ENDPOINT_SUFFIX[name]} if base else None
-        return build_from_document(discovery_document(name), http=http, client_options=options)
+        return _bind(_root_template(name, base), http)
 
     uris = (
         {name: base + suffix for name, suffix in _BATCH_SUFFIX.items()}
@@ -112,6 +110,82 @@ def build_google_services(
         gmail=service("gmail"),
         batch_uris=uris,
     )
+
+
+# --- resources built once per process ------------------------------------------------------
+#
+# google-api-python-client generates every method of a resource (docstrings included) from
+# the discovery document each time a Resource is made: `services.calendar.events()` builds
+# the Events resource anew, ~5-10 ms of CPU each, about ten per session (most of an idle
+# Gmail session's CPU, issue 15). A Resource's generated methods depend on the discovery
+# document only; the session shows only in `_http` (read by each method when it builds
+# its request). So each resource is generated once per process (a template, on a
+# transport that refuses to be used) and a session gets a copy bound to its own http:
+# the same method functions re-bound to the copy, and its sub-resources bound on first
+# use, once per session. The generated attributes are the instance's bound methods (the
+# library keeps their names in `_dynamic_attrs`, which its pickling support rebuilds).
+
+
+class _Unbound:
+    """The template's http: a template's methods are never called, only its copies'."""
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a shared Google API resource template was called directly")
+
+
+class _Template:
+    """One generated resource, and its sub-resources' templates as they are asked for."""
+
+    def __init__(self, resource: Resource) -> None:
+        self.resource = resource
+        self._children: dict[str, _Template] = {}
+        self._lock = threading.Lock()
+
+    def child(self, name: str) -> _Template:
+        with self._lock:
+            template = self._children.get(name)
+            if template is None:
+                template = self._children[name] = _Template(getattr(self.resource, name)())
+            return template
+
+
+@functools.cache
+def _root_template(name: str, base: str | None) -> _Template:
+    options = {"api_endpoint": base + _ENDPOINT_SUFFIX[name]} if base else None
+    document = discovery_document(name)
+    return _Template(build_from_document(document, http=_Unbound(), client_options=options))
+
+
+def _bind(template: _Template, http: Any) -> Resource:
+    """A copy of the template's resource making its requests through `http`."""
+    source = template.resource
+    bound = Resource.__new__(Resource)
+    state = dict(vars(source))
+    state["_http"] = http
+    state["_credentials_validated"] = False
+    for attr, value in vars(source).items():
+        # The generated methods and sub-resources are the methods bound to the template
+        # (new_batch_http_request is a plain function, the same for every copy).
+        if not isinstance(value, types.MethodType) or value.__self__ is not source:
+            continue
+        if getattr(value.__func__, "__is_resource__", False):
+            state[attr] = _sub_resource(template, attr, http)
+        else:
+            state[attr] = types.MethodType(value.__func__, bound)
+    vars(bound).update(state)
+    return bound
+
+
+def _sub_resource(parent: _Template, name: str, http: Any) -> Callable[[], Resource]:
+    bound: list[Resource] = []
+
+    def sub_resource() -> Resource:
+        if not bound:  # built once per session (two threads may both: same result)
+            bound.append(_bind(parent.child(name), http))
+        return bound[0]
+
+    sub_resource.__doc__ = "A collection resource."
+    return sub_resource
 
 
 @functools.cache

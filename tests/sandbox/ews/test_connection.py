@@ -1,5 +1,7 @@
 """Logon, impersonation, TLS and throttling through exchangelib and Relay's provider module."""
 
+import threading
+
 import pytest
 from exchangelib.errors import ErrorImpersonateUserDenied, ErrorNonExistentMailbox
 
@@ -17,8 +19,10 @@ from accounts.providers.exchange import (
     translated,
     verify_mailbox,
 )
+from sandbox.ews import EwsEmulator
+from sandbox.ews.server import KeepAliveServer
 
-from .conftest import ANN, PLAIN_USER, server_settings
+from .conftest import ANN, PLAIN_USER, SERVICE_PASSWORD, SERVICE_USER, server_settings
 
 
 @pytest.mark.parametrize("auth", ["NTLM", "Basic"])
@@ -122,3 +126,34 @@ def test_it_refuses_bad_server_settings(kwargs, message):
 def test_it_never_shows_the_password_in_repr():
     server = ExchangeServer("https://mail.corp.example/EWS/Exchange.asmx", "CORP\\svc", "hunter2")
     assert "hunter2" not in repr(server)
+
+
+class _CountedTogether(EwsEmulator):
+    """Counts every impersonated call under one key: the peak is the worker's, not a box's."""
+
+    def concurrency_key(self, request, principal):
+        return "all" if super().concurrency_key(request, principal) else None
+
+
+def test_a_workers_sessions_on_threads_do_not_take_turns_on_one_connection(sandbox_ca):
+    """exchangelib keeps one session (one connection) per server unless told more: a
+    worker's threads, each on its own mailbox, would then wait for each other."""
+    app = _CountedTogether()
+    app.add_service_account(SERVICE_USER, SERVICE_PASSWORD, can_impersonate=True)
+    boxes = [f"user{n}@corp.example" for n in range(4)]
+    for box in boxes:
+        app.add_mailbox(box, box)
+    with KeepAliveServer(app, sandbox_ca) as srv:
+        server = server_settings(srv)
+        accounts = [open_mailbox(server, box) for box in boxes]
+        for account in accounts:
+            _ = account.contacts  # logged on, version and folders known
+        app.set_latency(base=0.3)
+        threads = [
+            threading.Thread(target=lambda a=a: list(a.contacts.sync_items())) for a in accounts
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert app.peak_in_flight("all") > 1
