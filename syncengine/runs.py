@@ -5,8 +5,10 @@ task and the sync_user command; never by a web request."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, Q
 
@@ -49,9 +51,10 @@ def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
             renewed = time.monotonic()
             return True
 
+        limited = time_limited(beat, settings.CELERY_TASK_SOFT_TIME_LIMIT)
         if decided:
-            engine.resolve_decided_held(user, heartbeat=beat)
-        session = engine.run_session(user, trigger, heartbeat=beat)
+            engine.resolve_decided_held(user, heartbeat=limited)
+        session = engine.run_session(user, trigger, heartbeat=limited)
         if session.status == SyncSession.Status.ABANDONED:
             return session  # another worker holds the user now: its session decides
         failed = session.status in (SyncSession.Status.FAILED, SyncSession.Status.RETRY_LATER)
@@ -84,6 +87,25 @@ def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
     finally:
         if not finished:
             scheduling.release(user_id, owner)
+
+
+def time_limited(
+    beat: Callable[[], bool], limit_s: float, clock: Callable[[], float] = time.monotonic
+) -> Callable[[], bool]:
+    """`beat`, which raises engine.SessionTimeLimit once `limit_s` seconds have passed.
+
+    Celery enforces CELERY_TASK_SOFT_TIME_LIMIT only in the prefork pool; the default pool
+    is threads (config/settings/base.py), so the session keeps its own limit, checked at
+    every heartbeat (between item types and write windows): a stuck or huge session ends
+    as "retry later" and frees the worker's thread, whichever pool runs it."""
+    deadline = clock() + limit_s
+
+    def limited() -> bool:
+        if clock() > deadline:
+            raise engine.SessionTimeLimit(limit_s)
+        return beat()
+
+    return limited
 
 
 _base_interval: tuple[float, timedelta] | None = None

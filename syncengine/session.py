@@ -89,6 +89,7 @@ from .salesforce.types import ChangeBatch
 logger = logging.getLogger(__name__)
 BLOCK_TYPES = (ItemType.TASK, ItemType.EVENT)  # their copies show Salesforce's people
 ITEM_TYPES = (ItemType.CONTACT, ItemType.TASK, ItemType.EVENT)
+TIME_LIMIT_RETRY_S = 60  # a session stopped by its time limit goes on a minute later
 
 
 class SessionStop(Exception):
@@ -97,6 +98,19 @@ class SessionStop(Exception):
 
 class LeaseLost(Exception):
     """The heartbeat failed: another worker holds the user's lease now."""
+
+
+class SessionTimeLimit(Exception):
+    """The session ran past its time limit (runs.time_limited): it stops at the next
+    heartbeat like a crash would — links already written stay, cursors are not advanced,
+    write intents heal what was in flight — and the next session goes on from there."""
+
+    def __init__(self, limit_s: float) -> None:
+        minutes = max(1, round(limit_s / 60))
+        super().__init__(
+            f"This session ran longer than its time limit ({minutes} min) and stopped; "
+            "the next session goes on where it left off."
+        )
 
 
 @dataclass
@@ -564,6 +578,8 @@ def _outcome(run: _Run, action: Any) -> SyncSession:
         action()
     except LeaseLost:
         run.abandon()
+    except SessionTimeLimit as exc:
+        run.finish(Status.RETRY_LATER, str(exc), TIME_LIMIT_RETRY_S)
     except SessionStop as exc:
         run.finish(Status.FAILED, str(exc))
     except ReconnectRequired as exc:

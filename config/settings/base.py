@@ -228,7 +228,8 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 # runs several at once, a thread each (issue 15: an idle session is ~20-50 ms of CPU and
 # hundreds of ms of network). Each thread has its own database connection (so up to
 # CONCURRENCY connections per worker process) and its own lease name (scheduling.worker_name).
-# The threads pool does not enforce the task time limits above nor recycle processes
+# The threads pool does not enforce the task time limits above (the session keeps the soft
+# one itself: runs.time_limited, checked at every heartbeat) nor recycle processes
 # (max-tasks-per-child): those apply with CELERY_WORKER_POOL=prefork (then CONCURRENCY is
 # processes). Under threads a stuck session is bounded by PROVIDER_HTTP_TIMEOUT per call
 # and its lease (RELAY_SYNC_LEASE_MINUTES): once the lease runs out another worker takes
