@@ -69,3 +69,13 @@ PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=30.0)
 # (EwsMaxConcurrency, 27 by default) to each impersonated mailbox, not to the service
 # account, and each thread works on its own mailbox: as many as the worker's threads.
 EXCHANGE_MAX_CONNECTIONS = env.int("EXCHANGE_MAX_CONNECTIONS", default=8)
+# Items per EWS CreateItem / UpdateItem / DeleteItem call (Exchange's documented batch
+# guidance: 100; a smaller batch costs more calls).
+EXCHANGE_WRITE_CHUNK = env.int("EXCHANGE_WRITE_CHUNK", default=100)
+# CreateItem calls one session has in flight to one mailbox at once. Exchange's throttling
+# policy allows each mailbox EWSMaxConcurrency concurrent EWS requests (10 in Exchange
+# 2010's default policy, the lowest; 27 later — sandbox/FIDELITY.md), shared with the
+# user's own EWS clients (Outlook for Mac, mobile apps); beyond it a request fails with
+# ErrorExceededConnectionCount. 6 leaves 4 of the lowest budget to them, and stays below
+# EXCHANGE_MAX_CONNECTIONS (the worker's pool, which caps it anyway).
+EXCHANGE_WRITE_CONCURRENCY = env.int("EXCHANGE_WRITE_CONCURRENCY", default=6)

@@ -25,6 +25,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from django.conf import settings
 from exchangelib import CalendarItem, Contact, Task
 from exchangelib.folders.base import Folder
 from exchangelib.items import AUTO_RESOLVE
@@ -56,10 +57,9 @@ from .feeds import (
 )
 from .folders import MailboxFolders
 from .mail import ExchangeMail
-from .writes import create_items, delete_items, update_items
+from .writes import create_concurrently, delete_items, update_items
 
 ROLE_OF = {"contact": CONTACTS, "task": TASKS, "event": EVENTS}
-WRITE_CHUNK = 100
 ITEM_CLASS = {CONTACTS: Contact, TASKS: Task, EVENTS: CalendarItem}
 UPDATE_FIELDS = {
     CONTACTS: xmap.CONTACT_FIELDS,
@@ -67,6 +67,18 @@ UPDATE_FIELDS = {
     EVENTS: xmap.EVENT_FIELDS,
 }
 T = TypeVar("T")
+
+
+def write_chunk() -> int:
+    """Items per EWS write call (settings.EXCHANGE_WRITE_CHUNK, 100)."""
+    return max(1, int(settings.EXCHANGE_WRITE_CHUNK))
+
+
+def write_concurrency() -> int:
+    """CreateItem calls in flight at once: settings.EXCHANGE_WRITE_CONCURRENCY, below the
+    mailbox's EWSMaxConcurrency, and never more than the worker's connection pool."""
+    wanted = int(settings.EXCHANGE_WRITE_CONCURRENCY)
+    return max(1, min(wanted, int(settings.EXCHANGE_MAX_CONNECTIONS)))
 
 
 def role_of(name: str) -> str:
@@ -279,13 +291,18 @@ class ExchangeAdapter(EmailsAfterItems):
         role = role_of(item_type)
         folder = self.folder(role)
         items = [self._build(role, p, folder) for p in payloads]
-        answers = self.call(lambda: create_items(self.account, folder, items, WRITE_CHUNK))
+        chunk, concurrency = write_chunk(), write_concurrency()
+        answers = self.call(
+            lambda: create_concurrently(self.account, folder, items, chunk, concurrency)
+        )
         results = [_result(a) for a in answers]
         self.change_keys.update((r.id, r.version) for r in results if r.ok and r.version)
         return results
 
     def write_window(self, item_type: str) -> int:
-        return WRITE_CHUNK  # one CreateItem call
+        # One window: the CreateItem calls `create` sends at once. The pipeline has one
+        # window in flight, so the mailbox never sees more than `write_concurrency` of them.
+        return write_chunk() * write_concurrency()
 
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]
@@ -322,7 +339,7 @@ class ExchangeAdapter(EmailsAfterItems):
             # create only; UpdateItem refuses them.
             names = [n for n in names if not item.get_field_by_fieldname(n).is_read_only]
             pairs.append((item, names))
-        answers = self.call(lambda: update_items(self.account, pairs, WRITE_CHUNK, AUTO_RESOLVE))
+        answers = self.call(lambda: update_items(self.account, pairs, write_chunk(), AUTO_RESOLVE))
         results = [_result(a, item_id) for (item_id, _), a in zip(changes, answers, strict=True)]
         self.change_keys.update((r.id, r.version) for r in results if r.ok and r.version)
         return results
@@ -330,7 +347,7 @@ class ExchangeAdapter(EmailsAfterItems):
     def delete(self, item_type: str, ids: Sequence[str]) -> list[WriteResult]:
         if not ids:
             return []
-        answers = self.call(lambda: delete_items(self.account, ids, WRITE_CHUNK))
+        answers = self.call(lambda: delete_items(self.account, ids, write_chunk()))
         out = []
         for item_id, answer in zip(ids, answers, strict=True):
             if _not_found(answer):
