@@ -20,9 +20,20 @@ def _seed_book(world, n=BOOK):
         world.sf_contact(f"Last{i:03}", f"c{i:03}@example.com")
 
 
+# EWS: CreateItem calls of 10 items, 4 at once — the 90 contacts are 9 calls in three
+# windows (4, 4, 1), so a book of a few dozen exercises the concurrent window.
+EWS_CHUNK, EWS_CONCURRENCY = 10, 4
+
+
+def _small_ews_windows(settings):
+    settings.EXCHANGE_WRITE_CHUNK = EWS_CHUNK
+    settings.EXCHANGE_WRITE_CONCURRENCY = EWS_CONCURRENCY
+
+
 @pytest.fixture
-def slow(world):
+def slow(world, settings):
     """The mailbox's emulator taking 50 ms a call, so batches sent together overlap."""
+    _small_ews_windows(settings)
     world.mbapp.set_latency(0.05)
     world.mbapp.reset_peak_in_flight()
     yield world
@@ -46,9 +57,10 @@ def test_it_never_has_more_in_flight_than_the_mailbox_allows(slow):
     if world.kind == "office365":
         assert 2 <= _peak(world) <= 4  # Graph: 4 per mailbox; chained batches hold one each
     elif world.kind == "exchange":
-        # EWS: the impersonated mailbox's EWSMaxConcurrency budget (10 on Exchange 2010,
-        # more later) is far away; Relay's EWS calls go one after another.
-        assert _peak(world) == 1
+        # EWS: a window's CreateItem calls go at once, never more than the setting (itself
+        # below the impersonated mailbox's EWSMaxConcurrency, 10 on Exchange 2010).
+        assert 2 <= _peak(world) <= EWS_CONCURRENCY
+        assert world.mbapp.operation_counts(EMAIL).get("CreateItem") == BOOK // EWS_CHUNK
     else:
         assert _peak(world) == 1  # People: one user's mutations one after another
 
@@ -86,11 +98,44 @@ def test_a_429_storm_at_the_mailbox_limit_completes_with_every_item_applied(grap
     assert links.count() == 170 and links.exclude(mailbox_id="").count() == 170
 
 
-# Three windows of creates for every kind (Graph 160 a window, People 200, EWS 100).
+@pytest.fixture
+def ews_world(sandbox, settings, db):
+    world = make_world("exchange", sandbox, settings)
+    _small_ews_windows(settings)
+    world.mbapp.set_latency(0.05)
+    yield world
+    world.mbapp.set_latency()
+
+
+def test_a_busy_exchange_call_among_concurrent_ones_loses_and_duplicates_nothing(ews_world):
+    world = ews_world
+    world.sync()  # the containers
+    _seed_book(world)
+    world.mbapp.reset_peak_in_flight()
+    # One CreateItem of the first window (4 at once) is refused; the others create theirs.
+    world.mbapp.server_busy_next(1, back_off_ms=1, operation="CreateItem")
+    first = world.sync()
+    assert first.status == Status.RETRY_LATER, (first.status, first.error)
+    assert world.mbapp.peak_in_flight(EMAIL) >= 2
+    created = len(world.contacts())
+    assert 0 < created < BOOK  # the refused call's items are not in the mailbox
+    world.clock.advance(minutes=5)
+    healed = world.sync()
+    assert healed.status == Status.SUCCEEDED, (healed.status, healed.error)
+    contacts = world.contacts()
+    assert len(contacts) == BOOK and len({c["email"] for c in contacts}) == BOOK
+    links = SyncLink.objects.filter(user=world.user, item_type="contact")
+    assert links.count() == BOOK and len(set(links.values_list("mailbox_id", flat=True))) == BOOK
+    assert not WriteIntent.objects.filter(user=world.user).exists()
+
+
+# Three windows of creates or more for every kind (Graph 160 a window, People 200, EWS 40:
+# 4 calls of 10 at once).
 WINDOWED = {"office365": 330, "gmail": 410, "exchange": 210}
 
 
-def test_a_crash_while_the_next_window_is_in_flight_heals_with_no_duplicate(world):
+def test_a_crash_while_the_next_window_is_in_flight_heals_with_no_duplicate(world, settings):
+    _small_ews_windows(settings)
     n = WINDOWED[world.kind]
     world.sync()  # the containers
     _seed_book(world, n)
