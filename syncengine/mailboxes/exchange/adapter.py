@@ -57,7 +57,7 @@ from .feeds import (
 )
 from .folders import MailboxFolders
 from .mail import ExchangeMail
-from .writes import create_concurrently, delete_items, update_items
+from .writes import create_items, delete_items, in_chunks, update_items
 
 ROLE_OF = {"contact": CONTACTS, "task": TASKS, "event": EVENTS}
 ITEM_CLASS = {CONTACTS: Contact, TASKS: Task, EVENTS: CalendarItem}
@@ -75,8 +75,8 @@ def write_chunk() -> int:
 
 
 def write_concurrency() -> int:
-    """CreateItem calls in flight at once: settings.EXCHANGE_WRITE_CONCURRENCY, below the
-    mailbox's EWSMaxConcurrency, and never more than the worker's connection pool."""
+    """CreateItem (UpdateItem) calls in flight at once: settings.EXCHANGE_WRITE_CONCURRENCY,
+    below the mailbox's EWSMaxConcurrency, never more than the worker's connection pool."""
     wanted = int(settings.EXCHANGE_WRITE_CONCURRENCY)
     return max(1, min(wanted, int(settings.EXCHANGE_MAX_CONNECTIONS)))
 
@@ -293,7 +293,12 @@ class ExchangeAdapter(EmailsAfterItems):
         items = [self._build(role, p, folder) for p in payloads]
         chunk, concurrency = write_chunk(), write_concurrency()
         answers = self.call(
-            lambda: create_concurrently(self.account, folder, items, chunk, concurrency)
+            lambda: in_chunks(
+                lambda part: create_items(self.account, folder, part, chunk),
+                items,
+                chunk,
+                concurrency,
+            )
         )
         results = [_result(a) for a in answers]
         self.change_keys.update((r.id, r.version) for r in results if r.ok and r.version)
@@ -339,7 +344,15 @@ class ExchangeAdapter(EmailsAfterItems):
             # create only; UpdateItem refuses them.
             names = [n for n in names if not item.get_field_by_fieldname(n).is_read_only]
             pairs.append((item, names))
-        answers = self.call(lambda: update_items(self.account, pairs, write_chunk(), AUTO_RESOLVE))
+        chunk, concurrency = write_chunk(), write_concurrency()
+        answers = self.call(
+            lambda: in_chunks(
+                lambda part: update_items(self.account, part, chunk, AUTO_RESOLVE),
+                pairs,
+                chunk,
+                concurrency,
+            )
+        )
         results = [_result(a, item_id) for (item_id, _), a in zip(changes, answers, strict=True)]
         self.change_keys.update((r.id, r.version) for r in results if r.ok and r.version)
         return results

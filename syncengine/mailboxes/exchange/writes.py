@@ -6,7 +6,7 @@ the server already applied. These subclasses return every per-item error as an e
 instance in its place instead, so each item gets its own WriteResult; request-level
 faults (ErrorServerBusy, logon, transport) still raise for the whole call.
 
-`create_concurrently` sends the CreateItem chunks of one window at once, each on its own
+`in_chunks` sends the CreateItem (UpdateItem) chunks of one window (call) at once, each on its own
 thread over the same Account: exchangelib's Protocol keeps a pool of sessions for threads
 (one connection each, `max_connections`; a thread waits for a free one) and each service
 call builds its own request — its docs: "Changing this setting [SESSION_POOLSIZE] only makes
@@ -17,7 +17,7 @@ sense if you are using threads to run multiple concurrent workers in this proces
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
@@ -86,25 +86,25 @@ def create_items(account: Any, folder: Any, items: Sequence[Any], chunk: int) ->
     )
 
 
-def create_concurrently(
-    account: Any, folder: Any, items: Sequence[Any], chunk: int, concurrency: int
+def in_chunks(
+    send: Callable[[Sequence[Any]], list[Any]],
+    items: Sequence[Any],
+    chunk: int,
+    concurrency: int,
 ) -> list[Any]:
-    """`create_items` in calls of `chunk` items, up to `concurrency` of them in flight at
-    once; the answers in the order of `items`. Every call is waited for before a failure
-    goes on (a refused call — ErrorServerBusy, transport — raises the first in input order,
-    as the calls one after another would): what the others created has its write intents,
-    so nothing sent is left unanswered in flight and the next session links it by its
-    marker. Each thread runs in a copy of the caller's context, so `counting` sees its
-    requests."""
+    """`send` (one EWS write call) over `items` in chunks of `chunk`, up to `concurrency`
+    of them in flight at once; the answers in the order of `items`. Every call is waited
+    for before a failure goes on (a refused call — ErrorServerBusy, transport — raises the
+    first in input order, as the calls one after another would): nothing sent is left in
+    flight unanswered, and what the others wrote has its write intents, so the next session
+    links it by its marker. Each thread runs in a copy of the caller's context, so
+    `counting` sees its requests."""
     parts = [items[start : start + chunk] for start in range(0, len(items), chunk)]
     if len(parts) <= 1 or concurrency <= 1:
-        return [a for part in parts for a in create_items(account, folder, part, chunk)]
+        return [a for part in parts for a in send(part)]
     workers = min(concurrency, len(parts))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="relay-ews-write") as pool:
-        futures = [
-            pool.submit(contextvars.copy_context().run, create_items, account, folder, part, chunk)
-            for part in parts
-        ]
+        futures = [pool.submit(contextvars.copy_context().run, send, part) for part in parts]
         wait(futures)
     return [a for future in futures for a in future.result()]
 
