@@ -129,6 +129,23 @@ def test_a_busy_exchange_call_among_concurrent_ones_loses_and_duplicates_nothing
     assert not WriteIntent.objects.filter(user=world.user).exists()
 
 
+def test_exchange_updates_of_a_book_go_several_calls_at_once_all_applied(ews_world):
+    world = ews_world
+    ids = [world.sf_contact(f"Last{i:03}", f"c{i:03}@example.com") for i in range(BOOK)]
+    assert world.sync().status == Status.SUCCEEDED
+    world.clock.advance(minutes=5)
+    for sf_id in ids:
+        world.sfapp.update(sf_id, {"Title": "Renamed"}, world.me)
+    world.mbapp.clear_calls()
+    world.mbapp.reset_peak_in_flight()
+    session = world.sync()
+    assert session.status == Status.SUCCEEDED, (session.status, session.error)
+    assert 2 <= world.mbapp.peak_in_flight(EMAIL) <= EWS_CONCURRENCY
+    assert world.mbapp.operation_counts(EMAIL).get("UpdateItem") == BOOK // EWS_CHUNK
+    titles = [getattr(c, "job_title", None) for c in world.ews_items("contacts")]
+    assert len(titles) == BOOK and set(titles) == {"Renamed"}
+
+
 # Three windows of creates or more for every kind (Graph 160 a window, People 200, EWS 40:
 # 4 calls of 10 at once).
 WINDOWED = {"office365": 330, "gmail": 410, "exchange": 210}
