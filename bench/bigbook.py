@@ -228,7 +228,7 @@ def work(description: Path, kind: str, contacts: int, trace: bool) -> dict[str, 
                 )
             return data
 
-        reads.Reader.inputs = traced_inputs  # type: ignore[method-assign]
+        reads.Reader.inputs = traced_inputs  # type: ignore[method-assign,assignment]
     from syncengine.mailboxes.gmail.people import max_contacts
 
     # Google: only what fits the account's limit is created (Relay stops 1 % before it).
