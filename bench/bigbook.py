@@ -210,10 +210,25 @@ def work(description: Path, kind: str, contacts: int, trace: bool) -> dict[str, 
         logged = http.get(f"{base_url}/_sandbox/calls", timeout=60).json().get("calls", [])
         return [f"{c['method']} {c['path'][:80]}" for c in logged[since:]]
 
+    at_inputs: list[list[str]] = []  # --trace: what is held once a type's inputs are built
     if trace:
         import tracemalloc
 
+        from syncengine import reads
+
         tracemalloc.start(8)
+        inputs = reads.Reader.inputs
+
+        def traced_inputs(self: Any, *args: Any) -> Any:
+            data = inputs(self, *args)
+            if data.links:
+                stats = tracemalloc.take_snapshot().statistics("lineno")[:10]
+                at_inputs.append(
+                    [f"{s.size / 2**20:.1f} MB {s.traceback.format()[-1].strip()}" for s in stats]
+                )
+            return data
+
+        reads.Reader.inputs = traced_inputs  # type: ignore[method-assign,assignment]
     from syncengine.mailboxes.gmail.people import max_contacts
 
     # Google: only what fits the account's limit is created (Relay stops 1 % before it).
@@ -268,6 +283,8 @@ def work(description: Path, kind: str, contacts: int, trace: bool) -> dict[str, 
                 for s in snapshot.statistics("lineno")[:8]
             ]
             tracemalloc.reset_peak()
+            phase["held_at_inputs"] = list(at_inputs)
+            at_inputs.clear()
         out[name] = phase
     return out
 

@@ -38,6 +38,7 @@ from .mailboxes.base import ContainerRef, MailboxAdapter, MailboxChanges, Mailbo
 from .planner import (
     ItemType,
     LinkState,
+    LinkStatus,
     MailboxRecord,
     SalesforceRecord,
     SyncRules,
@@ -57,6 +58,10 @@ SF_OBJECTS_OF = {
     ItemType.EVENT: ("Event", "EventRelation"),
 }
 MATCH_CHUNK = 100
+# Types whose raw mailbox JSON serves only the executor's updates and markers (tasks' and
+# events' also feed the "In Salesforce:" block and the meeting relations, echoes included):
+# a settled echo of these keeps its record, not its JSON (`Reader._settled_sf_ids`).
+LEAN_TYPES = (ItemType.CONTACT,)
 RECONCILED_OBJECTS = ("Contact", "Task", "Event")  # getDeleted probes ride the feed read
 # (cursors by container role, containers) -> changes by role, as read_all_changes
 MailboxRead = Callable[
@@ -306,6 +311,9 @@ class Reader:
     ) -> None:
         item_type, codec = data.item_type, self.codec
         raw = {codec.item_id(item): item for item in changes.items}
+        # The feed's items are handed over: from here `raw` holds each one once, and a
+        # settled echo's JSON is freed as soon as its record is made (see `_keeps_raw`).
+        changes.items = []
         to_fetch: set[str] = set()
         removed = set(changes.removed_ids)
         if codec.removed_may_be_alive(item_type):
@@ -336,12 +344,49 @@ class Reader:
         for item_id in removed:
             if item_id not in raw:
                 data.mailbox_changes[item_id] = codec.tombstone(item_type, item_id, self.now)
-        for item_id, item in raw.items():
+        settled = self._settled_sf_ids(data, by_mailbox)
+        for item_id in list(raw):
+            item = raw.pop(item_id)
             link = by_mailbox.get(item_id)
-            data.mailbox_changes[item_id] = codec.record(
-                item_type, item, link.snapshot if link else None
-            )
-            data.raw_items[item_id] = item
+            record = codec.record(item_type, item, link.snapshot if link else None)
+            data.mailbox_changes[item_id] = record
+            if link is None or not self._echo(record, link, settled):
+                data.raw_items[item_id] = item
+
+    def _settled_sf_ids(
+        self, data: TypeInputs, by_mailbox: Mapping[str, LinkState]
+    ) -> frozenset[str]:
+        """The linked Salesforce ids of a lean type that nothing on the Salesforce side can
+        send down this session: in sync (a known hash, no pending change), not in the
+        feed, not found gone, not a merge master, not named by an unsettled write's marker.
+        A big book's next session reads back 50,000 echoes of these; their raw JSON is
+        what nobody reads again (the executor fetches an unread item it must build on)."""
+        if data.item_type not in LEAN_TYPES:
+            return frozenset()
+        busy = set(data.sf_changes) | self.gone.get(data.item_type, set())
+        busy |= {r.merged_into for r in data.sf_changes.values() if r.merged_into}
+        confirm = self.confirm.get(data.item_type, set())
+        return frozenset(
+            link.sf_id
+            for link in by_mailbox.values()
+            if link.state == LinkStatus.LINKED
+            and link.sf_hash is not None
+            and not link.sf_pending
+            and link.sf_id not in busy
+            and link.mailbox_id not in confirm
+        )
+
+    @staticmethod
+    def _echo(record: MailboxRecord, link: LinkState, settled: frozenset[str]) -> bool:
+        """The item is as the link last saw it and its record has nothing to send down: the
+        planner does nothing with it, so only its record is kept."""
+        return (
+            link.sf_id in settled
+            and not record.gone
+            and record.sf_id_marker in (None, link.sf_id)
+            and link.mailbox_hash is not None
+            and record.content_hash == link.mailbox_hash
+        )
 
     def _match_candidates(self, data: TypeInputs, items: list[MailboxRecord]) -> None:
         """Unlinked Salesforce records that a new mailbox item may be a copy of."""
