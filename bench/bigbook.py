@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from worker_process import start_worker
+
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("office365", "gmail", "exchange")
 EMAIL = "bigbook@relay.example"
@@ -153,28 +155,14 @@ def peak_rss_mb() -> float:
 
 def work(description: Path, kind: str, contacts: int, trace: bool) -> dict[str, Any]:
     """The worker process: connect the user ("All contacts"), run two sessions."""
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"sqlite:///{description.parent / 'bigbook.sqlite3'}"
-    import logging
-
-    import django
-
-    django.setup()
-    logging.disable(logging.WARNING)
+    stack = start_worker(description, "bigbook.sqlite3")
     import requests
-    from django.conf import settings
-    from django.core.management import call_command
 
     from sandbox.demo_users import SandboxAccount, connect_relay_user
     from syncengine.models import SyncLink
     from syncengine.session import run_session
     from syncsettings.models import SyncSettings
 
-    stack = json.loads(description.read_text())
-    for name, value in stack["settings"].items():
-        setattr(settings, name, value)
-    call_command("migrate", verbosity=0)
     if kind == "exchange":
         from accounts.models import ExchangeServerConfig
         from sandbox.exchange_users import connect_exchange_user

@@ -38,6 +38,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from worker_process import start_worker
+
 ROOT = Path(__file__).resolve().parent.parent
 EWS_SERVICE = ("svc-fleet", "fleet-only-password")  # the EWS emulator's throw-away account
 
@@ -212,28 +214,15 @@ def profile_emulators(out: Path, only_while: Path) -> None:
 
 def work(description: Path, sample: int, threads: int) -> dict[str, Any]:
     """The worker process: connect every user, sync them, then time an idle round."""
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"sqlite:///{description.parent / 'fleet.sqlite3'}"
-    import logging
-
-    import django
-
-    django.setup()
-    logging.disable(logging.WARNING)
+    stack = start_worker(description, "fleet.sqlite3")
     import requests
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from syncengine import runs
 
-    stack = json.loads(description.read_text())
-    for name, value in stack["settings"].items():
-        setattr(settings, name, value)
     threads = threads or settings.CELERY_WORKER_CONCURRENCY
-    call_command("migrate", verbosity=0)
     users = connect_users(stack)
     ca = stack["settings"].get("SALESFORCE_CA_BUNDLE") or True
 

@@ -291,16 +291,23 @@ class ExchangeAdapter(EmailsAfterItems):
         role = role_of(item_type)
         folder = self.folder(role)
         items = [self._build(role, p, folder) for p in payloads]
-        chunk, concurrency = write_chunk(), write_concurrency()
-        answers = self.call(
-            lambda: in_chunks(
-                lambda part: create_items(self.account, folder, part, chunk),
-                items,
-                chunk,
-                concurrency,
-            )
+        answers = self._in_flight(
+            lambda part, chunk: create_items(self.account, folder, part, chunk), items
         )
-        results = [_result(a) for a in answers]
+        return self._remembered([_result(a) for a in answers])
+
+    def _in_flight(
+        self, send: Callable[[Sequence[Any], int], list[Any]], items: Sequence[Any]
+    ) -> list[Any]:
+        """`send(part, chunk)` over `items` in chunks, up to `write_concurrency` calls in
+        flight at once (writes.in_chunks); the answers in the order of `items`."""
+        chunk = write_chunk()
+        return self.call(
+            lambda: in_chunks(lambda part: send(part, chunk), items, chunk, write_concurrency())
+        )
+
+    def _remembered(self, results: list[WriteResult]) -> list[WriteResult]:
+        """`results`, their change keys kept for this session's next write of the items."""
         self.change_keys.update((r.id, r.version) for r in results if r.ok and r.version)
         return results
 
@@ -344,18 +351,12 @@ class ExchangeAdapter(EmailsAfterItems):
             # create only; UpdateItem refuses them.
             names = [n for n in names if not item.get_field_by_fieldname(n).is_read_only]
             pairs.append((item, names))
-        chunk, concurrency = write_chunk(), write_concurrency()
-        answers = self.call(
-            lambda: in_chunks(
-                lambda part: update_items(self.account, part, chunk, AUTO_RESOLVE),
-                pairs,
-                chunk,
-                concurrency,
-            )
+        answers = self._in_flight(
+            lambda part, chunk: update_items(self.account, part, chunk, AUTO_RESOLVE), pairs
         )
-        results = [_result(a, item_id) for (item_id, _), a in zip(changes, answers, strict=True)]
-        self.change_keys.update((r.id, r.version) for r in results if r.ok and r.version)
-        return results
+        return self._remembered(
+            [_result(a, item_id) for (item_id, _), a in zip(changes, answers, strict=True)]
+        )
 
     def delete(self, item_type: str, ids: Sequence[str]) -> list[WriteResult]:
         if not ids:
