@@ -447,6 +447,7 @@ class PeopleApi(Service):
         contacts = body.get("contacts") or []
         if not 1 <= len(contacts) <= 200:
             raise bad_request("contacts must contain between 1 and 200 entries.")
+        request.environ["sandbox.units"] = len(contacts)  # the latency model's inner requests
         # Validate all first: the batch is all-or-nothing.
         for c in contacts:
             self._clean_person(acct, c.get("contactPerson") or {})
@@ -468,6 +469,7 @@ class PeopleApi(Service):
         contacts: dict[str, Any] = body.get("contacts") or {}
         if not 1 <= len(contacts) <= 200:
             raise bad_request("contacts must contain between 1 and 200 entries.")
+        request.environ["sandbox.units"] = len(contacts)
         for resource, person in contacts.items():
             self._check_etag(self._live_contact(acct, resource), person)
             self._clean_person(acct, person)
@@ -485,6 +487,7 @@ class PeopleApi(Service):
         names = self.body(request).get("resourceNames") or []
         if not 1 <= len(names) <= 500:
             raise bad_request("resourceNames must contain between 1 and 500 entries.")
+        request.environ["sandbox.units"] = len(names)
         for name in names:
             self._live_contact(acct, name)
         for name in names:

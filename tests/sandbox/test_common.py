@@ -154,3 +154,53 @@ def test_the_latency_model_is_off_by_default_and_refuses_negative_values():
     assert Latency(0.2, 0.05).seconds(20) == pytest.approx(1.2)
     with pytest.raises(ValueError):
         Latency(-1)
+
+
+class SlowEmulator(EchoEmulator):
+    """Its handler works `work` seconds (the emulator's own work, under its lock)."""
+
+    name = "slow"
+    work = 0.0
+
+    @route("/work")
+    def busy(self, request, principal):
+        time.sleep(self.work)
+        return {"ok": True}
+
+
+def _timed_call(app, path="/work"):
+    with EmulatorServer(app, SandboxCA()) as srv:
+        session = requests.Session()
+        session.trust_env = False
+        get = lambda: session.get(  # noqa: E731
+            f"{srv.base_url}{path}",
+            headers={"Authorization": "Bearer tok-a"},
+            verify=srv.ca_bundle,
+            timeout=10,
+        )
+        get()  # the TLS handshake is not the call's time at the server
+        started = time.monotonic()
+        assert get().ok
+        return time.monotonic() - started, app.calls[-1]
+
+
+def test_the_modelled_latency_includes_the_emulators_own_work():
+    """The latency model is a call's time at the server. The emulator's work runs in the
+    client's process (tests, benchmarks): counted on top, a benchmark would bill the
+    client for the emulator. The call log says how long the emulator itself worked."""
+    app = SlowEmulator()
+    app.tokens.issue_static("alice", "tok-a")
+    app.work = 0.3
+    app.set_latency(0.5)
+    took, record = _timed_call(app)
+    assert 0.5 <= took < 0.5 + 0.25  # not 0.8: the work is part of the 0.5 s
+    assert 0.3 <= record.server_s < 0.45
+
+
+def test_an_emulator_slower_than_its_model_takes_its_own_time_and_says_so():
+    app = SlowEmulator()
+    app.tokens.issue_static("alice", "tok-a")
+    app.work = 0.4
+    app.set_latency(0.1)
+    took, record = _timed_call(app)
+    assert took >= 0.4 and record.server_s >= 0.4  # the model is not held; the log shows it

@@ -75,3 +75,29 @@ def test_a_batch_takes_one_slot_and_base_plus_per_part_latency(google, api):
     assert time.monotonic() - started >= 0.05 + 3 * 0.05
     assert results == [None, None, None]
     assert google.app.peak_in_flight_for(ALICE, "gmail") == 1
+
+
+def test_a_people_batch_mutation_takes_base_plus_per_contact_latency(google, api):
+    """FIDELITY's latency model: a batch of n carries n inner requests — a People
+    batchCreateContacts / batchUpdateContacts / batchDeleteContacts too (200 contacts
+    ≈ 250 ms + 200 x 2 ms), not one plain call's time."""
+    people = api("people", "v1")
+    google.app.set_latency(0.05, per_sub_request=0.05)
+    started = time.monotonic()
+    created = (
+        people.people()
+        .batchCreateContacts(
+            body={
+                "contacts": [
+                    {"contactPerson": {"names": [{"givenName": f"P{i}"}]}} for i in range(4)
+                ],
+                "readMask": "names",
+            }
+        )
+        .execute()
+    )
+    assert time.monotonic() - started >= 0.05 + 4 * 0.05
+    names = [p["person"]["resourceName"] for p in created["createdPeople"]]
+    people.people().batchDeleteContacts(body={"resourceNames": names[:3]}).execute()
+    units = [c.units for c in google.app.calls if c.principal == ALICE][-2:]
+    assert units == [4, 3]
