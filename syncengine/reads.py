@@ -314,19 +314,28 @@ class Reader:
         # The feed's items are handed over: from here `raw` holds each one once, and a
         # settled echo's JSON is freed as soon as its record is made (see `_keeps_raw`).
         changes.items = []
-        to_fetch: set[str] = set()
         removed = set(changes.removed_ids)
+        # Named by version only: one still at the version of Relay's last write of it is
+        # unchanged since (seen, nothing to plan); the rest are read like any other change.
+        unchanged = {
+            i
+            for i, version in changes.versions_only.items()
+            if version and i not in removed and _at_version(by_mailbox.get(i), version)
+        }
+        to_fetch = set(changes.versions_only) - unchanged - removed
+        changes.versions_only = {}
+        seen = raw.keys() | unchanged
         if codec.removed_may_be_alive(item_type):
             # Graph says "@removed" for an event that left the calendar window, too.
             to_fetch |= {i for i in removed if i in by_mailbox}
         if changes.full and by_mailbox:
-            to_fetch |= set(by_mailbox) - set(raw)  # unseen by a full read: confirm
+            to_fetch |= set(by_mailbox) - seen  # unseen by a full read: confirm
         # Items we created after the cursor was taken: a Graph delta reports them as new,
         # but one created and deleted between two reads is never mentioned. Expected
         # echoes that did not come are confirmed by id.
         expected = json.loads(self.cursors.get(echo_feed(self.kind, item_type)) or "[]")
         expected += sorted(self.confirm.get(item_type, ()))
-        to_fetch |= {i for i in expected if i in by_mailbox and i not in raw and i not in removed}
+        to_fetch |= {i for i in expected if i in by_mailbox and i not in seen and i not in removed}
         if codec.needs_fetch_for_marker(item_type):
             to_fetch |= {
                 i
@@ -432,7 +441,7 @@ class Reader:
         # is full. `unlinked` (no link of the type) makes such an empty full read quiet.
         if SF_OBJECTS_OF[item_type][0] in batch.full and not unlinked:
             return False
-        if changes.items or changes.removed_ids or changes.full:
+        if changes.items or changes.versions_only or changes.removed_ids or changes.full:
             return False
         if json.loads(self.cursors.get(echo_feed(self.kind, item_type)) or "[]"):
             return False
@@ -495,6 +504,11 @@ class Reader:
             found = self.sf.read_by_ids("Event", ids, include_deleted=False)
             rows += [r for r in found.values() if not r.get("IsChild")]
         return rows
+
+
+def _at_version(link: LinkState | None, version: str) -> bool:
+    """The linked item is at the version Relay's last write of it returned."""
+    return link is not None and link.mailbox_version == version
 
 
 def echo_feed(kind: str, item_type: ItemType) -> str:

@@ -57,6 +57,11 @@ class MailboxChanges:
     removed_ids: list[str] = field(default_factory=list)  # deleted or moved out of the feed
     cursor: str = ""  # what to pass next time
     full: bool = False  # True when this was a full read (no cursor, or it had expired)
+    # Added or updated items the feed named by id and version alone, their content not read
+    # yet (EWS SyncFolderItems answers ids and ChangeKeys): the reader reads those whose
+    # version is not the one Relay last wrote (`MailboxAdapter.fetch`); an item still at
+    # that version is unchanged since, like the 50,000 echoes after a big book's first sync.
+    versions_only: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,9 @@ def write_chunk() -> int:
 
 
 def write_concurrency() -> int:
-    """CreateItem (UpdateItem) calls in flight at once: settings.EXCHANGE_WRITE_CONCURRENCY,
-    below the mailbox's EWSMaxConcurrency, never more than the worker's connection pool."""
+    """CreateItem (UpdateItem, GetItem) calls in flight at once:
+    settings.EXCHANGE_WRITE_CONCURRENCY, below the mailbox's EWSMaxConcurrency, never more
+    than the worker's connection pool."""
     wanted = int(settings.EXCHANGE_WRITE_CONCURRENCY)
     return max(1, min(wanted, int(settings.EXCHANGE_MAX_CONNECTIONS)))
 
@@ -163,11 +164,10 @@ class ExchangeAdapter(EmailsAfterItems):
         if role == EVENTS:
             return self._read_events(cursor)
         delta = sync_folder(self.folder(role), cursor)
-        items = get_items(self.account, delta.changed, self.any_folder()) if delta.changed else {}
-        gone = [i for i, item in items.items() if item is None]
+        # Ids and ChangeKeys only: the reader fetches the ones Relay did not just write.
         return MailboxChanges(
-            items=[wrap(item) for item in items.values() if item is not None],
-            removed_ids=[*delta.deleted, *gone],
+            versions_only=delta.versions,
+            removed_ids=delta.deleted,
             cursor=delta.state,
             full=not cursor,
         )
@@ -188,7 +188,7 @@ class ExchangeAdapter(EmailsAfterItems):
             rows = calendar_view(calendar, lo, hi)
             ids = [i for i, _kind, _uid in rows]
             self._remember_series(fresh, masters, rows)
-            items = get_items(self.account, ids, self.any_folder()) if ids else {}
+            items = self._get_items(ids) if ids else {}
             return MailboxChanges(
                 items=[wrap(item) for item in items.values() if item is not None],
                 cursor=fresh.dump(),
@@ -218,7 +218,7 @@ class ExchangeAdapter(EmailsAfterItems):
             now_ids = cursor.occurrence_ids(changed_masters)
             removed |= before - now_ids
             wanted += sorted(now_ids)
-        items = get_items(self.account, wanted, self.any_folder()) if wanted else {}
+        items = self._get_items(wanted) if wanted else {}
         out: list[dict[str, Any]] = []
         for item_id, item in items.items():
             if item is None:
@@ -238,10 +238,15 @@ class ExchangeAdapter(EmailsAfterItems):
             occ = [i for i, kind, row_uid in rows if row_uid == uid and kind != "Single"]
             cursor.series[master] = {"uid": uid, "occ": occ}
 
+    def _get_items(self, ids: Sequence[str]) -> dict[str, Any | None]:
+        """GetItem over `ids`, several calls in flight (a follow-up update's reads, the
+        reader's fetch of changed items) as the writes are."""
+        return get_items(self.account, ids, self.any_folder(), write_concurrency())
+
     def fetch(self, item_type: str, ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         if not ids:
             return {}
-        items = self.call(lambda: get_items(self.account, ids, self.any_folder()))
+        items = self.call(lambda: self._get_items(ids))
         return {i: (wrap(item) if item is not None else None) for i, item in items.items()}
 
     # -- email feed ------------------------------------------------------------------------
