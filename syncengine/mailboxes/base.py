@@ -154,8 +154,8 @@ class MailboxAdapter(Protocol):
 
 class EmailsAfterItems:
     """`read_all_with_emails` for a kind whose API cannot put its item reads and its email
-    reads in one request (Gmail's are separate services; EWS has no batch): the item feeds,
-    then the email feeds. The feed counts the calls of both, as Office 365's shared
+    reads in one request (Gmail's are separate services): the item feeds, then the email
+    feeds. The feed counts the calls of both, as Office 365's shared
     `$batch` does. A mixin: the kind's adapter brings the two reads."""
 
     def read_all_with_emails(

@@ -5,7 +5,8 @@ SyncState, GetItem in batches, CalendarView for the occurrences of series in the
 An idle session costs one SyncFolderItems per folder: EWS has no batch across folders
 (SyncFolderItems takes exactly one SyncFolderId), so that is 3 item feeds + 1 for the
 "Salesforce Emails" folder = 4 calls (6 with auto-save: inbox and sent items too), plus
-exchangelib's one-time version probe per worker process (its Protocol is cached).
+exchangelib's one-time version probe per worker process (its Protocol is cached). The
+feeds are independent, so they are in flight together (`_read_feeds`).
 
 Writes are batched CreateItem / UpdateItem / DeleteItem (exchangelib's bulk_*), one result
 per item; calendar items always with SendMeetingInvitations(OrCancellations)=SendToNone
@@ -22,6 +23,7 @@ the session retries later.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -43,7 +45,6 @@ from ..base import (
     TASKS,
     ContainerRef,
     CursorExpired,
-    EmailsAfterItems,
     MailboxChanges,
     WriteResult,
 )
@@ -90,7 +91,7 @@ def wrap(item: Any, series: str | None = None) -> dict[str, Any]:
     return {"id": str(item.id), "changeKey": str(item.changekey or ""), "ews": item}
 
 
-class ExchangeAdapter(EmailsAfterItems):
+class ExchangeAdapter:
     """MailboxAdapter over EWS (see the module docstring)."""
 
     def __init__(
@@ -149,9 +150,40 @@ class ExchangeAdapter(EmailsAfterItems):
         self, cursors: Mapping[str, str | None], containers: Mapping[str, ContainerRef]
     ) -> dict[str, MailboxChanges]:
         self.containers.update(containers)
-        return self.call(
-            lambda: {name: self._read_or_restart(name, c) for name, c in cursors.items()}
+        return self.call(lambda: self._read_feeds(cursors, []))[0]
+
+    def read_all_with_emails(
+        self,
+        cursors: Mapping[str, str | None],
+        email_cursors: Mapping[str, str | None],
+        containers: Mapping[str, ContainerRef],
+        *,
+        auto_save: bool,
+        owner: str | None = None,
+    ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
+        """The item feeds and the email feeds at once (EWS has no batch; see `_read_feeds`);
+        the email feed counts the calls of both, as on the other kinds."""
+        self.containers.update(containers)
+        before = self.api_calls
+        mail = ExchangeMail(self, owner or self.account.primary_smtp_address)
+        changes, (feed,) = self.call(
+            lambda: self._read_feeds(cursors, [lambda: mail.read(email_cursors, auto_save)])
         )
+        feed.api_calls = self.api_calls - before
+        return changes, feed
+
+    def _read_feeds(
+        self, cursors: Mapping[str, str | None], more: Sequence[Callable[[], Any]]
+    ) -> tuple[dict[str, MailboxChanges], list[Any]]:
+        """Every item feed (and the `more` reads) in flight together: they are independent,
+        and EWS allows 10 calls in flight per mailbox, so an idle session waits for about
+        one SyncFolderItems, not four in a row. The results of `more` come second."""
+        names = list(cursors)
+        jobs: list[Callable[[], Any]] = [
+            functools.partial(self._read_or_restart, name, cursors[name]) for name in names
+        ]
+        answers = in_chunks(lambda part: [part[0]()], [*jobs, *more], 1, write_concurrency())
+        return dict(zip(names, answers[: len(names)], strict=True)), answers[len(names) :]
 
     def _read_or_restart(self, name: str, cursor: str | None) -> MailboxChanges:
         role = role_of(name)
