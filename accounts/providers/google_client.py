@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from accounts.models import Connection
 
 
+class RefreshOffThread(RuntimeError):
+    """A token refresh was asked for on a thread other than the session's: a session's
+    independent reads may run on helper threads, but the refresh stores the new token on
+    the Connection (a database write), so it happens on the session's own thread (the
+    caller reads again there)."""
+
+
 class ConnectionCredentials(Credentials):
     def __init__(self, connection: Connection) -> None:
         expires = connection.token_expires_at
@@ -36,8 +43,11 @@ class ConnectionCredentials(Credentials):
             expiry=expires.astimezone(UTC).replace(tzinfo=None) if expires else None,
         )
         self._relay_connection = connection
+        self._relay_thread = threading.get_ident()  # the session's thread (see RefreshOffThread)
 
     def refresh(self, request: Any) -> None:
+        if threading.get_ident() != self._relay_thread:
+            raise RefreshOffThread("the Google token is refreshed on the session's thread")
         connection = self._relay_connection
         self.token = google.refresh_access_token(connection)
         expires = connection.token_expires_at
@@ -49,6 +59,13 @@ def authorized_http(connection: Connection) -> google_auth_httplib2.AuthorizedHt
     process's shared transport: the connection's own credentials, kept-alive connections."""
     http = shared_transport(settings.GOOGLE_CA_BUNDLE or None, settings.PROVIDER_HTTP_TIMEOUT)
     return google_auth_httplib2.AuthorizedHttp(ConnectionCredentials(connection), http=http)
+
+
+def refresh_if_stale(http: google_auth_httplib2.AuthorizedHttp) -> None:
+    """Refresh the access token now, on this thread, when google-auth would refresh it
+    before the next request (expired, or about to): helper threads then never need to."""
+    if not http.credentials.valid:
+        http.credentials.refresh(google_auth_httplib2.Request(http.http))
 
 
 class PerThreadHttp(httplib2.Http):

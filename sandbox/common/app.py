@@ -173,6 +173,11 @@ class Emulator:
         """What in-flight requests are counted per (a mailbox, a user); None: not counted."""
         return principal
 
+    def overall_key(self, request: Request, principal: str | None) -> str | None:
+        """A second key in-flight requests are counted per, never limited (Google: the
+        user across all its APIs, whose limits are per API); None: none."""
+        return None
+
     def concurrency_limit(self, key: str) -> int | None:
         """In-flight requests `key` may have (default: `max_in_flight` for every key)."""
         return self.max_in_flight
@@ -350,6 +355,7 @@ class Emulator:
             # call: that one holds the slots and takes the time.
             outer = counted and record
             grant = self._enter_flight(request, principal) if outer else None
+            overall = self._enter_overall(request, principal) if outer else None
             try:
                 asked = time.perf_counter()
                 with self.lock:
@@ -371,6 +377,8 @@ class Emulator:
             finally:
                 if grant is not None:
                     self.in_flight.leave(grant)
+                if overall is not None:
+                    self.in_flight.leave(overall)
             response = result if isinstance(result, Response) else self.json_response(result)
             if lost:  # applied above; the answer never reaches the client
                 raise HttpError(lost.status, "GatewayTimeout", "The response was lost")
@@ -395,6 +403,10 @@ class Emulator:
                 )
                 self.decorate(response, principal)
         return response
+
+    def _enter_overall(self, request: Request, principal: str | None) -> Grant | None:
+        key = self.overall_key(request, principal)
+        return None if key is None else self.in_flight.enter(self.normalize_key(key))
 
     def _enter_flight(self, request: Request, principal: str | None) -> Grant | None:
         key = self.concurrency_key(request, principal)

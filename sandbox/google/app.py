@@ -79,6 +79,10 @@ class GoogleEmulator(OAuthApi, PeopleApi, CalendarApi, TasksApi, GmailApi, Batch
             return None
         return f"{principal.lower()}|{api_of_request(request.path) or 'other'}"
 
+    def overall_key(self, request: Request, principal: str | None) -> str | None:
+        """The user across its APIs (`peak_in_flight(email)`): counted, not limited."""
+        return principal.lower() if principal else None
+
     def concurrency_limit(self, key: str) -> int | None:
         return self.gmail_max_in_flight if key.endswith("|gmail") else None
 

@@ -38,6 +38,7 @@ from syncengine.emails.feed import EmailFeed
 from syncengine.emails.records import EmailRecord
 from syncengine.mappers import exchange as xmap
 
+from ..at_once import at_once
 from ..base import (
     CONTACTS,
     CONTAINER_NAMES,
@@ -182,7 +183,7 @@ class ExchangeAdapter:
         jobs: list[Callable[[], Any]] = [
             functools.partial(self._read_or_restart, name, cursors[name]) for name in names
         ]
-        answers = in_chunks(lambda part: [part[0]()], [*jobs, *more], 1, write_concurrency())
+        answers = at_once([*jobs, *more], write_concurrency(), "relay-ews")
         return dict(zip(names, answers[: len(names)], strict=True)), answers[len(names) :]
 
     def _read_or_restart(self, name: str, cursor: str | None) -> MailboxChanges:

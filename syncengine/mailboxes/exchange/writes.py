@@ -16,15 +16,16 @@ sense if you are using threads to run multiple concurrent workers in this proces
 
 from __future__ import annotations
 
-import contextvars
+import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from exchangelib import errors as ews_errors
 from exchangelib.fields import FieldPath
 from exchangelib.items import ALL_OCCURRENCES, HARD_DELETE, ID_ONLY, SAVE_ONLY, SEND_TO_NONE
 from exchangelib.services import CreateItem, DeleteItem, GetItem, UpdateItem
+
+from ..at_once import at_once
 
 PER_ITEM = (ews_errors.ResponseMessageError, ews_errors.EWSWarning)
 
@@ -93,20 +94,13 @@ def in_chunks(
     concurrency: int,
 ) -> list[Any]:
     """`send` (one EWS write call) over `items` in chunks of `chunk`, up to `concurrency`
-    of them in flight at once; the answers in the order of `items`. Every call is waited
-    for before a failure goes on (a refused call — ErrorServerBusy, transport — raises the
-    first in input order, as the calls one after another would): nothing sent is left in
-    flight unanswered, and what the others wrote has its write intents, so the next session
-    links it by its marker. Each thread runs in a copy of the caller's context, so
-    `counting` sees its requests."""
+    of them in flight at once (syncengine.mailboxes.at_once); the answers in the order of
+    `items`. A refused call (ErrorServerBusy, transport) raises only once every call was
+    answered: what the others wrote has its write intents, so the next session links it
+    by its marker."""
     parts = [items[start : start + chunk] for start in range(0, len(items), chunk)]
-    if len(parts) <= 1 or concurrency <= 1:
-        return [a for part in parts for a in send(part)]
-    workers = min(concurrency, len(parts))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="relay-ews-write") as pool:
-        futures = [pool.submit(contextvars.copy_context().run, send, part) for part in parts]
-        wait(futures)
-    return [a for future in futures for a in future.result()]
+    jobs = [functools.partial(send, part) for part in parts]
+    return [a for answers in at_once(jobs, concurrency, "relay-ews") for a in answers]
 
 
 def update_items(

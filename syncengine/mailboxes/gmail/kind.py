@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from django.conf import settings
 
 from accounts.models import Connection
-from accounts.providers.google_client import authorized_http
+from accounts.providers.google_client import authorized_http, refresh_if_stale
 
 from ..base import ContainerRef, MailboxCodec
 from .adapter import GmailAdapter
@@ -24,12 +24,13 @@ class GmailKind:
     def adapter(
         self, connection: Connection, time_zone: str, clock: Callable[[], dt.datetime] | None
     ) -> GmailAdapter:
+        http = authorized_http(connection)
         services = build_google_services(
-            authorized_http(connection),
-            settings.GOOGLE_API_BASE_URL or None,
-            settings.GOOGLE_CA_BUNDLE or None,
+            http, settings.GOOGLE_API_BASE_URL or None, settings.GOOGLE_CA_BUNDLE or None
         )
-        return GmailAdapter(services, time_zone, clock=clock)
+        return GmailAdapter(
+            services, time_zone, clock=clock, fresh_token=lambda: refresh_if_stale(http)
+        )
 
     def codec(
         self, time_zone: str, containers: Mapping[str, ContainerRef], instance_url: str
