@@ -11,16 +11,40 @@ context-bound bookkeeping (request counters, injected faults) sees its work.
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 
-def at_once(jobs: Sequence[Callable[[], Any]], limit: int, name: str = "relay-io") -> list[Any]:
-    """Run `jobs`, up to `limit` at a time; their results in the order of `jobs`."""
+def at_once(
+    jobs: Sequence[Callable[[], Any]],
+    limit: int,
+    name: str = "relay-io",
+    pool: ThreadPoolExecutor | None = None,
+) -> list[Any]:
+    """Run `jobs`, up to `limit` at a time; their results in the order of `jobs`.
+
+    `pool`: long-lived threads to run them on (at most `limit` jobs are given), for a
+    client that keeps its open connections per thread: fresh threads would open new TLS
+    connections every session. Its jobs must not wait for work on the same pool."""
     if len(jobs) <= 1 or limit <= 1:
         return [job() for job in jobs]
-    with ThreadPoolExecutor(max_workers=min(limit, len(jobs)), thread_name_prefix=name) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
-        wait(futures)
+    if pool is not None:
+        if len(jobs) > limit:
+            raise ValueError(f"{len(jobs)} jobs for a shared pool of at most {limit} at once")
+        return _run(pool, jobs)
+    with ThreadPoolExecutor(max_workers=min(limit, len(jobs)), thread_name_prefix=name) as own:
+        return _run(own, jobs)
+
+
+def _run(pool: ThreadPoolExecutor, jobs: Sequence[Callable[[], Any]]) -> list[Any]:
+    futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
+    wait(futures)
     return [future.result() for future in futures]
+
+
+@functools.cache
+def shared_pool(name: str, workers: int) -> ThreadPoolExecutor:
+    """The process's long-lived pool `name` (made on first use, so after a worker fork)."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)

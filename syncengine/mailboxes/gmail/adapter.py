@@ -68,9 +68,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from googleapiclient.http import HttpRequest
 
 from accounts.providers.errors import ProviderError
@@ -78,7 +80,7 @@ from accounts.providers.google_client import RefreshOffThread
 from syncengine.emails.feed import EmailFeed
 from syncengine.emails.records import EmailRecord
 
-from ..at_once import at_once
+from ..at_once import at_once, shared_pool
 from ..base import (
     CONTACTS,
     CONTAINER_NAMES,
@@ -356,7 +358,7 @@ class GmailAdapter:
                 self.fresh_token()  # here, so the helper threads find the token fresh
             except TRANSPORT_ERRORS as exc:
                 raise translate(exc) from exc
-        answers = at_once([_off_thread(job) for job in jobs], READS_AT_ONCE, "relay-google")
+        answers = at_once([_off_thread(job) for job in jobs], READS_AT_ONCE, pool=_readers())
         answers = [job() if a is _REFRESH else a for job, a in zip(jobs, answers, strict=True)]
         return dict(zip(FEEDS, answers[: len(FEEDS)], strict=True)), answers[len(FEEDS) :]
 
@@ -419,6 +421,16 @@ class GmailAdapter:
         if not ids:
             return []
         return self._resource(item_type, "delete").delete(ids)
+
+
+def _readers() -> ThreadPoolExecutor:
+    """The worker process's feed-reading threads. Long-lived, because httplib2 keeps its
+    open connections per thread (`PerThreadHttp`): each reuses its TLS connections from
+    one session to the next. Sized for every session thread of a worker reading at once
+    (CELERY_WORKER_CONCURRENCY times the four APIs); more only queue, never deadlock (a read
+    waits for nothing on this pool)."""
+    sessions = max(1, int(settings.CELERY_WORKER_CONCURRENCY))
+    return shared_pool("relay-google", sessions * READS_AT_ONCE)
 
 
 _REFRESH = object()  # a read's answer when it needed a token refresh on a helper thread
