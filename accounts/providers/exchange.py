@@ -232,6 +232,13 @@ def translate(exc: BaseException) -> ProviderError:
             + "; the sync will try again later.",
             retry_after=back_off,
         )
+    if isinstance(exc, ews_errors.ErrorExceededConnectionCount):
+        # EWSMaxConcurrency: too many requests in flight for this mailbox (others' count
+        # too). exchangelib already retried with fewer sessions; the next session retries.
+        return ExchangeServerBusy(
+            "The Exchange server refused more requests at once for this mailbox (its "
+            "EWSMaxConcurrency throttling limit); the sync will try again later."
+        )
     if isinstance(exc, ews_errors.UnauthorizedError):
         return ExchangeAuthFailed(
             "The Exchange server refused the service account's user name or password "

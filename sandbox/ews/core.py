@@ -108,6 +108,8 @@ class EwsCore(Emulator):
         self._busy_lock = threading.Lock()
         #: Requests one impersonated mailbox may have in flight (None: unlimited, only counted).
         self.max_concurrency: int | None = EWS_MAX_CONCURRENCY
+        # Calls refused with ErrorExceededConnectionCount, per mailbox, since the last clear.
+        self.concurrency_refused: Counter[str] = Counter()
 
     # -- accounts and mailboxes ----------------------------------------------------------
 
@@ -183,12 +185,14 @@ class EwsCore(Emulator):
             super().clear_calls()
             self.op_counts.clear()
             self.soap_calls.clear()
+            self.concurrency_refused.clear()
 
     def reset(self) -> None:
         super().reset()
         self.mailboxes.clear()
         self.invitations.clear()
         self.op_counts.clear()
+        self.concurrency_refused.clear()
         self._busy.clear()
         self.auth = Authenticator()
         self.ids = Ids()
@@ -219,6 +223,9 @@ class EwsCore(Emulator):
         if not request.environ.get("sandbox.concurrency_short"):
             return None
         limit = self.max_concurrency
+        key = self.concurrency_key(request, None) or ""
+        with self.lock:
+            self.concurrency_refused[key] += 1
         # The text and MessageXml a real server sends for this policy (Exchange Online
         # reports the same fields with its own limit, 27).
         return EwsError(

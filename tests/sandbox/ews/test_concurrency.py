@@ -17,13 +17,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
+from exchangelib.errors import ErrorExceededConnectionCount
 
+from accounts.providers.exchange import ExchangeServerBusy, open_mailbox, translated
 from sandbox.ews import EwsEmulator
 from sandbox.ews.core import EWS_MAX_CONCURRENCY
 from sandbox.ews.server import KeepAliveServer
 from sandbox.ews.soap import E, T
 
-from .conftest import ANN, SERVICE_PASSWORD, SERVICE_USER
+from .conftest import ANN, SERVICE_PASSWORD, SERVICE_USER, server_settings
 
 BOB = "bob@corp.example"
 NS = {"e": E, "t": T}
@@ -139,6 +141,7 @@ def test_the_eleventh_call_in_flight_for_a_mailbox_is_refused_another_mailbox_se
     assert code == "ErrorExceededConnectionCount"
     assert values["Policy"] == "MaxConcurrency" and values["MaxConcurrencyLimit"] == "10"
     assert "concurrent connections" in ET.fromstring(over.content).findtext(".//faultstring")
+    assert srv.app.concurrency_refused == {ANN: 1}
     # Refused before the store: no contact was created, no CreateItem reached its handler.
     assert srv.app.mailbox(ANN).items == {}
     assert all(op != "CreateItem" for op, _, _ in srv.app.soap_calls)
@@ -180,3 +183,19 @@ def test_an_unauthenticated_call_over_the_limit_still_gets_its_401(srv):
     finally:
         _let_go(srv, held, threads)
     assert answer.status_code == 401  # IIS logs on before EWS charges the budget
+
+
+def test_exchangelib_raises_it_and_relay_reads_it_as_retry_later(srv):
+    """exchangelib retries ErrorExceededConnectionCount at once with a smaller session pool;
+    at one session it raises it, which Relay maps to "the server is busy, retry later"."""
+    account = open_mailbox(server_settings(srv, auth="Basic"), ANN)
+    _ = account.contacts  # version and folder known, one session in the pool
+    held, threads, _ = _hold(srv, ANN, EWS_MAX_CONCURRENCY)
+    try:
+        with pytest.raises(ExchangeServerBusy) as caught, translated():
+            list(account.contacts.all().only("id"))
+    finally:
+        _let_go(srv, held, threads)
+    assert isinstance(caught.value.__cause__, ErrorExceededConnectionCount)
+    assert "EWSMaxConcurrency" in str(caught.value)
+    assert list(account.contacts.all().only("id")) == []  # served once the others are done
