@@ -166,6 +166,29 @@ def install_adapter() -> None:
             BaseProtocol.HTTP_ADAPTER_CLS = CaBundleAdapter
 
 
+def keep_session_pool(protocol: Any) -> None:
+    """Make a refusal for concurrency (ErrorExceededConnectionCount) end the call at once.
+
+    exchangelib answers it by shrinking the session pool (`decrease_poolsize`) and
+    retrying immediately, and only raises once the pool is down to one session. That pool
+    is the worker's, shared by every mailbox on the server, while EWSMaxConcurrency is
+    charged per impersonated mailbox; and with Relay's concurrent writes it either retries
+    without end (the pool grows back as threads ask for sessions) or hangs: exchangelib
+    5.6's `decrease_poolsize` takes the pool's plain Lock and then `get_session`, which
+    grows the pool under the same Lock when every session is in use — the thread waits on
+    itself (seen with six CreateItem threads at a mailbox limit of two). Relay's own
+    settings bound its concurrency; a refusal is "retry later", like ErrorServerBusy under
+    FailFast. So the pool never shrinks: exchangelib raises the refusal, and the
+    ErrorServerBusy path (which only tries to shrink) is unchanged."""
+    protocol.decrease_poolsize = _pool_stays
+
+
+def _pool_stays() -> None:
+    raise ews_errors.SessionPoolMinSizeReached(
+        "Relay keeps the session pool (see keep_session_pool)"
+    )
+
+
 def configuration(server: ExchangeServer) -> Configuration:
     install_adapter()
     CaBundleAdapter.register(server.ews_url, server.ca_bundle)
@@ -192,6 +215,7 @@ def open_mailbox(server: ExchangeServer, smtp_address: str, *, impersonate: bool
         access_type=IMPERSONATION if impersonate else DELEGATE,
     )
     account.protocol.TIMEOUT = server.timeout  # per protocol (exchangelib caches one per server)
+    keep_session_pool(account.protocol)
     return account
 
 
@@ -211,6 +235,7 @@ def check_service_account(server: ExchangeServer) -> str:
         config = configuration(server)
         protocol = Protocol(config=config)
         protocol.TIMEOUT = server.timeout
+        keep_session_pool(protocol)
         return protocol.version.fullname
 
 
@@ -234,7 +259,7 @@ def translate(exc: BaseException) -> ProviderError:
         )
     if isinstance(exc, ews_errors.ErrorExceededConnectionCount):
         # EWSMaxConcurrency: too many requests in flight for this mailbox (others' count
-        # too). exchangelib already retried with fewer sessions; the next session retries.
+        # too); raised at once (keep_session_pool), the next session retries.
         return ExchangeServerBusy(
             "The Exchange server refused more requests at once for this mailbox (its "
             "EWSMaxConcurrency throttling limit); the sync will try again later."

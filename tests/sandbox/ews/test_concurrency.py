@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
-from exchangelib.errors import ErrorExceededConnectionCount
+from exchangelib.errors import ErrorExceededConnectionCount, SessionPoolMinSizeReached
 
 from accounts.providers.exchange import ExchangeServerBusy, open_mailbox, translated
 from sandbox.ews import EwsEmulator
@@ -186,8 +186,8 @@ def test_an_unauthenticated_call_over_the_limit_still_gets_its_401(srv):
 
 
 def test_exchangelib_raises_it_and_relay_reads_it_as_retry_later(srv):
-    """exchangelib retries ErrorExceededConnectionCount at once with a smaller session pool;
-    at one session it raises it, which Relay maps to "the server is busy, retry later"."""
+    """exchangelib raises ErrorExceededConnectionCount (Relay keeps its session pool, see
+    the next test), which Relay maps to "the server is busy, retry later"."""
     account = open_mailbox(server_settings(srv, auth="Basic"), ANN)
     _ = account.contacts  # version and folder known, one session in the pool
     held, threads, _ = _hold(srv, ANN, EWS_MAX_CONCURRENCY)
@@ -198,4 +198,26 @@ def test_exchangelib_raises_it_and_relay_reads_it_as_retry_later(srv):
         _let_go(srv, held, threads)
     assert isinstance(caught.value.__cause__, ErrorExceededConnectionCount)
     assert "EWSMaxConcurrency" in str(caught.value)
+    assert srv.app.concurrency_refused == {ANN: 1}  # raised, not retried at once
     assert list(account.contacts.all().only("id")) == []  # served once the others are done
+
+
+def test_a_refusal_for_concurrency_does_not_shrink_the_shared_session_pool(srv):
+    """exchangelib answers ErrorExceededConnectionCount by shrinking the worker's session
+    pool (shared by every mailbox on the server) and retrying at once; its shrinking can
+    also hang a thread (its pool Lock, taken twice, when every session is in use). Relay
+    keeps the pool, so the refusal is raised and the session retries later."""
+    account = open_mailbox(server_settings(srv, auth="Basic"), ANN)
+    protocol = account.protocol
+    idle = [protocol.get_session(), protocol.get_session()]
+    for session in idle:
+        protocol.release_session(session)
+    with pytest.raises(SessionPoolMinSizeReached):
+        protocol.decrease_poolsize()
+    assert protocol.session_pool_size == 2
+    busy = [protocol.get_session(), protocol.get_session()]  # every session in use
+    with pytest.raises(SessionPoolMinSizeReached):
+        protocol.decrease_poolsize()
+    for session in busy:
+        protocol.release_session(session)
+    assert list(account.contacts.all().only("id")) == []
