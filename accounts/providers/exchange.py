@@ -9,6 +9,12 @@ exchangelib opens its HTTP sessions through one process-wide adapter class
 (`BaseProtocol.HTTP_ADAPTER_CLS`). Relay installs `CaBundleAdapter` once; it verifies each
 server against the CA bundle registered for that server's host:port (or the system store),
 so organisations with different private CAs can share one worker process.
+
+Throttling ends the session as "retry later" (`ExchangeServerBusy`): ErrorServerBusy under
+the FailFast retry policy, and ErrorExceededConnectionCount (the mailbox's EWSMaxConcurrency,
+charged per impersonated mailbox, 10 by default) raised at once — `keep_session_pool` stops
+exchangelib from shrinking the worker's shared session pool and retrying instead. Relay's
+own EXCHANGE_WRITE_CONCURRENCY / EXCHANGE_MAX_CONNECTIONS stay below the default limit.
 No engine wiring lives here: the mailbox kind calls `open_mailbox` and `translate`.
 """
 
