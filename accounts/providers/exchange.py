@@ -9,6 +9,12 @@ exchangelib opens its HTTP sessions through one process-wide adapter class
 (`BaseProtocol.HTTP_ADAPTER_CLS`). Relay installs `CaBundleAdapter` once; it verifies each
 server against the CA bundle registered for that server's host:port (or the system store),
 so organisations with different private CAs can share one worker process.
+
+Throttling ends the session as "retry later" (`ExchangeServerBusy`): ErrorServerBusy under
+the FailFast retry policy, and ErrorExceededConnectionCount (the mailbox's EWSMaxConcurrency,
+charged per impersonated mailbox, 10 by default) raised at once — `keep_session_pool` stops
+exchangelib from shrinking the worker's shared session pool and retrying instead. Relay's
+own EXCHANGE_WRITE_CONCURRENCY / EXCHANGE_MAX_CONNECTIONS stay below the default limit.
 No engine wiring lives here: the mailbox kind calls `open_mailbox` and `translate`.
 """
 
@@ -166,6 +172,29 @@ def install_adapter() -> None:
             BaseProtocol.HTTP_ADAPTER_CLS = CaBundleAdapter
 
 
+def keep_session_pool(protocol: Any) -> None:
+    """Make a refusal for concurrency (ErrorExceededConnectionCount) end the call at once.
+
+    exchangelib answers it by shrinking the session pool (`decrease_poolsize`) and
+    retrying immediately, and only raises once the pool is down to one session. That pool
+    is the worker's, shared by every mailbox on the server, while EWSMaxConcurrency is
+    charged per impersonated mailbox; and with Relay's concurrent writes it either retries
+    without end (the pool grows back as threads ask for sessions) or hangs: exchangelib
+    5.6's `decrease_poolsize` takes the pool's plain Lock and then `get_session`, which
+    grows the pool under the same Lock when every session is in use — the thread waits on
+    itself (seen with six CreateItem threads at a mailbox limit of two). Relay's own
+    settings bound its concurrency; a refusal is "retry later", like ErrorServerBusy under
+    FailFast. So the pool never shrinks: exchangelib raises the refusal, and the
+    ErrorServerBusy path (which only tries to shrink) is unchanged."""
+    protocol.decrease_poolsize = _pool_stays
+
+
+def _pool_stays() -> None:
+    raise ews_errors.SessionPoolMinSizeReached(
+        "Relay keeps the session pool (see keep_session_pool)"
+    )
+
+
 def configuration(server: ExchangeServer) -> Configuration:
     install_adapter()
     CaBundleAdapter.register(server.ews_url, server.ca_bundle)
@@ -192,6 +221,7 @@ def open_mailbox(server: ExchangeServer, smtp_address: str, *, impersonate: bool
         access_type=IMPERSONATION if impersonate else DELEGATE,
     )
     account.protocol.TIMEOUT = server.timeout  # per protocol (exchangelib caches one per server)
+    keep_session_pool(account.protocol)
     return account
 
 
@@ -211,6 +241,7 @@ def check_service_account(server: ExchangeServer) -> str:
         config = configuration(server)
         protocol = Protocol(config=config)
         protocol.TIMEOUT = server.timeout
+        keep_session_pool(protocol)
         return protocol.version.fullname
 
 
@@ -231,6 +262,13 @@ def translate(exc: BaseException) -> ProviderError:
             + (f" {back_off:g} seconds" if back_off else "")
             + "; the sync will try again later.",
             retry_after=back_off,
+        )
+    if isinstance(exc, ews_errors.ErrorExceededConnectionCount):
+        # EWSMaxConcurrency: too many requests in flight for this mailbox (others' count
+        # too); raised at once (keep_session_pool), the next session retries.
+        return ExchangeServerBusy(
+            "The Exchange server refused more requests at once for this mailbox (its "
+            "EWSMaxConcurrency throttling limit); the sync will try again later."
         )
     if isinstance(exc, ews_errors.UnauthorizedError):
         return ExchangeAuthFailed(

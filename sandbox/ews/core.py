@@ -5,6 +5,14 @@ and routing; EWS authenticates with Basic or NTLM instead of bearer tokens, so i
 route is declared `auth=False` and this class logs on the caller, resolves the
 ExchangeImpersonation header to a mailbox, applies injected faults (ErrorServerBusy with
 BackOffMilliseconds) and hands the operation element to a handler `op_<Name>`.
+
+The throttling policy's EWSMaxConcurrency is enforced per impersonated mailbox (the mailbox
+an impersonating caller's concurrency is charged to): `max_concurrency` requests (10 by
+default, as on Exchange 2010 and later on-premises) may be in flight for one mailbox; one
+more is refused with the SOAP fault ErrorExceededConnectionCount before it touches the
+store. The shared base counts (sandbox/common/limits.py), the latency model's sleep
+included; the refusal is given here, after logon, as IIS authenticates a request before
+EWS charges its budget.
 """
 
 from __future__ import annotations
@@ -37,6 +45,10 @@ from .store import WELL_KNOWN, Folder, Ids, Mailbox, SyncStates
 UTC = dt.UTC
 # The mailbox an ExchangeImpersonation header names (read before the envelope is parsed).
 _IMPERSONATED = re.compile(rb"<(?:\w+:)?(?:PrimarySmtpAddress|SmtpAddress)>([^<]+)<")
+# The default throttling policy's EWSMaxConcurrency on Exchange 2010 and later on-premises
+# (Exchange Online: 27): https://learn.microsoft.com/en-us/exchange/client-developer/
+# exchange-web-services/ews-throttling-in-exchange
+EWS_MAX_CONCURRENCY = 10
 
 
 class Clock:
@@ -94,6 +106,10 @@ class EwsCore(Emulator):
         self.soap_calls: list[tuple[str, str, str]] = []
         self._busy: list[tuple[int, int, str]] = []  # [remaining, back-off ms, operation]
         self._busy_lock = threading.Lock()
+        #: Requests one impersonated mailbox may have in flight (None: unlimited, only counted).
+        self.max_concurrency: int | None = EWS_MAX_CONCURRENCY
+        # Calls refused with ErrorExceededConnectionCount, per mailbox, since the last clear.
+        self.concurrency_refused: Counter[str] = Counter()
 
     # -- accounts and mailboxes ----------------------------------------------------------
 
@@ -169,24 +185,62 @@ class EwsCore(Emulator):
             super().clear_calls()
             self.op_counts.clear()
             self.soap_calls.clear()
+            self.concurrency_refused.clear()
 
     def reset(self) -> None:
         super().reset()
         self.mailboxes.clear()
         self.invitations.clear()
         self.op_counts.clear()
+        self.concurrency_refused.clear()
         self._busy.clear()
         self.auth = Authenticator()
         self.ids = Ids()
+        self.max_concurrency = EWS_MAX_CONCURRENCY
 
     def concurrency_key(self, request: Request, principal: str | None) -> str | None:
         """In-flight calls are counted per mailbox: with impersonation Exchange charges the
-        EWSMaxConcurrency budget to the impersonated mailbox, otherwise to the caller
-        (`peak_in_flight(smtp)`; no limit is enforced, see FIDELITY.md)."""
+        EWSMaxConcurrency budget to the impersonated mailbox (`peak_in_flight(smtp)`).
+        Calls without the header are not counted (see FIDELITY.md)."""
         found = _IMPERSONATED.search(request.get_data())
         if found is not None:
             return found.group(1).decode(errors="replace").strip().lower()
         return None
+
+    @staticmethod
+    def normalize_key(key: str) -> str:
+        return key.lower()
+
+    def concurrency_limit(self, key: str) -> int | None:
+        return self.max_concurrency
+
+    def concurrency_partial_ok(self, request: Request) -> bool:
+        """A call over the limit still reaches `http_ews`, which logs it on first (a 401
+        stays a 401) and then refuses it: such a call holds no slot meanwhile."""
+        return True
+
+    def _over_budget(self, request: Request) -> EwsError | None:
+        if not request.environ.get("sandbox.concurrency_short"):
+            return None
+        limit = self.max_concurrency
+        key = self.concurrency_key(request, None) or ""
+        with self.lock:
+            self.concurrency_refused[key] += 1
+        # The text and MessageXml a real server sends for this policy (Exchange Online
+        # reports the same fields with its own limit, 27).
+        return EwsError(
+            "ErrorExceededConnectionCount",
+            "You have exceeded the available concurrent connections for your account. "
+            "Try again once your other requests have completed.",
+            fault=True,
+            values={
+                "Policy": "MaxConcurrency",
+                "MaxConcurrencyLimit": str(limit),
+                "ErrorMessage": "This operation exceeds the throttling budget for policy "
+                f"part 'MaxConcurrency', policy value '{limit}',  Budget type: 'Ews'.  "
+                "Suggested backoff time 0 ms.",
+            },
+        )
 
     def _take_busy(self, op: str) -> int | None:
         with self._busy_lock:
@@ -219,6 +273,9 @@ class EwsCore(Emulator):
             op = local(operation.tag)
             self._check_version(header)
             self.op_counts[op] += 1
+            over = self._over_budget(request)
+            if over is not None:
+                raise over  # before any fault or handler: the store is not touched
             busy = self._take_busy(op)
             if busy is not None:
                 raise EwsError(
@@ -318,7 +375,7 @@ class EwsCore(Emulator):
 
     def _control(self, request: Request) -> Response:
         """EWS's own controls besides the shared ones: the invitation record, ErrorServerBusy
-        injection and SyncState invalidation."""
+        injection, SyncState invalidation and the EWSMaxConcurrency limit."""
         action = request.path[len("/_sandbox/") :].strip("/")
         body = request.get_json(silent=True) or {}
         if action == "invitations" and request.method == "GET":
@@ -335,6 +392,10 @@ class EwsCore(Emulator):
                 str(body.get("operation", "")),
             )
             return self.json_response({"ok": True})
+        if action == "max_concurrency" and request.method == "POST":
+            limit = body.get("limit", EWS_MAX_CONCURRENCY)
+            self.max_concurrency = None if limit is None else int(limit)
+            return self.json_response({"ok": True, "limit": self.max_concurrency})
         if action == "sync_states" and request.method == "DELETE":
             self.invalidate_sync_states(body.get("smtp"))
             return self.json_response({"ok": True})
