@@ -152,28 +152,6 @@ class MailboxAdapter(Protocol):
         ...
 
 
-class EmailsAfterItems:
-    """`read_all_with_emails` for a kind whose API cannot put its item reads and its email
-    reads in one request (Gmail's are separate services): the item feeds, then the email
-    feeds. The feed counts the calls of both, as Office 365's shared
-    `$batch` does. A mixin: the kind's adapter brings the two reads."""
-
-    def read_all_with_emails(
-        self: MailboxAdapter,
-        cursors: Mapping[str, str | None],
-        email_cursors: Mapping[str, str | None],
-        containers: Mapping[str, ContainerRef],
-        *,
-        auto_save: bool,
-        owner: str | None = None,
-    ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
-        before = self.api_calls
-        changes = self.read_all_changes(cursors, containers)
-        feed = self.read_email_changes(email_cursors, containers, auto_save=auto_save, owner=owner)
-        feed.api_calls = self.api_calls - before
-        return changes, feed
-
-
 class ItemCodec(Protocol):
     """One item type of one kind: the API's JSON <-> canonical fields, and its marker.
 

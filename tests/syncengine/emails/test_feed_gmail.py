@@ -217,8 +217,8 @@ def _gmail_json(headers, parts=None, body=None, labels=("INBOX",)):
 
 
 def test_items_and_emails_read_together_count_every_call_in_the_feed(mailbox):
-    """Gmail cannot batch its Tasks and Gmail reads together (base.EmailsAfterItems): the
-    items, then the mail, and the feed counts the calls of both, as on Office 365."""
+    """Gmail cannot batch its Tasks and Gmail reads together: they go at once, each its
+    own call, and the feed counts the calls of both, as on Office 365."""
     containers, label = _setup(mailbox)
     adapter = mailbox.adapter
     mailbox.emu.create_task(ALICE, containers[TASKS].external_id, {"title": "Call Bob"})
