@@ -7,8 +7,11 @@ Connection and a refused refresh marks it needs_reconnect (ReconnectRequired).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import threading
+from collections.abc import Iterator
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +27,25 @@ if TYPE_CHECKING:
 
 
 class RefreshOffThread(RuntimeError):
-    """A token refresh was asked for on a thread other than the session's: a session's
-    independent reads may run on helper threads, but the refresh stores the new token on
-    the Connection (a database write), so it happens on the session's own thread (the
-    caller reads again there)."""
+    """A token refresh was asked for inside `refresh_elsewhere`: a session's independent
+    reads run on helper threads at once, and four of them must not each refresh and store
+    the token on the Connection (a database write from a thread that is not the
+    session's); the caller reads again on the session's thread, which may refresh."""
+
+
+_NO_REFRESH: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "relay_google_no_refresh", default=False
+)
+
+
+@contextlib.contextmanager
+def refresh_elsewhere() -> Iterator[None]:
+    """Inside: a token refresh raises RefreshOffThread instead of running."""
+    token = _NO_REFRESH.set(True)
+    try:
+        yield
+    finally:
+        _NO_REFRESH.reset(token)
 
 
 class ConnectionCredentials(Credentials):
@@ -43,10 +61,9 @@ class ConnectionCredentials(Credentials):
             expiry=expires.astimezone(UTC).replace(tzinfo=None) if expires else None,
         )
         self._relay_connection = connection
-        self._relay_thread = threading.get_ident()  # the session's thread (see RefreshOffThread)
 
     def refresh(self, request: Any) -> None:
-        if threading.get_ident() != self._relay_thread:
+        if _NO_REFRESH.get():
             raise RefreshOffThread("the Google token is refreshed on the session's thread")
         connection = self._relay_connection
         self.token = google.refresh_access_token(connection)

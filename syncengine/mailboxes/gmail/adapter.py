@@ -76,7 +76,7 @@ from django.conf import settings
 from googleapiclient.http import HttpRequest
 
 from accounts.providers.errors import ProviderError
-from accounts.providers.google_client import RefreshOffThread
+from accounts.providers.google_client import RefreshOffThread, refresh_elsewhere
 from syncengine.emails.feed import EmailFeed
 from syncengine.emails.records import EmailRecord
 
@@ -442,7 +442,8 @@ def _off_thread(job: Callable[[], Any]) -> Callable[[], Any]:
 
     def run() -> Any:
         try:
-            return job()
+            with refresh_elsewhere():
+                return job()
         except RefreshOffThread:
             return _REFRESH
 
