@@ -12,8 +12,9 @@ and the calls each emulator logged against the bound of bench/sync_bench.py's do
 ⌈N/2000⌉ Salesforce reads; ⌈N/20⌉ Graph batches, ⌈N/200⌉ People batches, ⌈N/100⌉ EWS
 CreateItem calls (Google: of the contacts that fit the account's 25,000-contact limit,
 which Relay stops 1 % short of; the emulator enforces the limit). The next session's bound
-is an idle session's calls (1 Salesforce; 1 Graph, 4 Google), and on Exchange 3 + ⌈N/512⌉
-EWS calls: SyncFolderItems pages through the N echoes 512 at a time.
+is an idle session's calls (1 Salesforce; 1 Graph, 4 Google, 4 EWS) with each contacts
+feed paging through the N echoes: ⌈N/200⌉ Graph calls, 3 + ⌈N/1000⌉ Google, 3 + ⌈N/512⌉
+EWS (the page caps of the Graph delta, People connections.list and SyncFolderItems).
 `--trace` adds tracemalloc's peak and its top allocation sites (slower; for measuring).
 """
 
@@ -224,11 +225,17 @@ def work(description: Path, kind: str, contacts: int, trace: bool) -> dict[str, 
     # Google: only what fits the account's limit is created (Relay stops 1 % before it).
     fitting = min(contacts, max_contacts()) if kind == "gmail" else contacts
     chunk = {"office365": 20, "gmail": 200, "exchange": 100}[kind]
-    # The next session: an idle one's calls, except that EWS's SyncFolderItems names every
-    # change since the SyncState, at most 512 a call (the schema's MaxChangesReturned
-    # cap), so reading back the contacts folder's N creates takes ⌈N/512⌉ calls whatever
-    # Relay does (their content is not read: they are at the ChangeKey Relay wrote).
-    idle = {"office365": 1, "gmail": 4, "exchange": 3 + math.ceil(fitting / 512)}[kind]
+    # The next session: an idle one's calls, except that each feed pages through the N
+    # echoes of the initial creates, whatever Relay does with them: Graph's contacts
+    # delta at about 200 a page (Outlook's cap; the first page rides the idle $batch),
+    # People's connections.list at 1,000 (its pageSize maximum), EWS's SyncFolderItems at
+    # 512 (the schema's MaxChangesReturned cap; their content is not read: they are at
+    # the ChangeKey Relay wrote).
+    idle = {
+        "office365": math.ceil(fitting / 200),
+        "gmail": 3 + math.ceil(fitting / 1000),
+        "exchange": 3 + math.ceil(fitting / 512),
+    }[kind]
     bounds = [
         {"salesforce": math.ceil(contacts / 2000), "mailbox": math.ceil(fitting / chunk)},
         {"salesforce": 1, "mailbox": idle},
