@@ -19,7 +19,7 @@ from sandbox.ews.soap import t as ews_tag
 from sandbox.stack import build_stack
 from syncengine import mailboxes
 from syncengine.mappers.exchange import register_marker
-from syncengine.models import MailboxContainer, SyncSession
+from syncengine.models import MailboxContainer, SyncLink, SyncSession, WriteIntent
 from syncengine.session import run_session
 from syncsettings.models import SyncSettings
 
@@ -109,6 +109,15 @@ class World:
             **more,
         }
         return self.sfapp.create("Event", fields, self.me)
+
+    def assert_book_once(self, n: int) -> None:
+        """The Salesforce book of `n` contacts is in the mailbox exactly once: n copies of n
+        addresses, n links to n distinct items, no write whose outcome is still unknown."""
+        contacts = self.contacts()
+        assert len(contacts) == n and len({c["email"] for c in contacts}) == n
+        links = SyncLink.objects.filter(user=self.user, item_type="contact")
+        assert links.count() == n and len(set(links.values_list("mailbox_id", flat=True))) == n
+        assert not WriteIntent.objects.filter(user=self.user).exists()
 
     def sf_live(self, sobject: str) -> list[dict[str, Any]]:
         return self.sfapp.query(f"SELECT Id, OwnerId FROM {sobject}", self.me)

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from sandbox.ews.core import EWS_MAX_CONCURRENCY
-from syncengine.models import SyncLink, SyncSession, WriteIntent
+from syncengine.models import SyncSession
 
 from .conftest import EMAIL, make_world
 
@@ -53,11 +53,7 @@ def test_a_mailbox_limit_below_the_write_concurrency_loses_and_duplicates_nothin
     healed = world.sync()
     assert healed.status == Status.SUCCEEDED, (healed.status, healed.error)
     assert world.mbapp.concurrency_refused[EMAIL] == 0  # Relay's own settings fit the default
-    contacts = world.contacts()
-    assert len(contacts) == BOOK and len({c["email"] for c in contacts}) == BOOK
-    links = SyncLink.objects.filter(user=world.user, item_type="contact")
-    assert links.count() == BOOK and len(set(links.values_list("mailbox_id", flat=True))) == BOOK
-    assert not WriteIntent.objects.filter(user=world.user).exists()
+    world.assert_book_once(BOOK)
 
 
 def test_a_mailbox_whose_slots_are_taken_midway_ends_retry_later_then_heals(world):
@@ -85,8 +81,4 @@ def test_a_mailbox_whose_slots_are_taken_midway_ends_retry_later_then_heals(worl
     world.clock.advance(minutes=5)
     healed = world.sync()
     assert healed.status == Status.SUCCEEDED, (healed.status, healed.error)
-    contacts = world.contacts()
-    assert len(contacts) == BOOK and len({c["email"] for c in contacts}) == BOOK
-    links = SyncLink.objects.filter(user=world.user, item_type="contact")
-    assert links.count() == BOOK and len(set(links.values_list("mailbox_id", flat=True))) == BOOK
-    assert not WriteIntent.objects.filter(user=world.user).exists()
+    world.assert_book_once(BOOK)

@@ -122,11 +122,7 @@ def test_a_busy_exchange_call_among_concurrent_ones_loses_and_duplicates_nothing
     world.clock.advance(minutes=5)
     healed = world.sync()
     assert healed.status == Status.SUCCEEDED, (healed.status, healed.error)
-    contacts = world.contacts()
-    assert len(contacts) == BOOK and len({c["email"] for c in contacts}) == BOOK
-    links = SyncLink.objects.filter(user=world.user, item_type="contact")
-    assert links.count() == BOOK and len(set(links.values_list("mailbox_id", flat=True))) == BOOK
-    assert not WriteIntent.objects.filter(user=world.user).exists()
+    world.assert_book_once(BOOK)
 
 
 def test_exchange_updates_of_a_book_go_several_calls_at_once_all_applied(ews_world):
