@@ -152,6 +152,54 @@ class MailboxAdapter(Protocol):
         ...
 
 
+class FeedsAtOnce:
+    """`read_all_changes` and `read_all_with_emails` for a kind whose feeds are separate
+    calls no batch can join (Gmail's four APIs, the EWS folders): the kind's `_read_feeds`
+    sends every item feed and the `more` reads at once, and the email feed counts the calls
+    of both, as Office 365's shared `$batch` does. A mixin: the kind brings the two hooks."""
+
+    api_calls: int
+
+    def _read_feeds(
+        self,
+        cursors: Mapping[str, str | None],
+        containers: Mapping[str, ContainerRef],
+        more: Sequence[Callable[[], Any]],
+    ) -> tuple[dict[str, MailboxChanges], list[Any]]:
+        """The item feeds by role, and the results of `more` in order."""
+        raise NotImplementedError
+
+    def _email_reader(
+        self,
+        cursors: Mapping[str, str | None],
+        containers: Mapping[str, ContainerRef],
+        auto_save: bool,
+        owner: str | None,
+    ) -> Callable[[], EmailFeed]:
+        """The email feeds' read, to run alongside the item feeds."""
+        raise NotImplementedError
+
+    def read_all_changes(
+        self, cursors: Mapping[str, str | None], containers: Mapping[str, ContainerRef]
+    ) -> dict[str, MailboxChanges]:
+        return self._read_feeds(cursors, containers, [])[0]
+
+    def read_all_with_emails(
+        self,
+        cursors: Mapping[str, str | None],
+        email_cursors: Mapping[str, str | None],
+        containers: Mapping[str, ContainerRef],
+        *,
+        auto_save: bool,
+        owner: str | None = None,
+    ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
+        before = self.api_calls
+        read_mail = self._email_reader(email_cursors, containers, auto_save, owner)
+        changes, (feed,) = self._read_feeds(cursors, containers, [read_mail])
+        feed.api_calls = self.api_calls - before
+        return changes, feed
+
+
 class ItemCodec(Protocol):
     """One item type of one kind: the API's JSON <-> canonical fields, and its marker.
 

@@ -46,6 +46,7 @@ from ..base import (
     TASKS,
     ContainerRef,
     CursorExpired,
+    FeedsAtOnce,
     MailboxChanges,
     WriteResult,
 )
@@ -76,10 +77,10 @@ def write_chunk() -> int:
     return max(1, int(settings.EXCHANGE_WRITE_CHUNK))
 
 
-def write_concurrency() -> int:
-    """CreateItem (UpdateItem, GetItem) calls in flight at once:
-    settings.EXCHANGE_WRITE_CONCURRENCY, below the mailbox's EWSMaxConcurrency, never more
-    than the worker's connection pool."""
+def calls_at_once() -> int:
+    """EWS calls of one step in flight at once (CreateItem / UpdateItem / GetItem chunks,
+    the folder feeds): settings.EXCHANGE_WRITE_CONCURRENCY, below the mailbox's
+    EWSMaxConcurrency, never more than the worker's connection pool."""
     wanted = int(settings.EXCHANGE_WRITE_CONCURRENCY)
     return max(1, min(wanted, int(settings.EXCHANGE_MAX_CONNECTIONS)))
 
@@ -92,7 +93,7 @@ def wrap(item: Any, series: str | None = None) -> dict[str, Any]:
     return {"id": str(item.id), "changeKey": str(item.changekey or ""), "ews": item}
 
 
-class ExchangeAdapter:
+class ExchangeAdapter(FeedsAtOnce):
     """MailboxAdapter over EWS (see the module docstring)."""
 
     def __init__(
@@ -147,44 +148,32 @@ class ExchangeAdapter:
         role = role_of(item_type)
         return self.call(lambda: self._read(role, cursor))
 
-    def read_all_changes(
-        self, cursors: Mapping[str, str | None], containers: Mapping[str, ContainerRef]
-    ) -> dict[str, MailboxChanges]:
-        self.containers.update(containers)
-        return self.call(lambda: self._read_feeds(cursors, []))[0]
-
-    def read_all_with_emails(
+    def _read_feeds(
         self,
         cursors: Mapping[str, str | None],
-        email_cursors: Mapping[str, str | None],
         containers: Mapping[str, ContainerRef],
-        *,
-        auto_save: bool,
-        owner: str | None = None,
-    ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
-        """The item feeds and the email feeds at once (EWS has no batch; see `_read_feeds`);
-        the email feed counts the calls of both, as on the other kinds."""
-        self.containers.update(containers)
-        before = self.api_calls
-        mail = ExchangeMail(self, owner or self.account.primary_smtp_address)
-        changes, (feed,) = self.call(
-            lambda: self._read_feeds(cursors, [lambda: mail.read(email_cursors, auto_save)])
-        )
-        feed.api_calls = self.api_calls - before
-        return changes, feed
-
-    def _read_feeds(
-        self, cursors: Mapping[str, str | None], more: Sequence[Callable[[], Any]]
+        more: Sequence[Callable[[], Any]],
     ) -> tuple[dict[str, MailboxChanges], list[Any]]:
         """Every item feed (and the `more` reads) in flight together: they are independent,
         and EWS allows 10 calls in flight per mailbox, so an idle session waits for about
         one SyncFolderItems, not four in a row. The results of `more` come second."""
+        self.containers.update(containers)
         names = list(cursors)
         jobs: list[Callable[[], Any]] = [
             functools.partial(self._read_or_restart, name, cursors[name]) for name in names
         ]
-        answers = at_once([*jobs, *more], write_concurrency(), "relay-ews")
+        answers = self.call(lambda: at_once([*jobs, *more], calls_at_once(), "relay-ews"))
         return dict(zip(names, answers[: len(names)], strict=True)), answers[len(names) :]
+
+    def _email_reader(
+        self,
+        cursors: Mapping[str, str | None],
+        containers: Mapping[str, ContainerRef],
+        auto_save: bool,
+        owner: str | None,
+    ) -> Callable[[], EmailFeed]:
+        mail = ExchangeMail(self, owner or self.account.primary_smtp_address)
+        return lambda: mail.read(cursors, auto_save)
 
     def _read_or_restart(self, name: str, cursor: str | None) -> MailboxChanges:
         role = role_of(name)
@@ -274,7 +263,7 @@ class ExchangeAdapter:
     def _get_items(self, ids: Sequence[str]) -> dict[str, Any | None]:
         """GetItem over `ids`, several calls in flight (a follow-up update's reads, the
         reader's fetch of changed items) as the writes are."""
-        return get_items(self.account, ids, self.any_folder(), write_concurrency())
+        return get_items(self.account, ids, self.any_folder(), calls_at_once())
 
     def fetch(self, item_type: str, ids: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         if not ids:
@@ -337,11 +326,11 @@ class ExchangeAdapter:
     def _in_flight(
         self, send: Callable[[Sequence[Any], int], list[Any]], items: Sequence[Any]
     ) -> list[Any]:
-        """`send(part, chunk)` over `items` in chunks, up to `write_concurrency` calls in
+        """`send(part, chunk)` over `items` in chunks, up to `calls_at_once` calls in
         flight at once (writes.in_chunks); the answers in the order of `items`."""
         chunk = write_chunk()
         return self.call(
-            lambda: in_chunks(lambda part: send(part, chunk), items, chunk, write_concurrency())
+            lambda: in_chunks(lambda part: send(part, chunk), items, chunk, calls_at_once())
         )
 
     def _remembered(self, results: list[WriteResult]) -> list[WriteResult]:
@@ -351,8 +340,8 @@ class ExchangeAdapter:
 
     def write_window(self, item_type: str) -> int:
         # One window: the CreateItem calls `create` sends at once. The pipeline has one
-        # window in flight, so the mailbox never sees more than `write_concurrency` of them.
-        return write_chunk() * write_concurrency()
+        # window in flight, so the mailbox never sees more than `calls_at_once` of them.
+        return write_chunk() * calls_at_once()
 
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]

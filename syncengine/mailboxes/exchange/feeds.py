@@ -42,14 +42,18 @@ REBASE_AFTER = dt.timedelta(days=1)
 
 @dataclass
 class FolderDelta:
-    changed: list[str] = field(default_factory=list)  # created or updated, in order
+    # Created or updated ids, in order, with the ChangeKey SyncFolderItems returned (the
+    # item's current version).
+    versions: dict[str, str] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
     read_flags: list[str] = field(default_factory=list)  # only IsRead changed
     state: str = ""
     # For the calendar: the type and UID SyncFolderItems returned with each changed id.
     kinds: dict[str, tuple[str, str]] = field(default_factory=dict)
-    # The ChangeKey SyncFolderItems returned with each changed id (its current version).
-    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> list[str]:
+        return list(self.versions)
 
 
 def sync_folder(folder: Folder, state: str | None, *, calendar: bool = False) -> FolderDelta:
@@ -63,7 +67,6 @@ def sync_folder(folder: Folder, state: str | None, *, calendar: bool = False) ->
             if isinstance(item, Exception):
                 raise item
             if change in ("create", "update"):
-                out.changed.append(str(item.id))
                 out.versions[str(item.id)] = str(item.changekey or "")
                 if calendar:
                     out.kinds[str(item.id)] = (str(item.type or ""), str(item.uid or ""))
@@ -75,8 +78,7 @@ def sync_folder(folder: Folder, state: str | None, *, calendar: bool = False) ->
         raise CursorExpired(f"the Exchange SyncState was refused: {exc}") from exc
     out.state = str(folder.item_sync_state or "")
     gone = set(out.deleted)
-    out.changed = list(dict.fromkeys(i for i in out.changed if i not in gone))
-    out.versions = {i: out.versions[i] for i in out.changed}
+    out.versions = {i: v for i, v in out.versions.items() if i not in gone}
     return out
 
 

@@ -93,7 +93,7 @@ def in_chunks(
     chunk: int,
     concurrency: int,
 ) -> list[Any]:
-    """`send` (one EWS write call) over `items` in chunks of `chunk`, up to `concurrency`
+    """`send` (one EWS call) over `items` in chunks of `chunk`, up to `concurrency`
     of them in flight at once (syncengine.mailboxes.at_once); the answers in the order of
     `items`. A refused call (ErrorServerBusy, transport) raises only once every call was
     answered: what the others wrote has its write intents, so the next session links it

@@ -89,6 +89,7 @@ from ..base import (
     TASKS,
     ContainerRef,
     CursorExpired,
+    FeedsAtOnce,
     MailboxChanges,
     WriteResult,
 )
@@ -115,7 +116,7 @@ FEEDS = (CONTACTS, EVENTS, TASKS)
 READS_AT_ONCE = 4  # the three item feeds and the email feed: one call per API at a time
 
 
-class GmailAdapter:
+class GmailAdapter(FeedsAtOnce):
     def __init__(
         self,
         services: GoogleServices,
@@ -314,31 +315,15 @@ class GmailAdapter:
         except KeyError:
             raise NotImplementedError(f"Gmail adapter cannot {verb} {item_type!r}") from None
 
-    def read_all_changes(
-        self, cursors: Mapping[str, str | None], containers: Mapping[str, ContainerRef]
-    ) -> dict[str, MailboxChanges]:
-        """People, Calendar and Tasks: one HTTP call each when nothing changed (a batch
-        cannot mix APIs, so three is the floor), in flight together."""
-        return self._read_feeds(cursors, containers, [])[0]
-
-    def read_all_with_emails(
+    def _email_reader(
         self,
         cursors: Mapping[str, str | None],
-        email_cursors: Mapping[str, str | None],
         containers: Mapping[str, ContainerRef],
-        *,
         auto_save: bool,
-        owner: str | None = None,
-    ) -> tuple[dict[str, MailboxChanges], EmailFeed]:
-        """The item feeds and the email feed at once; the feed counts the calls of both,
-        as Office 365's shared `$batch` does."""
-        before = self.api_calls
+        owner: str | None,  # not needed: Gmail's SENT label tells the direction
+    ) -> Callable[[], EmailFeed]:
         mail = GmailMail(self, containers)
-        changes, (feed,) = self._read_feeds(
-            cursors, containers, [lambda: mail.read(email_cursors, auto_save)]
-        )
-        feed.api_calls = self.api_calls - before
-        return changes, feed
+        return lambda: mail.read(cursors, auto_save)
 
     def _read_feeds(
         self,
@@ -346,7 +331,8 @@ class GmailAdapter:
         containers: Mapping[str, ContainerRef],
         more: Sequence[Callable[[], Any]],
     ) -> tuple[dict[str, MailboxChanges], list[Any]]:
-        """The item feeds and `more` on helper threads (see "Reads at once"); the results
+        """People, Calendar and Tasks (one HTTP call each when nothing changed: a batch
+        cannot mix APIs) and `more`, on helper threads (see "Reads at once"); the results
         of `more` come second. A read that needed a token refresh is read again here."""
 
         def feed_reader(feed: str) -> Callable[[], Any]:

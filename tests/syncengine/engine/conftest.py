@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +110,15 @@ class World:
             **more,
         }
         return self.sfapp.create("Event", fields, self.me)
+
+    def settled_contact(self) -> str:
+        """One Salesforce contact, synced down and its echo read back: from here a session
+        is idle. Its Salesforce id."""
+        sf_id = self.sf_contact("Lovelace", "ada@example.com")
+        for _ in range(2):  # the initial session, then the one that reads back its echo
+            session = self.sync()
+            assert session.status == SyncSession.Status.SUCCEEDED, session.error
+        return sf_id
 
     def assert_book_once(self, n: int) -> None:
         """The Salesforce book of `n` contacts is in the mailbox exactly once: n copies of n
@@ -484,6 +494,21 @@ def sandbox(tmp_path_factory):
 @pytest.fixture(params=KINDS)
 def world(request, sandbox, settings, db) -> World:
     return make_world(request.param, sandbox, settings)
+
+
+@pytest.fixture
+def world_of(sandbox, settings, db) -> Iterator[Callable[[str], World]]:
+    """`world_of(kind)`: a world of that one kind; its mailbox emulator's latency model is
+    switched off again afterwards."""
+    made: list[World] = []
+
+    def make(kind: str) -> World:
+        made.append(make_world(kind, sandbox, settings))
+        return made[-1]
+
+    yield make
+    for world in made:
+        world.mbapp.set_latency()
 
 
 def make_world(kind: str, sandbox: Any, settings: Any) -> World:

@@ -9,24 +9,19 @@ import pytest
 
 from syncengine.models import SyncSession
 
-from .conftest import EMAIL, make_world
+from .conftest import EMAIL
 
 Status = SyncSession.Status
 
 
 @pytest.fixture
-def exchange_world(sandbox, settings, db):
-    world = make_world("exchange", sandbox, settings)
-    yield world
-    world.mbapp.set_latency()
+def exchange_world(world_of):
+    return world_of("exchange")
 
 
 def test_an_idle_exchange_session_reads_its_four_feeds_at_once(exchange_world):
     world = exchange_world
-    world.sf_contact("Lovelace", "ada@example.com")
-    for _ in range(2):  # the initial session, then the one that reads back its echoes
-        session = world.sync()
-        assert session.status == Status.SUCCEEDED, session.error
+    world.settled_contact()
     world.mbapp.set_latency(0.2)  # long enough that calls sent together overlap
     world.mbapp.reset_peak_in_flight()
     world.mbapp.clear_calls()
@@ -43,9 +38,7 @@ def test_a_refused_feed_read_ends_the_session_for_a_retry_with_nothing_lost(exch
     """One of the concurrent reads refused (ErrorServerBusy): the session waits for the
     others, retries later, and the next one sees the change made meanwhile."""
     world = exchange_world
-    sf_id = world.sf_contact("Lovelace", "ada@example.com")
-    for _ in range(2):
-        assert world.sync().status == Status.SUCCEEDED
+    sf_id = world.settled_contact()
     [copy] = world.contacts()
     world.edit_contact(copy["id"], "King")
     world.mbapp.server_busy_next(1, back_off_ms=1000, operation="SyncFolderItems")

@@ -11,28 +11,19 @@ import pytest
 from accounts.models import Connection
 from syncengine.models import SyncSession
 
-from .conftest import EMAIL, make_world
+from .conftest import EMAIL
 
 Status = SyncSession.Status
 
 
 @pytest.fixture
-def gmail_world(sandbox, settings, db):
-    world = make_world("gmail", sandbox, settings)
-    yield world
-    world.mbapp.set_latency()
-
-
-def _settled(world) -> None:
-    world.sf_contact("Lovelace", "ada@example.com")
-    for _ in range(2):  # the initial session, then the one that reads back its echoes
-        session = world.sync()
-        assert session.status == Status.SUCCEEDED, session.error
+def gmail_world(world_of):
+    return world_of("gmail")
 
 
 def test_an_idle_gmail_session_reads_its_four_apis_at_once(gmail_world):
     world = gmail_world
-    _settled(world)
+    world.settled_contact()
     world.mbapp.set_latency(0.2)  # long enough that calls sent together overlap
     world.mbapp.reset_peak_in_flight()
     world.mbapp.clear_calls()
@@ -51,7 +42,7 @@ def test_an_expired_token_is_refreshed_on_the_session_thread_and_nothing_is_read
     gmail_world,
 ):
     world = gmail_world
-    _settled(world)
+    world.settled_contact()
     world.mbapp.expire_tokens(EMAIL)
     mailbox = Connection.objects.mailbox_for(world.user)
     old_token = mailbox.access_token
@@ -76,9 +67,7 @@ def test_a_token_refused_early_is_refreshed_once_on_the_session_thread(gmail_wor
     may not refresh; the session thread reads again, refreshes once, and brings the
     change made meanwhile."""
     world = gmail_world
-    sf_id = world.sf_contact("Lovelace", "ada@example.com")
-    for _ in range(2):
-        assert world.sync().status == Status.SUCCEEDED
+    sf_id = world.settled_contact()
     [copy] = world.contacts()
     world.edit_contact(copy["id"], "King")
     world.mbapp.expire_tokens(EMAIL)  # the Connection still thinks its token is good
