@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
+from config import db_turns
 
 
 class User(AbstractUser):
@@ -104,7 +105,10 @@ class Connection(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "side", "updated_at"}
-        super().save(*args, **kwargs)
+        # A token refreshed on a sync session's helper thread is stored on the session's
+        # turn (config.db_turns); everywhere else this does nothing.
+        with db_turns.on_turn():
+            super().save(*args, **kwargs)
 
     @staticmethod
     def side_for(provider: str) -> str:

@@ -1,6 +1,6 @@
 """Email logging inside the sync session (SPEC §6): mailbox → Salesforce only.
 
-`EmailStep` is made by `session._Run` before the reads and run after the three item types:
+`EmailStep` is made by `session.SessionRun` before the reads and run after the three item types:
 
     emails = EmailStep(user, session, now, stack, cursors, counters)
     reader = Reader(stack.sf, emails.reading(stack.mailbox), ...)   # feeds ride the read

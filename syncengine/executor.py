@@ -107,6 +107,15 @@ def _pair_ids(
     return a.sf_id or "", a.mailbox_id
 
 
+# What writes to Salesforce (a pair's record is brought up to date in `_link_pairs`).
+SALESFORCE_WRITES = (CreateSalesforce, UpdateSalesforce, DeleteSalesforce, LinkPair)
+
+
+def writes_salesforce(plan: Plan) -> bool:
+    """Whether running `plan` may write to Salesforce (a later type may look it up)."""
+    return any(isinstance(a, SALESFORCE_WRITES) for a in plan.actions)
+
+
 def drop_link(
     user: User, item_type: ItemType, *, sf_id: str | None = None, mailbox_id: str | None = None
 ) -> None:

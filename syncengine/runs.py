@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, Q
 
-from . import notifications, scheduling
+from . import held, notifications, scheduling
 from . import session as engine
 from .models import SyncSession
 from .notifications import notify_after_session
@@ -23,7 +23,7 @@ BEAT_EVERY = 30.0  # seconds between lease renewals; far below scheduling.LEASE
 def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
     """Run one session if no other worker runs one for this user; None when one does."""
     owner = scheduling.worker_name()
-    nothing_decided = Q(~Exists(engine.decided_held(user_id)))
+    nothing_decided = Q(~Exists(held.decided_held(user_id)))
     # This task is off the queue, whatever happens next (the claim says so when it wins).
     # Nearly every claim finds no Confirm / Discard decision waiting: that check rides the
     # claim's UPDATE (one query for both); a claim that does not is made again without it.
@@ -53,7 +53,7 @@ def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
 
         limited = time_limited(beat, settings.CELERY_TASK_SOFT_TIME_LIMIT)
         if decided:
-            engine.resolve_decided_held(user, heartbeat=limited)
+            held.resolve_decided_held(user, heartbeat=limited)
         session = engine.run_session(user, trigger, heartbeat=limited)
         if session.status == SyncSession.Status.ABANDONED:
             return session  # another worker holds the user now: its session decides
@@ -79,7 +79,7 @@ def run_claimed_session(user_id: int, trigger: str) -> SyncSession | None:
             finished = True
             return session
         # A decision recorded while this session ran found no task queued: carry it out.
-        engine.resolve_decided_held(user, heartbeat=beat)
+        held.resolve_decided_held(user, heartbeat=beat)
         finish()
         finished = True
         notify_after_session(user, session)

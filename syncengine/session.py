@@ -5,8 +5,8 @@ cursors → the session record. The caller holds the user's lease (syncengine.sc
 
 Outcomes (SyncSession.status):
 - succeeded; partial (some items refused, logged as item_error, the rest applied);
-- needs_confirmation (the mass-deletion brake held deletions: confirm_held_deletions /
-  discard_held_deletions);
+- needs_confirmation (the mass-deletion brake held deletions: syncengine.held's
+  confirm_held_deletions / discard_held_deletions);
 - retry_later (TemporaryProviderError: 5xx, 429, REQUEST_LIMIT_EXCEEDED, timeouts):
   `retry_after_seconds` holds what the provider asked for. Cursors of types not finished
   stay where they were, so nothing is lost; links already written stay (their echoes are
@@ -24,29 +24,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from accounts.models import Connection, User
 from accounts.providers.errors import ProviderError, ReconnectRequired, TemporaryProviderError
 from accounts.providers.salesforce import SalesforceClient
+from config import db_turns
 from syncsettings.models import SyncSettings
 
-from . import cursor_store, intents, mailboxes
+from . import cursor_store, intents, lanes, mailboxes
 from .email_session import EmailStep
-from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor
+from .executor import COUNTER_KEYS, DOWN, UP, Counters, Executor, writes_salesforce
 from .issues import left_out_problem
-from .ledger import planned_writes, progress, record_org_usage, record_plan, record_resolution
+from .lanes import run_lanes, wait_for
+from .ledger import planned_writes, progress, record_org_usage, record_plan
 from .link_store import (
-    decode_facts,
-    decode_fields,
-    link_state,
     load_links,
 )
 from .mailboxes.base import (
@@ -58,7 +58,6 @@ from .mailboxes.base import (
 )
 from .meeting_relations import adopt_shared_meetings, relate_meetings
 from .models import (
-    HeldDecision,
     MailboxContainer,
     SyncCursor,
     SyncLink,
@@ -68,14 +67,8 @@ from .models import (
 from .people_blocks import refresh_blocks
 from .planner import (
     ContactScope,
-    CreateSalesforce,
-    DeleteMailbox,
-    DeleteSalesforce,
     ItemType,
     LinkState,
-    Plan,
-    RestoreMailbox,
-    Side,
     SyncRules,
     plan,
 )
@@ -244,7 +237,7 @@ def _empty_counters() -> Counters:
     return counters
 
 
-class _Run:
+class SessionRun:
     def __init__(
         self,
         user: User,
@@ -264,6 +257,7 @@ class _Run:
         self.pending_cursors: dict[str, str] = {}
         self.unsettled_types: set[str] = set()
         self._links_by_type: dict[str, tuple[bool, bool]] | None = None
+        self.steps = {item_type: _TypeSteps() for item_type in ITEM_TYPES}
 
     def run(self) -> None:
         stack = self.stack = build_stack(self.user, self.now if self.explicit_now else None)
@@ -292,9 +286,21 @@ class _Run:
         reader.rules = rules_for(stack, members)
         if reader.reconcile_reason:  # only when due (syncengine.reconcile); no query otherwise
             reader.reconcile(_reconciled_ids(self.user))
-        for item_type in ITEM_TYPES:
-            self.check_lease()
-            self._run_type(stack, reader, item_type, batch, changes[codec_role(item_type)])
+        self._link_summary()  # one query for every type, before the lanes share the turn
+
+        def lane(types: list[ItemType]) -> Callable[[], None]:
+            def run_types() -> None:
+                for item_type in types:
+                    try:
+                        self.check_lease()
+                        role = codec_role(item_type)
+                        self._run_type(stack, reader, item_type, batch, changes[role])
+                    finally:  # a later type never waits for one that stopped
+                        self.steps[item_type].finish()
+
+            return run_types
+
+        run_lanes([lane(types) for types in write_lanes(stack.mailbox)])
         self.check_lease()
         emails.deferred_cursors = self.pending_cursors  # stored with the session's, below
         emails.run()  # mailbox → Salesforce email logging (syncengine.email_session)
@@ -348,6 +354,7 @@ class _Run:
         return self._links_by_type
 
     def check_lease(self) -> None:
+        lanes.check()  # another lane failed: stop here, as a crash would
         if self.heartbeat is not None and not self.heartbeat():
             raise LeaseLost
 
@@ -370,6 +377,7 @@ class _Run:
             # session's last ones (one query for all; a crash before only re-reads).
             self.pending_cursors.update(cursor_values)
             if item_type in BLOCK_TYPES and batch.contacts.records:
+                self._after_earlier_types(item_type)
                 self._refresh_blocks(stack, item_type, batch, {})  # a renamed person
             if left := self._left_out(item_type):
                 self._report_left_out(item_type, int(left["left_out"]), int(left["capacity"]))
@@ -399,6 +407,9 @@ class _Run:
             sf_current=inputs.sf_current,
             mailbox_capacity=capacity,
         )
+        steps = self.steps[item_type]
+        steps.writes_salesforce = writes_salesforce(result)
+        steps.planned.set()
         # Left out for the mailbox's limit: what this plan skipped, plus, when the scope was
         # not read again, what the last scope read left out (those records were not seen).
         earlier = 0 if scope_read else int(self._left_out(item_type).get("left_out") or 0)
@@ -422,6 +433,7 @@ class _Run:
         # ledger: end
         executor.run(result)
         self.collect(executor)
+        steps.executed.set()
         # ledger: what this session planned, did and skipped for a rule (syncengine.ledger)
         progress(self.session, item_type, done=total, total=total)
         record_org_usage(self.session, stack.sf.org_usage)
@@ -437,6 +449,7 @@ class _Run:
             now=self.now,
         )
         # ledger: end
+        self._after_earlier_types(item_type)
         related_events: set[str] = set()
         if item_type == ItemType.EVENT:  # issue 9: the meetings' people (meeting_relations)
             related = relate_meetings(
@@ -482,6 +495,16 @@ class _Run:
             dict(stack.mailbox.containers),
             {r: c.external_id for r, c in stack.containers.items()},
         )
+
+    def _after_earlier_types(self, item_type: ItemType) -> None:
+        """Wait (off turn) until the types before `item_type` have written to Salesforce
+        what they planned to: a meeting's or task's people and the "In Salesforce:" block
+        are looked up there, and may be the contacts this session creates."""
+        for earlier in ITEM_TYPES[: ITEM_TYPES.index(item_type)]:
+            steps = self.steps[earlier]
+            wait_for(steps.planned)
+            if steps.writes_salesforce:
+                wait_for(steps.executed)
 
     def _refresh_blocks(
         self,
@@ -567,15 +590,38 @@ def codec_role(item_type: ItemType) -> str:
     return ROLE[item_type]
 
 
+@dataclass
+class _TypeSteps:
+    """How far a type of the session has come, for the lanes that wait on it."""
+
+    planned: threading.Event = field(default_factory=threading.Event)
+    executed: threading.Event = field(default_factory=threading.Event)
+    writes_salesforce: bool = False
+
+    def finish(self) -> None:
+        self.planned.set()
+        self.executed.set()
+
+
+def write_lanes(mailbox: MailboxAdapter) -> list[list[ItemType]]:
+    """The session's types by the mailbox budget their writes spend, in ITEM_TYPES order:
+    one lane each (syncengine.lanes)."""
+    by_lane: dict[str, list[ItemType]] = {}
+    for item_type in ITEM_TYPES:
+        by_lane.setdefault(mailbox.write_lane(codec_role(item_type)), []).append(item_type)
+    return list(by_lane.values())
+
+
 def _json(value: Any) -> str:
     return json.dumps(value)
 
 
-def _outcome(run: _Run, action: Any) -> SyncSession:
+def finish_with_outcome(run: SessionRun, action: Any) -> SyncSession:
     """Run `action()` and close the session with the status its outcome means."""
     Status = SyncSession.Status
     try:
-        action()
+        with db_turns.taking_turns():  # its lanes and helper threads share its connection
+            action()
     except LeaseLost:
         run.abandon()
     except SessionTimeLimit as exc:
@@ -602,7 +648,7 @@ def _outcome(run: _Run, action: Any) -> SyncSession:
     return run.session
 
 
-def _mark_reconnect(run: _Run, error: ReconnectRequired) -> None:
+def _mark_reconnect(run: SessionRun, error: ReconnectRequired) -> None:
     """The clients mark the connection whose refresh was refused; make sure one is (the
     error says which side refused; one that does not say is taken for the mailbox's)."""
     conns = [Connection.objects.salesforce_for(run.user), Connection.objects.mailbox_for(run.user)]
@@ -630,137 +676,5 @@ def run_session(
     explicit = now is not None
     now = now or timezone.now()
     session = SyncSession.objects.create(user=user, trigger=trigger, heartbeat_at=timezone.now())
-    run = _Run(user, session, now, explicit, heartbeat)
-    return _outcome(run, run.run)
-
-
-# --- held deletions ------------------------------------------------------------------------
-
-
-def _held_links(
-    user: User, item_type: ItemType | str | None, decision: str | None = None
-) -> dict[ItemType, list[SyncLink]]:
-    rows = SyncLink.objects.filter(user=user, state=SyncLink.State.HELD_DELETION)
-    if item_type:
-        rows = rows.filter(item_type=str(item_type))
-    if decision:
-        rows = rows.filter(held_decision=decision)
-    out: dict[ItemType, list[SyncLink]] = {}
-    for row in rows.order_by("sf_id"):
-        out.setdefault(ItemType(row.item_type), []).append(row)
-    return out
-
-
-def _run_held(
-    user: User,
-    item_type: ItemType | str | None,
-    confirm: bool,
-    now: dt.datetime | None,
-    *,
-    heartbeat: Callable[[], bool] | None = None,
-    decided_only: bool = False,
-) -> SyncSession:
-    explicit = now is not None
-    now = now or timezone.now()
-    session = SyncSession.objects.create(
-        user=user, trigger=SyncSession.Trigger.MANUAL, heartbeat_at=timezone.now()
-    )
-    run = _Run(user, session, now, explicit, heartbeat)
-    decision = (HeldDecision.CONFIRM if confirm else HeldDecision.DISCARD) if decided_only else None
-
-    def action() -> None:
-        held = _held_links(user, item_type, decision)
-        if not held:
-            return
-        stack = run.stack = build_stack(user, now if explicit else None)
-        for kind, rows in held.items():
-            run.check_lease()
-            actions = _confirm_actions(rows) if confirm else _discard_actions(rows)
-            links = {row.sf_id: link_state(row) for row in rows}
-            executor = run.executor_for(stack, kind, links, {})
-            executor.run(Plan(kind, tuple(actions)))
-            run.collect(executor)
-            # ledger: the user's (or support's) decision on held deletions, per item
-            record_resolution(session, kind, Plan(kind, tuple(actions)), rows, confirm)
-            # ledger: end
-
-    return _outcome(run, action)
-
-
-def decided_held(user_id: int) -> QuerySet[SyncLink]:
-    """Held deletions with a recorded Confirm / Discard (what resolve_decided_held does)."""
-    return SyncLink.objects.filter(
-        user_id=user_id,
-        state=SyncLink.State.HELD_DELETION,
-        held_decision__in=(HeldDecision.CONFIRM, HeldDecision.DISCARD),
-    )
-
-
-def resolve_decided_held(
-    user: User, *, heartbeat: Callable[[], bool] | None = None
-) -> list[SyncSession]:
-    """Carry out the Confirm / Discard decisions recorded on held deletions (by the
-    dashboard or support, syncengine.services.decide_held_deletions): one session each.
-    The caller holds the user's lease."""
-    done: list[SyncSession] = []
-    if not decided_held(user.pk).exists():  # what nearly every session finds: one query
-        return done
-    for decision in (HeldDecision.CONFIRM, HeldDecision.DISCARD):
-        pending = SyncLink.objects.filter(
-            user=user, state=SyncLink.State.HELD_DELETION, held_decision=decision
-        )
-        if not pending.exists():
-            continue
-        confirm = decision == HeldDecision.CONFIRM
-        ran = _run_held(user, None, confirm, None, heartbeat=heartbeat, decided_only=True)
-        done.append(ran)
-        if ran.status != SyncSession.Status.ABANDONED:
-            # What is still held was refused (logged): it waits for the user again rather
-            # than being retried by every session.
-            pending.update(held_decision="")
-    return done
-
-
-def _confirm_actions(rows: Iterable[SyncLink]) -> list[Any]:
-    actions: list[Any] = []
-    for row in rows:
-        if row.held_side == Side.SALESFORCE:
-            actions.append(DeleteSalesforce(row.sf_id, row.mailbox_id, "confirmed"))
-        else:
-            actions.append(DeleteMailbox(row.mailbox_id, row.sf_id, "confirmed"))
-    return actions
-
-
-def _discard_actions(rows: Iterable[SyncLink]) -> list[Any]:
-    """Discard keeps both sides: the side that was deleted is recreated from the link's
-    snapshot (which is what the surviving side holds: an edited survivor would have been
-    restored by guard 1, never held) and relinked."""
-    actions: list[Any] = []
-    for row in rows:
-        fields = decode_fields(row.snapshot)
-        if row.held_side == Side.SALESFORCE:
-            # The mailbox copy was deleted; Salesforce's record is kept: bring it back down.
-            facts = decode_facts(row.sf_facts)
-            if facts is None:
-                continue
-            actions.append(RestoreMailbox(row.sf_id, row.mailbox_id, fields, row.sf_hash, facts))
-        else:
-            # The Salesforce record was deleted; the mailbox copy is kept: send it up anew.
-            actions.append(
-                CreateSalesforce(row.mailbox_id, fields, row.mailbox_hash, replaces_sf_id=row.sf_id)
-            )
-    return actions
-
-
-def confirm_held_deletions(
-    user: User, item_type: ItemType | str | None = None, *, now: dt.datetime | None = None
-) -> SyncSession:
-    """Run the deletions the brake held (all types, or one), as a session of their own."""
-    return _run_held(user, item_type, True, now)
-
-
-def discard_held_deletions(
-    user: User, item_type: ItemType | str | None = None, *, now: dt.datetime | None = None
-) -> SyncSession:
-    """Refuse the held deletions: keep both sides (recreate the deleted side, relink)."""
-    return _run_held(user, item_type, False, now)
+    run = SessionRun(user, session, now, explicit, heartbeat)
+    return finish_with_outcome(run, run.run)

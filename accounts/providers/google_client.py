@@ -20,6 +20,8 @@ import httplib2
 from django.conf import settings
 from google.oauth2.credentials import Credentials
 
+from config import db_turns
+
 from . import google
 
 if TYPE_CHECKING:
@@ -111,6 +113,11 @@ class PerThreadHttp(httplib2.Http):
     @connections.setter
     def connections(self, value: dict[str, Any]) -> None:
         self._local.connections = value
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        # On the wire, a sync session's other lanes may use the database (config.db_turns).
+        with db_turns.off_turn():
+            return super().request(*args, **kwargs)
 
 
 @functools.lru_cache(maxsize=16)

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
+from config import db_turns
+
 from .errors import OAuthFlowError, ReconnectRequired, TemporaryProviderError
 
 if TYPE_CHECKING:
@@ -68,10 +70,19 @@ def shared_adapter(name: str, max_retries: Any = 0) -> HTTPAdapter:
     with _adapters_lock:
         adapter = _adapters.get(name)
         if adapter is None:
-            adapter = _adapters[name] = HTTPAdapter(
+            adapter = _adapters[name] = TurnTakingAdapter(
                 pool_maxsize=POOL_MAXSIZE, max_retries=max_retries
             )
         return adapter
+
+
+class TurnTakingAdapter(HTTPAdapter):
+    """Lets a sync session's other lanes use the database while a request is on the wire
+    (config.db_turns; a no-op outside a session's lanes)."""
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        with db_turns.off_turn():
+            return super().send(request, *args, **kwargs)
 
 
 def share_connections(session: requests.Session, name: str = "default") -> None:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
+from config import db_turns
+
 
 def at_once(
     jobs: Sequence[Callable[[], Any]],
@@ -38,9 +40,16 @@ def at_once(
         return _run(own, jobs)
 
 
+def _helping(turn: db_turns.Turn | None, job: Callable[[], Any]) -> Any:
+    with db_turns.helper(turn):  # a token refreshed here is stored on the session's turn
+        return job()
+
+
 def _run(pool: ThreadPoolExecutor, jobs: Sequence[Callable[[], Any]]) -> list[Any]:
-    futures = [pool.submit(contextvars.copy_context().run, job) for job in jobs]
-    wait(futures)
+    turn = db_turns.current()
+    futures = [pool.submit(contextvars.copy_context().run, _helping, turn, job) for job in jobs]
+    with db_turns.off_turn():  # the jobs are network calls: other lanes may go on meanwhile
+        wait(futures)
     return [future.result() for future in futures]
 
 

@@ -121,6 +121,12 @@ class MailboxAdapter(Protocol):
         executor writes one window's links while the next window is in flight (0: all)."""
         ...
 
+    def write_lane(self, item_type: str) -> str:
+        """The service budget writes of `item_type` spend (its concurrency allowance): types
+        of different lanes are written at once (syncengine.lanes), types of one lane one
+        after another, so together they never have more in flight than the budget allows."""
+        ...
+
     def read_all_with_emails(
         self,
         cursors: Mapping[str, str | None],

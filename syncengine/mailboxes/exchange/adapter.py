@@ -343,6 +343,9 @@ class ExchangeAdapter(FeedsAtOnce):
         # window in flight, so the mailbox never sees more than `calls_at_once` of them.
         return write_chunk() * calls_at_once()
 
+    def write_lane(self, item_type: str) -> str:
+        return "mailbox"  # EWSMaxConcurrency counts every call of the impersonated mailbox
+
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:

@@ -396,6 +396,11 @@ class GmailAdapter(FeedsAtOnce):
         take 1,000 (one user's calls go one after another, so one batch is in flight)."""
         return PEOPLE_WRITE_CHUNK if item_type == CONTACTS else BATCH_CHUNK
 
+    def write_lane(self, item_type: str) -> str:
+        """Each type has an API of its own (People, Tasks, Calendar), taking one user's
+        calls one after another but not waiting for the other APIs."""
+        return item_type
+
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:

@@ -426,6 +426,9 @@ class Office365Adapter:
         stay busy while one window's links are written."""
         return 2 * self.http.concurrency * MAX_BATCH
 
+    def write_lane(self, item_type: str) -> str:
+        return "mailbox"  # Graph's 4 requests in flight are the mailbox's, whatever the type
+
     def update(
         self, item_type: str, changes: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[WriteResult]:

@@ -187,7 +187,7 @@ def test_confirm_and_discard_record_the_decision_and_queue_a_session(
 
 
 def test_the_queued_session_carries_out_the_decision_under_the_users_lease(user, monkeypatch):
-    from syncengine import scheduling, services
+    from syncengine import held, scheduling, services
     from syncengine import session as engine
 
     _held_tasks(user)
@@ -201,7 +201,7 @@ def test_the_queued_session_carries_out_the_decision_under_the_users_lease(user,
     def run_session(u, trigger, heartbeat):
         return SyncSession.objects.create(user=u, trigger=trigger, status="succeeded")
 
-    monkeypatch.setattr(engine, "resolve_decided_held", resolve)
+    monkeypatch.setattr(held, "resolve_decided_held", resolve)
     monkeypatch.setattr(engine, "run_session", run_session)
     services.run_claimed_session(user.pk, "manual")
     # Before the session and again after it (a decision recorded meanwhile), leased.

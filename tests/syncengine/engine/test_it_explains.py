@@ -10,8 +10,8 @@ import json
 
 from django.core.management import call_command
 
+from syncengine.held import confirm_held_deletions
 from syncengine.models import ItemLedgerEntry, SyncSession
-from syncengine.session import confirm_held_deletions
 
 from .conftest import EMAIL
 from .test_it_logs_emails import deliver

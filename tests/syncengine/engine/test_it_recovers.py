@@ -9,8 +9,8 @@ import pytest
 
 from accounts.models import Connection
 from syncengine.faults import AFTER_WRITE, crash_at, injected
+from syncengine.held import confirm_held_deletions, discard_held_deletions
 from syncengine.models import SyncLink, SyncLogEntry, SyncSession
-from syncengine.session import confirm_held_deletions, discard_held_deletions
 
 from .conftest import EMAIL, EWS_SERVICE, NOW
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from syncengine.held import confirm_held_deletions
 from syncengine.models import SyncCursor, SyncLink, SyncSession
-from syncengine.session import confirm_held_deletions
 
 from .conftest import NOW
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Connection
 from syncengine import runs, scheduling, services
 from syncengine.models import SyncCursor, SyncSession, UserSyncState
-from syncengine.session import _Run, run_session
+from syncengine.session import SessionRun, run_session
 from tests.factories import ConnectionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_a_heartbeat_of_a_worker_that_lost_the_lease_touches_nothing():
 
 def test_a_session_stops_as_abandoned_without_further_writes_when_the_beat_fails(monkeypatch):
     user = connected_user()
-    monkeypatch.setattr(_Run, "run", two_types_writing_cursors)
+    monkeypatch.setattr(SessionRun, "run", two_types_writing_cursors)
     answers = iter([True, False])
     session = run_session(user, SyncSession.Trigger.SCHEDULE, heartbeat=lambda: next(answers))
     assert session.status == Status.ABANDONED
@@ -85,7 +85,7 @@ def test_an_abandoned_session_already_closed_by_the_new_holder_is_left_as_it_is(
         scheduling.close_abandoned_sessions(user.pk, timezone.now())  # the new holder's claim
         self.check_lease()
 
-    monkeypatch.setattr(_Run, "run", taken_over)
+    monkeypatch.setattr(SessionRun, "run", taken_over)
     session = run_session(user, SyncSession.Trigger.SCHEDULE, heartbeat=lambda: False)
     assert session.status == Status.ABANDONED
     assert "The worker running this session stopped" in session.error
@@ -93,7 +93,7 @@ def test_an_abandoned_session_already_closed_by_the_new_holder_is_left_as_it_is(
 
 def test_a_session_with_a_beating_heartbeat_runs_to_the_end(monkeypatch):
     user = connected_user()
-    monkeypatch.setattr(_Run, "run", two_types_writing_cursors)
+    monkeypatch.setattr(SessionRun, "run", two_types_writing_cursors)
     beats = []
     session = run_session(
         user, SyncSession.Trigger.SCHEDULE, heartbeat=lambda: beats.append(1) or True
@@ -120,7 +120,7 @@ def test_a_claimed_session_beats_on_its_lease_and_stops_once_another_worker_take
         self.check_lease()
         SyncCursor.objects.create(user=user, feed="never", value="v")
 
-    monkeypatch.setattr(_Run, "run", engine)
+    monkeypatch.setattr(SessionRun, "run", engine)
     session = services.run_claimed_session(user.pk, "manual")
     assert seen == [True, False]
     assert session.status == Status.ABANDONED
@@ -145,7 +145,7 @@ def test_beats_soon_after_the_claim_cost_no_query(monkeypatch):
             beats = [self.heartbeat() for _ in range(5)]
         counted.append((beats, len(queries)))
 
-    monkeypatch.setattr(_Run, "run", engine)
+    monkeypatch.setattr(SessionRun, "run", engine)
     services.run_claimed_session(user.pk, "manual")
     assert counted == [([True] * 5, 0)]
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Connection
 from syncengine import runs
 from syncengine.models import HeldDecision, SyncLink, SyncSession, UserSyncState
-from syncengine.session import _Run
+from syncengine.session import SessionRun
 from tests.factories import ConnectionFactory, UserFactory
 
 Status = SyncSession.Status
@@ -53,7 +53,7 @@ def test_two_threads_never_run_the_same_users_session_at_once(monkeypatch):
         inside.set()
         assert other_done.wait(WAIT)  # the other thread tried while this one runs
 
-    monkeypatch.setattr(_Run, "run", engine)
+    monkeypatch.setattr(SessionRun, "run", engine)
     first, first_out = in_thread(lambda: runs.run_claimed_session(user.pk, "schedule"))
     assert inside.wait(WAIT)
     second, second_out = in_thread(lambda: runs.run_claimed_session(user.pk, "schedule"))
@@ -90,7 +90,7 @@ def test_a_thread_whose_lease_ran_out_stops_when_another_thread_took_the_user(mo
         other.join(WAIT)
         self.check_lease()
 
-    monkeypatch.setattr(_Run, "run", engine)
+    monkeypatch.setattr(SessionRun, "run", engine)
     session = runs.run_claimed_session(user.pk, "schedule")
     assert seen == [False]
     assert session.status == Status.ABANDONED
@@ -103,7 +103,7 @@ def test_the_worker_wraps_an_idle_session_in_three_queries_of_its_own(monkeypatc
     """Claim (with the "any decision waiting?" check), the user, and the outcome (with the
     release and the "any decision or email due?" checks); the session's row is its own."""
     user = connected_user()
-    monkeypatch.setattr(_Run, "run", lambda self: None)  # an idle session's engine part
+    monkeypatch.setattr(SessionRun, "run", lambda self: None)  # an idle session's engine part
     runs.run_claimed_session(user.pk, "schedule")  # the state row exists from now on
     with CaptureQueriesContext(connection) as queries:
         session = runs.run_claimed_session(user.pk, "schedule")
@@ -129,7 +129,7 @@ def test_a_decision_recorded_while_the_session_ran_is_carried_out_before_the_rel
     def engine(self):  # the user presses Discard on the dashboard meanwhile
         SyncLink.objects.filter(pk=link.pk).update(held_decision=HeldDecision.DISCARD)
 
-    monkeypatch.setattr(_Run, "run", engine)
+    monkeypatch.setattr(SessionRun, "run", engine)
     runs.run_claimed_session(user.pk, "schedule")
     link.refresh_from_db()
     assert link.held_decision == ""  # carried out (refused here: no provider to reach)
