@@ -153,6 +153,7 @@ def build_stack(user: User, now: dt.datetime | None = None) -> Stack:
         SalesforceClient(sf_conn).call,
         sf_conn.external_account_id,
         settings.SALESFORCE_API_VERSION,
+        write_concurrency=settings.SALESFORCE_WRITE_CONCURRENCY,
         **sf_kwargs,
     )
     kind = mailboxes.for_connection(mb_conn)  # the one place the kind is decided

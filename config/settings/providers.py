@@ -16,6 +16,11 @@ SALESFORCE_SANDBOX_LOGIN_URL = env(
     "SALESFORCE_SANDBOX_LOGIN_URL", default="https://test.salesforce.com"
 )
 SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", default="59.0")
+# sObject Collections calls (200 records each) one session sends at once. Salesforce caps
+# only requests running 20 s or longer (25 per org, 5 in a Developer Edition), which a
+# customer's triggers can make a 200-record write; the org's other users share that cap.
+# Rows a write locks (a contact's Account) may be contended: syncengine.salesforce.writes.
+SALESFORCE_WRITE_CONCURRENCY = env.int("SALESFORCE_WRITE_CONCURRENCY", default=3)
 SALESFORCE_CA_BUNDLE = env("SALESFORCE_CA_BUNDLE", default="")
 
 MICROSOFT_CLIENT_ID = env("MICROSOFT_CLIENT_ID", default="")

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -63,6 +64,7 @@ from .types import (
     strip_attributes,
     translate,
 )
+from .writes import Send, write_at_once
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -132,6 +134,7 @@ class SalesforceAdapter:
         *,
         overlap: timedelta = DEFAULT_OVERLAP,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        write_concurrency: int = 1,
     ) -> None:
         self._call = call
         self.user_id = check_id(user_id)
@@ -140,6 +143,9 @@ class SalesforceAdapter:
         self.clock = clock  # only differences of its readings are used (see the cursor)
         self.api_calls = 0  # HTTP calls this adapter made (each one is one Salesforce API call)
         self._sf: Salesforce | None = None
+        self.write_concurrency = max(1, write_concurrency)  # Collections calls at once
+        self._count_lock = threading.Lock()  # writes' calls are counted from their threads
+        self._proven = False  # a call went through with the session's token
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -153,11 +159,14 @@ class SalesforceAdapter:
 
         def counted(sf: Salesforce) -> T:
             self._sf = sf
-            self.api_calls += 1
+            with self._count_lock:
+                self.api_calls += 1
             return fn(sf)
 
         try:
-            return self._call(counted)
+            answer = self._call(counted)
+            self._proven = True
+            return answer
         except ProviderError:
             raise
         except (SalesforceError, requests.RequestException) as exc:
@@ -537,20 +546,26 @@ class SalesforceAdapter:
 
     def delete(self, ids: Sequence[str]) -> list[WriteResult]:
         """Delete records (any types); an already deleted one fails alone (`result.gone`)."""
-        results: list[WriteResult] = []
-        for chunk in chunks([check_id(i) for i in ids], CHUNK):
+
+        def send(chunk: Sequence[Any]) -> list[WriteResult]:
             params = {"ids": ",".join(chunk), "allOrNone": "false"}
             answer = self.rest("composite/sobjects", method="DELETE", params=params)
-            results.extend(self.write_results(answer, len(chunk)))
-        return results
+            return self.write_results(answer, len(chunk))
+
+        return self._at_once(send, [check_id(i) for i in ids])
 
     def _collection(self, method: str, records: list[dict[str, Any]]) -> list[WriteResult]:
-        results: list[WriteResult] = []
-        for chunk in chunks(records, CHUNK):
+        def send(chunk: Sequence[Any]) -> list[WriteResult]:
             body = {"allOrNone": False, "records": list(chunk)}
             answer = self.rest("composite/sobjects", method=method, json=body)
-            results.extend(self.write_results(answer, len(chunk)))
-        return results
+            return self.write_results(answer, len(chunk))
+
+        return self._at_once(send, records)
+
+    def _at_once(self, send: Send, records: Sequence[Any]) -> list[WriteResult]:
+        """Calls of 200 records, several at once (syncengine.salesforce.writes)."""
+        limit = self.write_concurrency
+        return write_at_once(send, records, chunk=CHUNK, limit=limit, proven=self._proven)
 
     @staticmethod
     def write_results(answer: Any, expected: int) -> list[WriteResult]:
