@@ -137,7 +137,8 @@ def _id(raw: Any) -> str | None:
 def _record_write(op: str, rec: Any, sobject: str | None = None) -> Write:
     if not isinstance(rec, dict):
         return Write(op, sobject)
-    sobject = sobject or (rec.get("attributes") or {}).get("type")
+    attributes = rec.get("attributes")
+    sobject = sobject or (attributes.get("type") if isinstance(attributes, dict) else None)
     own = _id(rec.get("id") or rec.get("Id")) if op == "update" else None
     values = {k: v for k, v in rec.items() if k not in ("attributes", "id", "Id")}
     return Write(op, sobject if isinstance(sobject, str) else None, own, values)

@@ -242,3 +242,18 @@ def test_the_control_route_holds_and_releases_rows(org):
     org.emu.reset()
     assert org.emu.lock_wait_s == SalesforceEmulator.lock_wait_s == 10.0
     assert not org.emu.lock_refusals
+
+
+def test_re_parenting_a_contact_locks_the_account_it_leaves_and_the_one_it_joins(org):
+    old = org.emu.create("Account", {"Name": "Globex"})
+    new = org.emu.create("Account", {"Name": "Initech"})
+    contact = org.emu.create("Contact", {"LastName": "Ng", "AccountId": old})
+    org.emu.lock_wait_s = 0.05
+    sf = org.sf()
+    for held in (old, new):
+        with org.emu.hold_row_locks([held]):
+            with pytest.raises(SalesforceMalformedRequest) as exc:
+                sf.Contact.update(contact, {"AccountId": new})
+            assert held in exc.value.content[0]["message"]
+    assert org.emu.get(contact)["AccountId"] == old
+    assert sf.Contact.update(contact, {"AccountId": new}) == 204
