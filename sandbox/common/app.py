@@ -13,6 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -192,6 +193,13 @@ class Emulator:
         inner requests of a batch with 429); otherwise a short grant refuses the call."""
         return False
 
+    def holds(self, request: Request, principal: str | None) -> AbstractContextManager[None]:
+        """What a call holds from before the emulator's lock until its response is made,
+        across the latency model's sleep (Salesforce: the row locks of a write). Entered
+        outside the lock, so a wait for it never stalls other calls; that wait counts as
+        idle, like the lock's. It may raise HttpError to refuse the call. Default: nothing."""
+        return nullcontext()
+
     def concurrency_refusal(self, key: str) -> HttpError:
         """The error for a request over `max_in_flight` (each API words it its own way)."""
         return HttpError(
@@ -356,7 +364,12 @@ class Emulator:
             outer = counted and record
             grant = self._enter_flight(request, principal) if outer else None
             overall = self._enter_overall(request, principal) if outer else None
+            held = ExitStack()
             try:
+                if outer:
+                    waiting = time.perf_counter()
+                    held.enter_context(self.holds(request, principal))
+                    idle += time.perf_counter() - waiting
                 asked = time.perf_counter()
                 with self.lock:
                     idle += time.perf_counter() - asked
@@ -375,6 +388,7 @@ class Emulator:
                     time.sleep(max(0.0, self.latency.seconds(subs) - worked))
                     idle += time.perf_counter() - asleep
             finally:
+                held.close()  # e.g. row locks: released once the response is made
                 if grant is not None:
                     self.in_flight.leave(grant)
                 if overall is not None:

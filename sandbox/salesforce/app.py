@@ -19,6 +19,7 @@ from sandbox.common import Emulator, HttpError, route
 
 from .composite import CompositeRoutes
 from .listviews import ListViewRoutes
+from .locks import RecordLocking
 from .oauth import OAuthRoutes
 from .schema import QUERY_LOCATOR_PREFIX
 from .soql import run as run_soql
@@ -39,7 +40,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator):
+class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, RecordLocking, Emulator):
     name = "salesforce"
 
     def __init__(self) -> None:
@@ -58,6 +59,7 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
         self.long_running = 0  # long-running requests the test says are in flight
         self.long_running_max = DEFAULT_LONG_RUNNING_MAX
         self.reset_list_views()
+        self._fresh_locks()
 
     # -- base hooks ----------------------------------------------------------------------
 
@@ -96,7 +98,7 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
     def _control(self, request: Request) -> Response:
         from .seeding import control
 
-        handled = control(self, request)
+        handled = self.locks_control(request) or control(self, request)
         return handled if handled is not None else super()._control(request)
 
     # -- Python API for tests ------------------------------------------------------------
@@ -242,6 +244,12 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
         if obj is None:
             raise HttpError(404, "NOT_FOUND", "The requested resource does not exist")
         return obj
+
+    def _raise_if_lock_refused(self, request: Request) -> None:
+        # A single-record write is one record: a row it could not lock fails the call.
+        refused = self.lock_refused(request)
+        if refused is not None:
+            raise refused
 
     @staticmethod
     def body(request: Request) -> Any:
@@ -430,6 +438,7 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
     def create_route(self, request: Request, principal: str | None, version: str, name: str) -> Any:
         self._version(version)
         obj = self._sobject(name)
+        self._raise_if_lock_refused(request)
         rid = self.store.create(obj.name, self._record_body(request), principal)
         return self.json_response({"id": rid, "success": True, "errors": []}, 201)
 
@@ -450,6 +459,7 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
     ) -> Any:
         self._version(version)
         obj = self._sobject(name)
+        self._raise_if_lock_refused(request)
         self.store.update(
             obj.name, self._id_in_path(obj, rid), self._record_body(request), principal
         )
@@ -461,6 +471,7 @@ class SalesforceEmulator(OAuthRoutes, ListViewRoutes, CompositeRoutes, Emulator)
     ) -> Any:
         self._version(version)
         obj = self._sobject(name)
+        self._raise_if_lock_refused(request)
         self.store.delete(obj.name, self._id_in_path(obj, rid), principal)
         return Response(status=204)
 

@@ -63,13 +63,20 @@ class CompositeRoutes:
         request.environ["sandbox.units"] = len(records)
         return records, bool(data.get("allOrNone", False))
 
-    def _apply(self, items: list[Any], all_or_none: bool, op: Any) -> list[dict[str, Any]]:
-        """Run op(item) -> id for each item; per-record results, rolled back if allOrNone."""
+    def _apply(
+        self, request: Request, items: list[Any], all_or_none: bool, op: Any
+    ) -> list[dict[str, Any]]:
+        """Run op(item) -> id for each item; per-record results, rolled back if allOrNone.
+        A record whose row (or a parent's) another transaction held is not written: it
+        fails UNABLE_TO_LOCK_ROW, and with allOrNone the whole call rolls back (locks.py)."""
         store = self.store  # type: ignore[attr-defined]
         snap = store.snapshot() if all_or_none else None
         results: list[dict[str, Any]] = []
-        for item in items:
+        for index, item in enumerate(items):
             try:
+                refused = self.lock_refused(request, index)  # type: ignore[attr-defined]
+                if refused is not None:
+                    raise refused
                 rid = op(item)
                 results.append({"id": rid, "success": True, "errors": []})
             except HttpError as err:
@@ -107,7 +114,7 @@ class CompositeRoutes:
                 )
             return store.create(sobject, values, principal)
 
-        return self._apply(records, all_or_none, op)
+        return self._apply(request, records, all_or_none, op)
 
     @route(f"{DATA}/sobjects", methods=("PATCH",))
     def collection_update(self, request: Request, principal: str | None, version: str) -> Any:
@@ -127,7 +134,7 @@ class CompositeRoutes:
             store.update(sobject, rid, values, principal)
             return rid
 
-        return self._apply(records, all_or_none, op)
+        return self._apply(request, records, all_or_none, op)
 
     @route(f"{DATA}/sobjects", methods=("DELETE",))
     def collection_delete(self, request: Request, principal: str | None, version: str) -> Any:
@@ -153,7 +160,7 @@ class CompositeRoutes:
             store.delete(sobject, rid, principal)
             return rid
 
-        results = self._apply(ids, all_or_none, op)
+        results = self._apply(request, ids, all_or_none, op)
         # Salesforce echoes the id of a failed delete too.
         for raw, res in zip(ids, results, strict=True):
             res.setdefault("id", to_18(raw) or raw)
