@@ -64,6 +64,7 @@ from .planner.actions import EXECUTION_STAGES, stage_of
 from .records_io import ROLE, SOBJECT, sf_payload, sf_written
 from .salesforce.adapter import SalesforceAdapter
 from .salesforce.types import WriteResult as SfWriteResult
+from .salesforce.writes import LOCKED
 
 DOWN, UP = "down", "up"
 IN_QUERY = 500  # ids per `IN (…)` lookup
@@ -159,6 +160,9 @@ class Executor:
     # deletion, or a restore): their "In Salesforce:" block settles in this session.
     recreated_sf_ids: set[str] = field(default_factory=set)
     item_errors: int = 0
+    # Salesforce records refused UNABLE_TO_LOCK_ROW (another transaction held a row they
+    # lock, even after one more try): a refusal that heals by itself, unlike the others.
+    locked: int = 0
     # Renews the user's lease between batches; raises LeaseLost when another worker has it.
     check_lease: Callable[[], None] | None = None
 
@@ -227,6 +231,8 @@ class Executor:
         message = getattr(result, "message", None) or getattr(result, "error", "") or "failed"
         code = getattr(result, "error_code", None) or getattr(result, "status", "")
         self.item_errors += 1
+        if direction == UP and code == LOCKED:
+            self.locked += 1  # transient: the session has this type's changes read again
         self.counters.add(self.item_type, direction, "errors")
         side = Side.MAILBOX if direction == DOWN else Side.SALESFORCE
         self.log(

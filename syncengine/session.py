@@ -83,6 +83,7 @@ logger = logging.getLogger(__name__)
 BLOCK_TYPES = (ItemType.TASK, ItemType.EVENT)  # their copies show Salesforce's people
 ITEM_TYPES = (ItemType.CONTACT, ItemType.TASK, ItemType.EVENT)
 TIME_LIMIT_RETRY_S = 60  # a session stopped by its time limit goes on a minute later
+LOCKED_RETRY_S = 60  # Salesforce holds row locks briefly: a minute later they are free
 
 
 class SessionStop(Exception):
@@ -259,6 +260,7 @@ class SessionRun:
         self.unsettled_types: set[str] = set()
         self._links_by_type: dict[str, tuple[bool, bool]] | None = None
         self.steps = {item_type: _TypeSteps() for item_type in ITEM_TYPES}
+        self.locked: dict[ItemType, int] = {}  # records Salesforce kept locked, by type
 
     def run(self) -> None:
         stack = self.stack = build_stack(self.user, self.now if self.explicit_now else None)
@@ -309,6 +311,15 @@ class SessionRun:
         self.item_errors += emails.item_errors
         self.pending_cursors.update(reader.new_cursors)
         _store_cursors(self.user, self.pending_cursors, self.stored_cursors)
+        if self.locked:
+            n = sum(self.locked.values())
+            raise TemporaryProviderError(
+                f"Salesforce kept {n} record{'s' if n != 1 else ''} locked by another "
+                "transaction (UNABLE_TO_LOCK_ROW); the next session writes "
+                f"{'them' if n != 1 else 'it'}.",
+                retry_after=LOCKED_RETRY_S,
+                side=Connection.Side.SALESFORCE,
+            )
 
     # -- a mailbox that holds a limited number of items (MailboxCodec.max_items) ----------
 
@@ -435,6 +446,8 @@ class SessionRun:
         executor.run(result)
         self.collect(executor)
         steps.executed.set()
+        if executor.locked:
+            self.locked[item_type] = executor.locked
         # ledger: what this session planned, did and skipped for a rule (syncengine.ledger)
         progress(self.session, item_type, done=total, total=total)
         record_org_usage(self.session, stack.sf.org_usage)
@@ -485,7 +498,8 @@ class SessionRun:
             cursor_values[f"scope:{item_type}"] = _json(scope)
         if left_out and capacity is not None:
             self._report_left_out(item_type, left_out, capacity)
-        self.pending_cursors.update(cursor_values)
+        if item_type not in self.locked:  # else its cursors stay: the next session reads
+            self.pending_cursors.update(cursor_values)  # and writes those changes again
         if executor.changed:  # a type's cursors advance only after what it wrote
             _store_cursors(self.user, self.pending_cursors, self.stored_cursors)
             self.pending_cursors = {}
