@@ -9,7 +9,7 @@ same moment: a thread uses the database only while it holds the session's turn.
 - A lane holds the turn while it runs and gives it up while it waits for the network
   (`off_turn`: the HTTP transports, a window in flight, another lane).
 - A helper holds no turn; what it must write (a refreshed OAuth token, `Connection.save`)
-  takes the turn for that moment (`on_turn`).
+  takes the turn, and the session's connection, for that moment (`on_turn`).
 - Every query over the shared connection checks that its thread holds the turn, so a
   mistake fails loudly instead of interleaving two threads' statements.
 
@@ -134,16 +134,16 @@ def lane(turn: Turn) -> Iterator[None]:
 @contextmanager
 def helper(turn: Turn | None) -> Iterator[None]:
     """This thread helps a lane of `turn` (sends its writes): no turn held, the database
-    reached through `on_turn`. A no-op for None."""
+    reached through `on_turn` (which lends it the session's connection for that moment:
+    most helpers never need it). A no-op for None."""
     if turn is None:
         yield
         return
-    with _shared_here(turn):
-        _mine.turn = turn
-        try:
-            yield
-        finally:
-            _mine.turn = None
+    _mine.turn = turn
+    try:
+        yield
+    finally:
+        _mine.turn = None
 
 
 @contextmanager
@@ -173,7 +173,8 @@ def on_turn() -> Iterator[None]:
     turn.lock.acquire()
     _mine.holding = True
     try:
-        yield
+        with _shared_here(turn):
+            yield
     finally:
         _mine.holding = False
         turn.lock.release()
