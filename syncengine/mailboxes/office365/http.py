@@ -6,8 +6,9 @@ built on `account.protocol.service_url`. Every HTTP round trip made here adds on
 `calls`; a `$batch` of up to 20 inner requests is one call.
 
 Errors map onto `accounts.providers.errors`:
-- 401 after O365's own refresh attempt, a refused refresh (`invalid_grant`), or no refresh
-  token at all: `ReconnectRequired`;
+- 401 after a refresh (O365's own of an expired token; ours, once, of one Graph refused
+  before its expiry), a refused refresh (`invalid_grant`), or no refresh token at all:
+  `ReconnectRequired`;
 - 429 (O365's retries of a GET exhausted: `RetryError`; a POST is not retried by O365),
   5xx, timeouts, connection errors: `TemporaryProviderError` with Retry-After when known;
 - anything else on the whole call: `ProviderError` with Graph's own message.
@@ -18,10 +19,10 @@ per-item 429 is retried after its Retry-After, a bounded number of times.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -38,6 +39,7 @@ from accounts.providers.errors import (
     TemporaryProviderError,
 )
 
+from ..at_once import at_once
 from ..base import CursorExpired
 
 MAX_BATCH = 20  # Graph's JSON batching limit
@@ -143,6 +145,7 @@ class GraphHttp:
         self.concurrency = max(1, concurrency)
         self.calls = 0
         self._count_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
         # Whether a call has gone through with the current token: until then a batch of
         # concurrent sends starts with one alone (an expired token is refreshed once).
         self.proven = False
@@ -169,7 +172,7 @@ class GraphHttp:
 
     # -- one request -----------------------------------------------------------------------
 
-    def request(self, req: GraphRequest) -> GraphResponse:
+    def request(self, req: GraphRequest, *, refreshed: bool = False) -> GraphResponse:
         """One HTTP call. Graph's 4xx/5xx come back as a GraphResponse; auth failures,
         exhausted retries and transport errors raise (see the module docstring)."""
         kwargs: dict[str, Any] = {"headers": dict(req.headers)}
@@ -178,6 +181,7 @@ class GraphHttp:
         method = getattr(self.con, req.method.lower())
         with self._count_lock:
             self.calls += 1
+        sent_with = self._authorization()
         try:
             # Graph's links name Graph's own root; rebasing them onto the account's service
             # root keeps a single GET and a batched one (relative URL) on the same host.
@@ -185,6 +189,8 @@ class GraphHttp:
         except requests.HTTPError as exc:
             answer = self._answer_of(exc)
             if answer.status == 401:
+                if not refreshed and self._refresh_refused(sent_with):
+                    return self.request(req, refreshed=True)
                 raise error_for(answer) from exc
             return answer
         except ProviderError:
@@ -203,6 +209,23 @@ class GraphHttp:
             ) from exc
         self.proven = True
         return GraphResponse(response.status_code, _json(response), dict(response.headers))
+
+    def _authorization(self) -> str:
+        session = self.con.session
+        return str(session.headers.get("Authorization") or "") if session is not None else ""
+
+    def _refresh_refused(self, sent_with: str) -> bool:
+        """Graph refused a token its expiry says is good (revoked early, a clock apart):
+        O365 refreshes only a token past its expiry, so refresh it here, once for every
+        call that met the refusal (a refused refresh raises ReconnectRequired)."""
+        with self._refresh_lock:
+            if self._authorization() == sent_with:  # not refreshed by another call meanwhile
+                try:
+                    self.con.token_backend.should_refresh_token(con=self.con)
+                except requests.HTTPError as exc:
+                    self._answer_of(exc)  # the token endpoint's refusal: ReconnectRequired
+                    raise
+        return True
 
     def _answer_of(self, exc: requests.HTTPError) -> GraphResponse:
         if isinstance(exc, TokenExpiredError) or exc.response is None:
@@ -297,8 +320,8 @@ class GraphHttp:
             first = rest.pop(0)
             out.append((first[0], first[1], self._send_batch(reqs, first[0], chained=first[1])))
         parallel = [s for s in rest if s[1]]
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            answers = list(pool.map(lambda s: self._send_batch(reqs, s[0], chained=True), parallel))
+        jobs = [functools.partial(self._send_batch, reqs, s[0], chained=True) for s in parallel]
+        answers = at_once(jobs, self.concurrency, "relay-graph")
         out += [(c, ch, a) for (c, ch), a in zip(parallel, answers, strict=True)]
         out += [(c, ch, self._send_batch(reqs, c, chained=ch)) for c, ch in rest if not ch]
         return out

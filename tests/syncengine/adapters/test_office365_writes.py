@@ -146,6 +146,23 @@ def test_an_expired_access_token_is_refreshed_by_the_token_backend(mailbox):
     assert read["contact"].full and mailbox.backend.refreshes == 1
 
 
+def test_a_token_refused_before_its_expiry_is_refreshed_once_and_the_read_goes_on(mailbox):
+    containers = mailbox.adapter.ensure_containers({})
+    mailbox.emu.expire_tokens(ANN)  # revoked early: the token's expiry still says it is good
+    read = mailbox.adapter.read_all_changes({"contact": None, "task": None}, containers)
+    assert read["contact"].full and mailbox.backend.refreshes == 1
+    made = mailbox.adapter.create("contact", _contacts(3), containers)
+    assert all(r.ok for r in made) and mailbox.backend.refreshes == 1
+
+
+def test_a_token_refused_early_whose_refresh_is_refused_asks_for_reconnection(mailbox):
+    containers = mailbox.adapter.ensure_containers({})
+    mailbox.emu.expire_tokens(ANN)
+    mailbox.emu.revoke_refresh_tokens(ANN)
+    with pytest.raises(ReconnectRequired):
+        mailbox.adapter.read_all_changes({"contact": None, "task": None}, containers)
+
+
 def test_a_503_on_the_batch_is_a_temporary_error(mailbox):
     containers = mailbox.adapter.ensure_containers({})
     mailbox.emu.fail_next(1, status=503, match="/$batch")
