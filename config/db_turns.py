@@ -119,6 +119,7 @@ def _only_on_turn(turn: Turn) -> Callable[..., Any]:
 @contextmanager
 def lane(turn: Turn) -> Iterator[None]:
     """This thread, a lane of `turn`: it holds the turn inside (waits for it first)."""
+    before = _mine.turn, _mine.holding  # a turn of an enclosing session, if any
     with _shared_here(turn):
         _mine.turn = turn
         turn.lock.acquire()
@@ -126,9 +127,8 @@ def lane(turn: Turn) -> Iterator[None]:
         try:
             yield
         finally:
-            _mine.holding = False
             turn.lock.release()
-            _mine.turn = None
+            _mine.turn, _mine.holding = before
 
 
 @contextmanager
@@ -139,11 +139,12 @@ def helper(turn: Turn | None) -> Iterator[None]:
     if turn is None:
         yield
         return
-    _mine.turn = turn
+    before = _mine.turn, _mine.holding
+    _mine.turn, _mine.holding = turn, False
     try:
         yield
     finally:
-        _mine.turn = None
+        _mine.turn, _mine.holding = before
 
 
 @contextmanager
