@@ -19,6 +19,7 @@ from sandbox.ews import builders as ews_builders
 from sandbox.ews.soap import t as ews_tag
 from sandbox.stack import build_stack
 from syncengine import mailboxes
+from syncengine.faults import AFTER_WRITE, injected
 from syncengine.mappers.exchange import register_marker
 from syncengine.models import MailboxContainer, SyncLink, SyncSession, WriteIntent
 from syncengine.session import run_session
@@ -119,6 +120,29 @@ class World:
             session = self.sync()
             assert session.status == SyncSession.Status.SUCCEEDED, session.error
         return sf_id
+
+    def sync_revoking_the_token_mid_write(self) -> SyncSession:
+        """A session during which the mailbox's service revokes the access token (its
+        expiry still says it is good) as the first window of contact creates is answered,
+        the next window in flight: it must succeed, refreshing once from whichever thread
+        met the 401 and storing the token over the session's connection."""
+        old_token = Connection.objects.mailbox_for(self.user).access_token
+        expired: list[int] = []
+
+        def revoke_after_first_window(at: str, kind: str, write: str, index: int) -> None:
+            if at == AFTER_WRITE and kind == "contact" and index == 0 and not expired:
+                expired.append(self.mbapp.expire_tokens(EMAIL))
+
+        self.mbapp.clear_calls()
+        with injected(revoke_after_first_window):
+            session = self.sync()
+        assert session.status == SyncSession.Status.SUCCEEDED, (session.status, session.error)
+        assert expired == [1]
+        mailbox = Connection.objects.mailbox_for(self.user)
+        assert mailbox.access_token != old_token and mailbox.is_active
+        paths = [c.path for c in self.mbapp.calls]
+        assert len([p for p in paths if "/token" in p.split("?")[0]]) == 1, paths
+        return session
 
     def assert_book_once(self, n: int) -> None:
         """The Salesforce book of `n` contacts is in the mailbox exactly once: n copies of n

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Connection
-from syncengine.faults import AFTER_LINK, AFTER_WRITE, crash_at, injected
+from syncengine.faults import AFTER_LINK, crash_at, injected
 from syncengine.models import SyncLink, SyncSession, WriteIntent
 
 from .conftest import EMAIL, make_world
@@ -173,28 +172,11 @@ def test_a_crash_while_the_next_window_is_in_flight_heals_with_no_duplicate(worl
 
 
 def test_a_token_refused_while_graph_batches_are_in_flight_is_refreshed_once(graph_world):
-    """Graph revokes the token mid-window (its expiry still says it is good): the batches
-    in flight meet the 401, one refresh serves them all, and the new token is stored over
-    the session's own connection from the thread that met it (config.db_turns)."""
+    """Graph revokes the token mid-window: the batches in flight meet the 401, one refresh
+    serves them all, and the token is stored from the thread that met it (db_turns)."""
     world = graph_world
     world.sync()  # the containers
     n = WINDOWED["office365"]
     _seed_book(world, n)
-    old_token = Connection.objects.mailbox_for(world.user).access_token
-    expired = []
-
-    def expire_after_first_window(at: str, kind: str, write: str, index: int) -> None:
-        if at == AFTER_WRITE and kind == "contact" and index == 0 and not expired:
-            expired.append(world.mbapp.expire_tokens(EMAIL))
-
-    world.mbapp.clear_calls()
-    with injected(expire_after_first_window):
-        session = world.sync()
-
-    assert session.status == Status.SUCCEEDED, (session.status, session.error)
-    assert expired == [1]
-    mailbox = Connection.objects.mailbox_for(world.user)
-    assert mailbox.access_token != old_token and mailbox.is_active
-    paths = [c.path for c in world.mbapp.calls]
-    assert len([p for p in paths if "/token" in p]) == 1, paths
+    world.sync_revoking_the_token_mid_write()
     world.assert_book_once(n)

@@ -11,7 +11,6 @@ import datetime as dt
 
 import pytest
 
-from accounts.models import Connection
 from syncengine.faults import AFTER_WRITE, InjectedCrash, crash_at, injected
 from syncengine.models import SyncLink, SyncSession, WriteIntent
 
@@ -93,21 +92,5 @@ def test_a_crash_in_one_lane_stops_the_others_and_the_next_session_heals(slow_gm
 def test_a_token_expired_while_writes_are_in_flight_is_stored_on_the_session(slow_gmail):
     world = slow_gmail
     _seed(world, contacts=610)  # four People windows: the later ones meet the 401
-    old_token = Connection.objects.mailbox_for(world.user).access_token
-    expired = []
-
-    def expire_after_first_window(at: str, kind: str, write: str, index: int) -> None:
-        if at == AFTER_WRITE and kind == "contact" and index == 0 and not expired:
-            expired.append(world.mbapp.expire_tokens(EMAIL))
-
-    world.mbapp.clear_calls()
-    with injected(expire_after_first_window):
-        session = world.sync()
-
-    assert session.status == Status.SUCCEEDED, (session.status, session.error)
-    assert expired == [1]
-    mailbox = Connection.objects.mailbox_for(world.user)
-    assert mailbox.access_token != old_token and mailbox.is_active
-    paths = [c.path for c in world.mbapp.calls]
-    assert len([p for p in paths if p.startswith("/token")]) == 1, paths
+    world.sync_revoking_the_token_mid_write()
     world.assert_book_once(610)
