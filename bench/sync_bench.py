@@ -187,9 +187,9 @@ def service_bound_s(name: str, records: list[Any]) -> float:
 def _bound_s(name: str, records: list[Any]) -> float:
     each = [call_seconds(name, r) for r in records]
     if name == "salesforce":  # Collections writes go several at once, the reads do not
-        writes = [call_seconds(name, r) for r in records if _sf_write(r)]
-        spread = sum(writes) - sum(writes) / salesforce_writes_at_once()
-        return max(sum(each) - spread, max(each, default=0.0))
+        writes = sum(s for s, r in zip(each, records, strict=True) if _sf_write(r))
+        total = sum(each) - writes + writes / salesforce_writes_at_once()
+        return max(total, max(each, default=0.0))
     return max(sum(each) / ALLOWED_CONCURRENCY[name], max(each, default=0.0))
 
 

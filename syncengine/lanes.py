@@ -34,7 +34,7 @@ class LaneStopped(Exception):
 def in_lanes() -> bool:
     """Whether this thread is one of several lanes taking turns."""
     turn = db_turns.current()
-    return turn is not None and getattr(turn, "lanes", 1) > 1
+    return turn is not None and turn.lanes > 1
 
 
 def wait_for(done: threading.Event) -> None:

@@ -12,8 +12,9 @@ its parent (a Contact its Account, a Task or Event what it relates to), and a tr
 that cannot have a lock within about 10 seconds fails that record with
 UNABLE_TO_LOCK_ROW. So records are sent grouped by parent — records of one parent in the
 same call, as Salesforce advises for parallel loads — and a record refused for a lock is
-written once more after the round, alone on the wire; still refused, it is the item's
-error like any other, and the next session tries again (nothing is lost).
+written once more after the round, alone on the wire; still refused, it is logged as the
+item's error, and the session has its type read and written again a minute later
+(`Executor.locked`, syncengine.session): nothing is lost.
 
 The first call of a session's writes goes alone when nothing has proven the session's
 token yet, so an expired one is refreshed once, not by every call at once.
@@ -25,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from syncengine.mailboxes.at_once import at_once
+from syncengine.pipeline import windows
 
 from .types import WriteResult
 
@@ -47,21 +49,19 @@ def write_at_once(
     """`send` each chunk of `records` (up to `limit` calls in flight; the first alone unless
     `proven`), records of one parent in one call; one result per record, in order."""
     order = sorted(range(len(records)), key=lambda i: parent_of(records[i]))  # stable
-    groups = [order[start : start + chunk] for start in range(0, len(order), chunk)]
     answers: dict[int, WriteResult] = {}
 
-    def job(group: list[int]) -> Callable[[], None]:
+    def job(group: Sequence[int]) -> Callable[[], None]:
         def run() -> None:
             answers.update(zip(group, send([records[i] for i in group]), strict=True))
 
         return run
 
-    jobs = [job(group) for group in groups]
+    jobs = [job(group) for group in windows(order, chunk)]
     if jobs and not proven:
         jobs.pop(0)()
     at_once(jobs, limit, "relay-sf-write")  # a new call as soon as one is answered
     locked = [i for i in order if answers[i].error_code == LOCKED]
-    for start in range(0, len(locked), chunk):  # once more, one call at a time
-        group = locked[start : start + chunk]
-        answers.update(zip(group, send([records[i] for i in group]), strict=True))
+    for again in windows(locked, chunk):  # once more, one call at a time
+        job(again)()
     return [answers[i] for i in range(len(records))]

@@ -189,7 +189,8 @@ class GraphHttp:
         except requests.HTTPError as exc:
             answer = self._answer_of(exc)
             if answer.status == 401:
-                if not refreshed and self._refresh_refused(sent_with):
+                if not refreshed:
+                    self._refresh_refused(sent_with)
                     return self.request(req, refreshed=True)
                 raise error_for(answer) from exc
             return answer
@@ -214,7 +215,7 @@ class GraphHttp:
         session = self.con.session
         return str(session.headers.get("Authorization") or "") if session is not None else ""
 
-    def _refresh_refused(self, sent_with: str) -> bool:
+    def _refresh_refused(self, sent_with: str) -> None:
         """Graph refused a token its expiry says is good (revoked early, a clock apart):
         O365 refreshes only a token past its expiry, so refresh it here, once for every
         call that met the refusal (a refused refresh raises ReconnectRequired)."""
@@ -225,7 +226,6 @@ class GraphHttp:
                 except requests.HTTPError as exc:
                     self._answer_of(exc)  # the token endpoint's refusal: ReconnectRequired
                     raise
-        return True
 
     def _answer_of(self, exc: requests.HTTPError) -> GraphResponse:
         if isinstance(exc, TokenExpiredError) or exc.response is None:

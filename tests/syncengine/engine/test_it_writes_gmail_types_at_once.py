@@ -15,11 +15,13 @@ from syncengine.faults import AFTER_WRITE, InjectedCrash, crash_at, injected
 from syncengine.models import SyncLink, SyncSession, WriteIntent
 
 from .conftest import EMAIL
+from .meetings import meeting_in_mailbox
 
 Status = SyncSession.Status
 CONTACTS = 410  # three People windows of 200
 TASKS = EVENTS = 6
 LATENCY_S = 0.3  # each call long enough that the three lanes' calls overlap
+GUEST = "newcomer@customer.example"
 
 
 def _seed(world, contacts: int = CONTACTS) -> None:
@@ -94,3 +96,22 @@ def test_a_token_expired_while_writes_are_in_flight_is_stored_on_the_session(slo
     _seed(world, contacts=610)  # four People windows: the later ones meet the 401
     world.sync_revoking_the_token_mid_write()
     world.assert_book_once(610)
+
+
+def test_a_meeting_is_related_to_a_contact_the_same_first_session_brings_up(world_of):
+    """SPEC §2b: the meeting's guest is a contact only the mailbox has; the contacts' lane
+    creates it in Salesforce (slowly) while the events' lane writes the meeting, and the
+    meeting's people are looked up only once that create is answered — so it is the WhoId
+    now, not a session later."""
+    world = world_of("gmail")
+    world.sync()  # the containers
+    world.add_contact("Newcomer", GUEST)
+    meeting_in_mailbox(world, "Kick-off", world.clock() + dt.timedelta(days=2), [GUEST])
+    # The first Collections call (the contacts' lane plans and writes first) is slow.
+    world.sfapp.delay_next(1, seconds=1.5, match="/composite/sobjects")
+    session = world.sync()
+
+    assert session.status == Status.SUCCEEDED, session.error
+    [contact] = world.sfapp.query(f"SELECT Id FROM Contact WHERE Email = '{GUEST}'", world.me)
+    [event] = world.sfapp.query("SELECT Id, WhoId FROM Event", world.me)
+    assert event["WhoId"] == contact["Id"]
